@@ -1,0 +1,347 @@
+//! The command line: clap definitions only, no I/O and no logic.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::ui::ColorChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "A container runtime per repository, and a pixi-compatible task runner",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parse `std::env::args_os()`.
+    pub fn parse_args() -> Cli {
+        Cli::parse_from_words(std::env::args_os().collect())
+    }
+
+    /// Parse a command line. Every word after `docker` or `compose` belongs to docker, even
+    /// one that looks like a berth flag (`berth docker -v ...`): clap would otherwise take
+    /// global flags out of it, so those words are set aside before clap sees the rest.
+    pub fn parse_from_words(mut words: Vec<OsString>) -> Cli {
+        let pass_through = pass_through_start(&words).map(|at| words.split_off(at));
+        let mut cli = Cli::parse_from(words);
+        if let (Some(rest), Command::Docker(args) | Command::Compose(args)) =
+            (pass_through, &mut cli.command)
+        {
+            args.args = rest;
+        }
+        cli
+    }
+}
+
+/// Where the words of `berth [GLOBAL FLAGS] docker|compose ...` start, if that is the shape.
+fn pass_through_start(words: &[OsString]) -> Option<usize> {
+    const TAKES_VALUE: &[&str] = &["--manifest-path", "--runtime", "--color"];
+    let mut i = 1;
+    while let Some(word) = words.get(i).and_then(|w| w.to_str()) {
+        if TAKES_VALUE.contains(&word) {
+            i += 2;
+        } else if word.starts_with('-') {
+            i += 1;
+        } else {
+            return matches!(word, "docker" | "compose").then_some(i + 1);
+        }
+    }
+    None
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The manifest to use (pixi.toml or pyproject.toml), or its directory
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// The container runtime: auto, lima, docker, colima, podman, apple or native
+    #[arg(long, global = true, value_name = "NAME")]
+    pub runtime: Option<String>,
+
+    /// When to use colour
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// Say more: every command berth runs, and why it chose a runtime
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Say nothing but errors and results
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a task of pixi.toml, as `pixi run` would
+    Run(RunArgs),
+
+    /// Inspect the tasks of pixi.toml
+    #[command(subcommand)]
+    Task(TaskCommand),
+
+    /// Manage the project's container runtime (a Lima VM by default)
+    #[command(subcommand)]
+    Container(ContainerCommand),
+
+    /// Run the docker CLI against the project's runtime; every argument goes to docker
+    #[command(disable_help_flag = true)]
+    Docker(PassThroughArgs),
+
+    /// Run docker compose against the project's runtime; every argument goes to compose
+    #[command(disable_help_flag = true)]
+    Compose(PassThroughArgs),
+
+    /// Print the environment that points docker at the project's runtime
+    Env(EnvArgs),
+
+    /// Check every runtime, tool and setting, and say what berth would use
+    Doctor(JsonArgs),
+
+    /// Clean up what berth and Lima left on this machine
+    #[command(subcommand)]
+    System(SystemCommand),
+
+    /// Add berth's tasks and settings to pixi.toml
+    Init(InitArgs),
+
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The environment to run the task in
+    #[arg(short, long)]
+    pub environment: Option<String>,
+
+    /// Run only the task, not its dependencies
+    #[arg(long)]
+    pub skip_deps: bool,
+
+    /// Run with a clean environment (only a few variables such as HOME and USER kept)
+    #[arg(long)]
+    pub clean_env: bool,
+
+    /// Print what would run, and run nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// The task, then the words passed to it
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "TASK"
+    )]
+    pub task: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// List the tasks of the current environment
+    #[command(visible_alias = "ls")]
+    List(TaskListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskListArgs {
+    /// The environment whose tasks to list
+    #[arg(short, long)]
+    pub environment: Option<String>,
+
+    /// Print a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Create and start the runtime (or start it, or do nothing if it runs)
+    Init,
+    /// Start the runtime
+    Start,
+    /// Stop the runtime
+    Stop(ForceArgs),
+    /// Delete the project's instance
+    Delete(ForceArgs),
+    /// Show the runtime's state (exit 0 running, 3 stopped or absent, 1 error)
+    Status(JsonArgs),
+    /// Open a shell in the VM, or run a command there
+    Shell(ShellArgs),
+    /// Show the VM's logs
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ForceArgs {
+    /// Stop a running instance first, or stop it forcibly
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The command to run in the VM (default: an interactive shell)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing as the logs grow
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PassThroughArgs {
+    /// The arguments, passed on exactly
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellKind {
+    Sh,
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The shell to print for (default: from $SHELL)
+    #[arg(long)]
+    pub shell: Option<ShellKind>,
+
+    /// Print a JSON object (same as --shell json)
+    #[arg(long, conflicts_with = "shell")]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Remove the project's runtime state, or with --global Lima's system-level state
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Clean system-level state: ~/.lima, Lima's cache, orphaned berth directories
+    #[arg(long)]
+    pub global: bool,
+    /// Print the plan and remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Stop running instances first
+    #[arg(short, long)]
+    pub force: bool,
+    /// Print the plan and the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the change as a diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_from_words(
+            std::iter::once("berth")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect(),
+        )
+    }
+
+    fn passed(cli: Cli) -> Vec<String> {
+        match cli.command {
+            Command::Docker(a) | Command::Compose(a) => a
+                .args
+                .iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect(),
+            Command::Run(r) => r.task,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn docker_takes_every_word_including_berth_flags() {
+        for words in [
+            &["--help"][..],
+            &["-v", "ps"],
+            &["-H", "x", "ps"],
+            &["--version"],
+            &["-q"],
+            &["run", "--rm", "-it", "img", "sh", "-c", "exit 7"],
+            &["--manifest-path", "x"],
+            &["--", "ps"],
+            &[],
+        ] {
+            let mut args = vec!["docker"];
+            args.extend_from_slice(words);
+            assert_eq!(passed(parse(&args)), words, "berth docker {words:?}");
+            args[0] = "compose";
+            assert_eq!(passed(parse(&args)), words, "berth compose {words:?}");
+        }
+    }
+
+    #[test]
+    fn global_flags_before_the_subcommand_still_work() {
+        let cli = parse(&["-v", "--color", "never", "--runtime=docker", "docker", "ps"]);
+        assert!(cli.global.verbose);
+        assert_eq!(cli.global.color, ColorChoice::Never);
+        assert_eq!(passed(cli), ["ps"]);
+    }
+
+    #[test]
+    fn run_gives_the_task_every_word_after_its_name() {
+        assert_eq!(
+            passed(parse(&["run", "test", "-v", "--x", "--", "y"])),
+            ["test", "-v", "--x", "--", "y"]
+        );
+        let cli = parse(&["run", "-e", "dev", "test", "--help"]);
+        match &cli.command {
+            Command::Run(r) => assert_eq!(r.environment.as_deref(), Some("dev")),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(passed(cli), ["test", "--help"]);
+    }
+}

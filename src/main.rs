@@ -1,0 +1,28 @@
+//! berth: a container runtime per repository, and a pixi-compatible task runner.
+
+mod app;
+mod cli;
+mod diag;
+mod exit;
+mod host;
+mod manifest;
+mod process;
+mod project;
+mod runtime;
+mod settings;
+mod tasks;
+mod ui;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse_args();
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => ui::Verbosity::Quiet,
+        (_, true) => ui::Verbosity::Verbose,
+        _ => ui::Verbosity::Normal,
+    };
+    ui::init(cli.global.color, verbosity);
+    let status = app::run(cli).unwrap_or_else(|err| exit::report(&err));
+    status.into()
+}

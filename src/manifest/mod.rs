@@ -1,0 +1,164 @@
+//! Reading the project's manifest (`pixi.toml`, or `pyproject.toml` with `[tool.pixi]`).
+//!
+//! The document is parsed with `toml_edit` (TOML 1.1) and kept whole, spans included, so
+//! every error about it can name `file:line:col`. Typed views over it live in submodules.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use toml_edit::{Document, Item, Table, TableLike};
+
+use crate::diag::{Diagnostic, Location};
+use crate::project::{ManifestKind, Project};
+
+/// A parsed manifest with its source, for error positions.
+pub struct Manifest {
+    pub path: PathBuf,
+    pub kind: ManifestKind,
+    source: String,
+    doc: Document<String>,
+}
+
+impl Manifest {
+    pub fn load(project: &Project) -> Result<Manifest> {
+        let bytes = fs_err::read(&project.manifest_path)?;
+        Manifest::parse(&project.manifest_path, project.kind, bytes)
+    }
+
+    pub fn parse(path: &Path, kind: ManifestKind, bytes: Vec<u8>) -> Result<Manifest> {
+        let mut source = match String::from_utf8(bytes) {
+            Ok(source) => source,
+            Err(err) => {
+                let offset = err.utf8_error().valid_up_to();
+                let valid = String::from_utf8_lossy(&err.as_bytes()[..offset]).into_owned();
+                return Err(Diagnostic::new(format!(
+                    "`{}` is not valid UTF-8",
+                    crate::ui::display_path(path)
+                ))
+                .at(Location::at(path, &valid, offset))
+                .help("save the manifest as UTF-8")
+                .into());
+            }
+        };
+        // A byte-order mark is not TOML; editors on Windows add one. Drop it.
+        if let Some(stripped) = source.strip_prefix('\u{feff}') {
+            source = stripped.to_string();
+        }
+        let doc = Document::parse(source.clone()).map_err(|err| {
+            let location = err
+                .span()
+                .map(|span| Location::at(path, &source, span.start));
+            Diagnostic::new(format!(
+                "failed to parse `{}`: {}",
+                crate::ui::display_path(path),
+                first_line(err.message())
+            ))
+            .at_opt(location)
+            .help("fix the TOML syntax at this position")
+        })?;
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            kind,
+            source,
+            doc,
+        })
+    }
+
+    /// The location of a span in this manifest.
+    pub fn location(&self, span: Option<Range<usize>>) -> Option<Location> {
+        span.map(|span| Location::at(&self.path, &self.source, span.start))
+    }
+
+    /// A diagnostic pointing at `item` (or at nothing if it has no span).
+    pub fn error_at(&self, item: &Item, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message).at_opt(self.location(item.span()))
+    }
+
+    /// A diagnostic pointing at a key of a table.
+    pub fn error_at_key(
+        &self,
+        table: &dyn TableLike,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let span = table
+            .key(key)
+            .and_then(toml_edit::Key::span)
+            .or_else(|| table.get(key).and_then(Item::span));
+        Diagnostic::new(message).at_opt(self.location(span))
+    }
+
+    /// The document's top-level table.
+    pub fn root(&self) -> &Table {
+        self.doc.as_table()
+    }
+
+    /// The table holding pixi's content: the root of a `pixi.toml`, `[tool.pixi]` of a
+    /// pyproject.
+    pub fn pixi(&self) -> Option<&dyn TableLike> {
+        match self.kind {
+            ManifestKind::Pixi => Some(self.doc.as_table()),
+            ManifestKind::Pyproject => self.root().get("tool")?.get("pixi")?.as_table_like(),
+        }
+    }
+
+    /// `[tool.berth]`, berth's settings (pixi ignores `[tool]`).
+    pub fn berth_settings(&self) -> Option<&Item> {
+        self.root().get("tool")?.get("berth")
+    }
+
+    /// `[workspace]` (or the older `[project]`) of the pixi content.
+    fn workspace(&self) -> Option<&dyn TableLike> {
+        let pixi = self.pixi()?;
+        pixi.get("workspace")
+            .or_else(|| pixi.get("project"))?
+            .as_table_like()
+    }
+
+    /// The workspace name: `[workspace].name`, a pyproject's `[project].name`, else `None`.
+    pub fn workspace_name(&self) -> Option<String> {
+        let from_workspace = self.workspace().and_then(|w| w.get("name")?.as_str());
+        let from_pyproject = match self.kind {
+            ManifestKind::Pyproject => self.root().get("project")?.get("name")?.as_str(),
+            ManifestKind::Pixi => None,
+        };
+        from_workspace.or(from_pyproject).map(str::to_string)
+    }
+
+    /// `[workspace].version`, or a pyproject's `[project].version`.
+    pub fn workspace_version(&self) -> Option<String> {
+        let from_workspace = self.workspace().and_then(|w| w.get("version")?.as_str());
+        let from_pyproject = match self.kind {
+            ManifestKind::Pyproject => self.root().get("project")?.get("version")?.as_str(),
+            ManifestKind::Pixi => None,
+        };
+        from_workspace.or(from_pyproject).map(str::to_string)
+    }
+
+    /// The declared platforms: strings, or tables with `platform` / `name`.
+    pub fn platforms(&self) -> Vec<String> {
+        let Some(list) = self
+            .workspace()
+            .and_then(|w| w.get("platforms"))
+            .and_then(Item::as_array)
+        else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|value| match value {
+                toml_edit::Value::String(s) => Some(s.value().clone()),
+                toml_edit::Value::InlineTable(t) => t
+                    .get("platform")
+                    .or_else(|| t.get("name"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message).trim()
+}

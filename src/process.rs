@@ -1,0 +1,191 @@
+//! The one place berth starts other programs: finding them, `exec` for pass-through, a
+//! foreground child with berth's signal policy, and captured runs for queries.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::host::{self, Os};
+use crate::ui;
+
+/// Find `name` on `PATH`, then in `<root>/.pixi/envs/*/bin` where pixi installs tools.
+pub fn find_program(name: &str, envs_dir: Option<&Path>) -> Option<PathBuf> {
+    if let Ok(path) = which::which(name) {
+        return Some(path);
+    }
+    let envs = fs_err::read_dir(envs_dir?).ok()?;
+    let mut candidates: Vec<PathBuf> = envs
+        .filter_map(Result::ok)
+        .map(|env| env.path().join("bin").join(name))
+        .filter(|p| p.is_file())
+        .collect();
+    candidates.sort();
+    candidates.into_iter().next()
+}
+
+/// Like [`find_program`], but a missing program is an error that says how to install it.
+pub fn require_program(name: &str, envs_dir: Option<&Path>) -> Result<PathBuf> {
+    find_program(name, envs_dir).ok_or_else(|| {
+        let mut diagnostic = Diagnostic::new(format!("`{name}` was not found on PATH"));
+        for hint in install_hints(name) {
+            diagnostic = diagnostic.help(hint);
+        }
+        diagnostic.into()
+    })
+}
+
+fn install_hints(name: &str) -> Vec<String> {
+    let macos = host::Os::current() == Os::Macos;
+    let pixi = |package: &str| format!("or add it to the project: `pixi add {package}`");
+    match name {
+        "limactl" if macos => vec!["install Lima: `brew install lima`".into(), pixi("lima")],
+        "limactl" => vec![
+            "install Lima from its release tarball (https://lima-vm.io/docs/installation/)".into(),
+            pixi("lima"),
+        ],
+        "docker" if macos => vec!["install the Docker CLI: `brew install docker`".into(), pixi("docker-cli")],
+        "docker" => vec!["install the Docker CLI: `sudo apt-get install docker.io`".into(), pixi("docker-cli")],
+        "docker-compose" if macos => vec!["install Compose: `brew install docker-compose`".into(), pixi("docker-compose")],
+        "docker-compose" => vec!["install Compose: `sudo apt-get install docker-compose`".into(), pixi("docker-compose")],
+        "colima" => vec!["install Colima: `brew install colima`".into()],
+        "podman" if macos => vec!["install Podman: `brew install podman`".into()],
+        "podman" => vec!["install Podman: `sudo apt-get install podman`".into()],
+        "container" => vec!["install Apple's container CLI from https://github.com/apple/container/releases (macOS 26+, Apple silicon)".into()],
+        _ => vec![format!("install `{name}` and make sure it is on PATH")],
+    }
+}
+
+/// The command line, shell-quoted, for `-v` output and error messages.
+pub fn display_command(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(quote_for_display)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote_for_display(word: &OsStr) -> String {
+    let word = word.to_string_lossy();
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
+    if plain {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Replace berth with `command` (Unix `exec`), so argv, stdin, the TTY, signals and the exit
+/// code are the child's own. Elsewhere, run it in the foreground and return its status.
+pub fn exec_replace(mut command: Command) -> Result<ExitStatus> {
+    ui::debug(&format!("exec {}", display_command(&command)));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command.exec();
+        Err(err).with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        run_foreground(command)
+    }
+}
+
+/// Run `command` in the foreground and wait. While it runs, berth ignores Ctrl-C (the
+/// terminal sends it to the child too) and the child's status becomes berth's.
+pub fn run_foreground(mut command: Command) -> Result<ExitStatus> {
+    ui::debug(&format!("run {}", display_command(&command)));
+    let _guard = signals::IgnoreInterrupts::new();
+    let status = command.status().with_context(|| {
+        format!(
+            "failed to run `{}`",
+            command.get_program().to_string_lossy()
+        )
+    })?;
+    Ok(ExitStatus::from_std(status))
+}
+
+/// The captured result of a query command.
+pub struct Captured {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `command` with its output captured (for queries such as `limactl --version`).
+pub fn capture(mut command: Command) -> Result<Captured> {
+    ui::debug(&format!("run {}", display_command(&command)));
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })?;
+    Ok(Captured {
+        status: ExitStatus::from_std(output.status),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+pub mod signals {
+    //! berth's signal policy while a foreground child runs.
+
+    /// Ignores SIGINT and SIGQUIT for as long as it lives, restoring the old handlers after.
+    /// The terminal delivers Ctrl-C to the whole foreground process group, so the child gets
+    /// it; berth must outlive the child to report its status.
+    ///
+    /// A do-nothing handler, not `SIG_IGN`: an ignored signal stays ignored across `exec`, so
+    /// the child would never see Ctrl-C, while a caught one is reset to the default.
+    pub struct IgnoreInterrupts {
+        #[cfg(unix)]
+        old: Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>,
+    }
+
+    impl IgnoreInterrupts {
+        pub fn new() -> IgnoreInterrupts {
+            #[cfg(unix)]
+            {
+                use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+                extern "C" fn do_nothing(_: nix::libc::c_int) {}
+                let ignore = SigAction::new(
+                    SigHandler::Handler(do_nothing),
+                    SaFlags::SA_RESTART,
+                    SigSet::empty(),
+                );
+                let old = [Signal::SIGINT, Signal::SIGQUIT]
+                    .into_iter()
+                    // SAFETY: the handler does nothing, so it is async-signal-safe.
+                    .filter_map(|s| unsafe { sigaction(s, &ignore) }.ok().map(|old| (s, old)))
+                    .collect();
+                IgnoreInterrupts { old }
+            }
+            #[cfg(not(unix))]
+            IgnoreInterrupts {}
+        }
+    }
+
+    impl Drop for IgnoreInterrupts {
+        fn drop(&mut self) {
+            #[cfg(unix)]
+            for (signal, old) in &self.old {
+                // SAFETY: restores the handler that was installed before.
+                let _ = unsafe { nix::sys::signal::sigaction(*signal, old) };
+            }
+        }
+    }
+}

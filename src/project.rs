@@ -1,0 +1,164 @@
+//! Finding the project (the directory of its `pixi.toml`) and every path berth owns in it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::diag::Diagnostic;
+use crate::host;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestKind {
+    Pixi,
+    Pyproject,
+}
+
+/// A discovered project: its root and manifest.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Absolute, canonical directory of the manifest.
+    pub root: PathBuf,
+    /// Absolute path of `pixi.toml` or `pyproject.toml`.
+    pub manifest_path: PathBuf,
+    pub kind: ManifestKind,
+    pub layout: Layout,
+}
+
+/// Every path berth owns in a project. All of them are under `<root>/.pixi/`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub pixi_dir: PathBuf,
+    /// `LIMA_HOME` for the project's VM.
+    pub lima_home: PathBuf,
+    /// `DOCKER_CONFIG` for every docker call berth makes.
+    pub docker_config: PathBuf,
+    /// berth's own state: logs, locks, caches, job workspaces.
+    pub berth_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    pub task_cache_dir: PathBuf,
+    /// Where pixi installs environments (and so the tools berth may find there).
+    pub envs_dir: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: &Path) -> Layout {
+        let pixi_dir = root.join(".pixi");
+        let berth_dir = pixi_dir.join("berth");
+        Layout {
+            lima_home: pixi_dir.join("lima"),
+            docker_config: pixi_dir.join("docker"),
+            logs_dir: berth_dir.join("logs"),
+            task_cache_dir: berth_dir.join("task-cache"),
+            envs_dir: pixi_dir.join("envs"),
+            berth_dir,
+            pixi_dir,
+        }
+    }
+
+    /// The lock file that serialises lifecycle commands.
+    pub fn lock_path(&self) -> PathBuf {
+        self.berth_dir.join("lifecycle.lock")
+    }
+}
+
+impl Project {
+    /// The project for `manifest_path` if given (a file or a directory), else the first one
+    /// found walking up from `cwd`, else `PIXI_PROJECT_MANIFEST`.
+    pub fn discover(cwd: &Path, manifest_path: Option<&Path>) -> Result<Project> {
+        if let Some(given) = manifest_path {
+            return Project::from_given(&cwd.join(given));
+        }
+        for dir in cwd.ancestors() {
+            if let Some(project) = Project::in_dir(dir)? {
+                return Ok(project);
+            }
+        }
+        if let Some(from_env) = host::var("PIXI_PROJECT_MANIFEST").filter(|v| !v.is_empty()) {
+            return Project::from_given(Path::new(&from_env));
+        }
+        Err(Diagnostic::new(format!(
+            "no pixi.toml found in `{}` or any parent directory",
+            cwd.display()
+        ))
+        .help("run berth inside a pixi project, pass --manifest-path, or create one with `berth init`")
+        .into())
+    }
+
+    fn from_given(given: &Path) -> Result<Project> {
+        if given.is_dir() {
+            return Project::in_dir(given)?.ok_or_else(|| {
+                Diagnostic::new(format!(
+                    "no pixi.toml or pyproject.toml with [tool.pixi] in `{}`",
+                    given.display()
+                ))
+                .help("pass the path of a pixi manifest to --manifest-path")
+                .into()
+            });
+        }
+        if !given.is_file() {
+            return Err(Diagnostic::new(format!("manifest `{}` does not exist", given.display()))
+                .help("pass the path of an existing pixi.toml or pyproject.toml to --manifest-path")
+                .into());
+        }
+        let kind = if given.file_name().is_some_and(|n| n == "pyproject.toml") {
+            ManifestKind::Pyproject
+        } else {
+            ManifestKind::Pixi
+        };
+        Project::new(given, kind)
+    }
+
+    /// The project whose manifest is in `dir`, following pixi's discovery rules: `pixi.toml`
+    /// beats `pyproject.toml`; a `pixi.toml` with only `[package]` is skipped; a pyproject
+    /// counts only with `[tool.pixi.workspace]` (or `[tool.pixi.project]`).
+    fn in_dir(dir: &Path) -> Result<Option<Project>> {
+        let pixi = dir.join("pixi.toml");
+        if pixi.is_file() {
+            let text = read_lossy(&pixi)?;
+            let is_workspace = text.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("[workspace") || l.starts_with("[project")
+            });
+            let is_package_only =
+                !is_workspace && text.lines().any(|l| l.trim_start().starts_with("[package"));
+            if !is_package_only {
+                return Project::new(&pixi, ManifestKind::Pixi).map(Some);
+            }
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if pyproject.is_file() {
+            let text = read_lossy(&pyproject)?;
+            if text.contains("[tool.pixi.workspace") || text.contains("[tool.pixi.project") {
+                return Project::new(&pyproject, ManifestKind::Pyproject).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn new(manifest: &Path, kind: ManifestKind) -> Result<Project> {
+        let manifest_path = fs_err::canonicalize(manifest)?;
+        let root = manifest_path
+            .parent()
+            .context("a manifest path always has a parent")?
+            .to_path_buf();
+        Ok(Project {
+            layout: Layout::new(&root),
+            root,
+            manifest_path,
+            kind,
+        })
+    }
+
+    /// The workspace directory's name, the fallback for the workspace name.
+    pub fn dir_name(&self) -> String {
+        self.root.file_name().map_or_else(
+            || "workspace".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
+
+fn read_lossy(path: &Path) -> Result<String> {
+    let bytes = fs_err::read(path)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,197 @@
+//! Everything berth prints: colour decided once per stream, verbosity, status lines on
+//! stderr, results on stdout. No other module prints.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use owo_colors::{OwoColorize, Style};
+
+use crate::host;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+struct Settings {
+    stdout_color: bool,
+    stderr_color: bool,
+    verbosity: Verbosity,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Decide colour and verbosity once, at start-up.
+pub fn init(color: ColorChoice, verbosity: Verbosity) {
+    let decide = |is_terminal: bool| match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if host::var_is_set("NO_COLOR") {
+                false
+            } else if host::var_is_set("CLICOLOR_FORCE") || host::var_is_set("FORCE_COLOR") {
+                true
+            } else {
+                is_terminal && host::var_str("TERM").as_deref() != Some("dumb")
+            }
+        }
+    };
+    let _ = SETTINGS.set(Settings {
+        stdout_color: decide(std::io::stdout().is_terminal()),
+        stderr_color: decide(std::io::stderr().is_terminal()),
+        verbosity,
+    });
+}
+
+fn settings() -> &'static Settings {
+    SETTINGS.get_or_init(|| Settings {
+        stdout_color: false,
+        stderr_color: false,
+        verbosity: Verbosity::Normal,
+    })
+}
+
+pub fn verbosity() -> Verbosity {
+    settings().verbosity
+}
+
+pub fn stdout_color() -> bool {
+    settings().stdout_color
+}
+
+fn paint(text: &str, style: Style, on: bool) -> String {
+    if on {
+        text.style(style).to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn eprint_line(line: &str) {
+    // A closed stderr is nothing berth can report anywhere.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `error: message`, always shown.
+pub fn error(message: &str) {
+    let label = paint("error", Style::new().red().bold(), settings().stderr_color);
+    eprint_line(&format!("{label}: {message}"));
+}
+
+/// An indented detail under an error: `  --> file:1:2`, `  help: …`, `  caused by: …`.
+pub fn error_detail(label: &str, text: &str) {
+    let style = if label == "help:" {
+        Style::new().cyan().bold()
+    } else {
+        Style::new().blue().bold()
+    };
+    let label = paint(label, style, settings().stderr_color);
+    eprint_line(&format!("  {label} {text}"));
+}
+
+/// `warning: message`, hidden by `-q`.
+pub fn warn(message: &str) {
+    if verbosity() >= Verbosity::Normal {
+        let label = paint(
+            "warning",
+            Style::new().yellow().bold(),
+            settings().stderr_color,
+        );
+        eprint_line(&format!("{label}: {message}"));
+    }
+}
+
+/// `note: message` on stderr, hidden by `-q`.
+pub fn note(message: &str) {
+    if verbosity() >= Verbosity::Normal {
+        let label = paint("note", Style::new().bold(), settings().stderr_color);
+        eprint_line(&format!("{label}: {message}"));
+    }
+}
+
+/// A plain status line on stderr, hidden by `-q`.
+pub fn status(message: &str) {
+    if verbosity() >= Verbosity::Normal {
+        eprint_line(message);
+    }
+}
+
+/// A status line with a bold prefix (`  Creating instance`), as cargo prints steps.
+pub fn step(verb: &str, message: &str) {
+    if verbosity() >= Verbosity::Normal {
+        let verb = paint(verb, Style::new().green().bold(), settings().stderr_color);
+        eprint_line(&format!("{verb} {message}"));
+    }
+}
+
+/// A line only `-v` shows.
+pub fn debug(message: &str) {
+    if verbosity() >= Verbosity::Verbose {
+        let label = paint("berth", Style::new().dimmed(), settings().stderr_color);
+        eprint_line(&format!("{label}: {message}"));
+    }
+}
+
+/// A result line on stdout. Errors (a closed pipe) go back to the caller.
+pub fn out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()
+}
+
+/// Pretty JSON on stdout.
+pub fn out_json(value: &serde_json::Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    out(&text)
+}
+
+/// Bold text for stdout, when stdout takes colour.
+pub fn bold_stdout(text: &str) -> String {
+    paint(text, Style::new().bold(), stdout_color())
+}
+
+/// Dimmed text for stdout, when stdout takes colour.
+pub fn dim_stdout(text: &str) -> String {
+    paint(text, Style::new().dimmed(), stdout_color())
+}
+
+/// A path as the user should read it: relative to the current directory when inside it,
+/// with `~` for the home directory otherwise.
+pub fn display_path(path: &Path) -> String {
+    if let Ok(cwd) = host::current_dir()
+        && let Ok(relative) = path.strip_prefix(&cwd)
+        && !relative.as_os_str().is_empty()
+    {
+        return relative.display().to_string();
+    }
+    if let Some(home) = host::home_dir()
+        && let Ok(relative) = path.strip_prefix(&home)
+    {
+        return format!("~/{}", relative.display());
+    }
+    path.display().to_string()
+}
+
+/// Ask a yes/no question on the terminal. `None` when stdin is not a terminal.
+pub fn confirm(question: &str) -> Option<bool> {
+    if !host::stdin_is_terminal() {
+        return None;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}

@@ -1,0 +1,302 @@
+//! A small test builder: a temp project with a sandboxed HOME, the built `berth` run in it
+//! with a minimal environment, fakes first on PATH, and assertions on what came out.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BERTH: &str = env!("CARGO_BIN_EXE_berth");
+
+/// The directory holding the fake programs (`tests/fakes/`).
+pub fn fakes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fakes")
+}
+
+/// A temporary project: `<tmp>/home` is HOME, `<tmp>/project` holds the manifest,
+/// `<tmp>/bin` is first on PATH (fakes go there).
+pub struct TestProject {
+    dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub bin: PathBuf,
+}
+
+impl TestProject {
+    /// An empty project directory (no manifest).
+    pub fn empty() -> TestProject {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-test-")
+            .tempdir()
+            .expect("temp dir");
+        // Canonical, so paths berth prints (it canonicalises the root) compare equal.
+        let base = dir.path().canonicalize().expect("canonical temp dir");
+        let project = TestProject {
+            root: base.join("project"),
+            home: base.join("home"),
+            bin: base.join("bin"),
+            dir,
+        };
+        for d in [&project.root, &project.home, &project.bin] {
+            std::fs::create_dir_all(d).expect("create test dirs");
+        }
+        project
+    }
+
+    /// A project whose `pixi.toml` is `manifest`.
+    pub fn with_manifest(manifest: &str) -> TestProject {
+        let project = TestProject::empty();
+        project.write("pixi.toml", manifest);
+        project
+    }
+
+    /// A project with a minimal `[workspace]` followed by `rest`.
+    pub fn with_tasks(rest: &str) -> TestProject {
+        TestProject::with_manifest(&format!(
+            "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = []\n\n{rest}"
+        ))
+    }
+
+    /// The temp dir holding root, home and bin.
+    pub fn base(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A path inside the project.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// Write a file inside the project, creating its parent directories.
+    pub fn write(&self, relative: &str, contents: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create parent");
+        std::fs::write(&path, contents).expect("write file");
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative))
+            .unwrap_or_else(|e| panic!("read {relative}: {e}"))
+    }
+
+    /// Put the fake `name` from `tests/fakes/` first on PATH.
+    pub fn install_fake(&self, name: &str) {
+        let target = fakes_dir().join(name);
+        assert!(target.exists(), "no fake named {name} in tests/fakes");
+        let link = self.bin.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).expect("link fake");
+    }
+
+    /// Where the fakes append the argv they were called with, one line each.
+    pub fn fake_log_path(&self) -> PathBuf {
+        self.base().join("fake-calls.log")
+    }
+
+    /// The lines fakes logged so far.
+    pub fn fake_calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.fake_log_path())
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// PATH for berth: the fake bin dir first, then the system's.
+    pub fn path_var(&self) -> String {
+        format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    /// `berth ARGS` in the project root, with a sandboxed environment.
+    pub fn berth<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(BERTH);
+        command.args(args).current_dir(&self.root);
+        self.sandbox(&mut command);
+        Run {
+            command,
+            stdin: None,
+        }
+    }
+
+    /// Any program, with the same sandboxed environment berth gets.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Run {
+        let mut command = Command::new(program);
+        command.current_dir(&self.root);
+        self.sandbox(&mut command);
+        Run {
+            command,
+            stdin: None,
+        }
+    }
+
+    fn sandbox(&self, command: &mut Command) {
+        command
+            .env_clear()
+            .env("PATH", self.path_var())
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("BERTH_FAKE_LOG", self.fake_log_path())
+            .env("USER", "tester")
+            .env("LANG", "C.UTF-8");
+    }
+}
+
+/// A command about to run.
+pub struct Run {
+    pub command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Run {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Run {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Run {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// Run to completion and capture everything.
+    pub fn run(mut self) -> Output {
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("spawn berth");
+        if let Some(input) = self.stdin.take() {
+            let mut stdin = child.stdin.take().expect("stdin");
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
+        let output = child.wait_with_output().expect("wait for berth");
+        Output {
+            code: exit_code(output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// The exit code, or 128+N for a death by signal N (as a shell reports it).
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Output {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Output {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn stdout_is(&self, expected: &str) -> &Output {
+        assert_eq!(self.stdout, expected, "stdout\n--- stderr\n{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Output {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Whether the real Docker engine answers. Without one, engine tests skip with a printed
+/// reason, unless `BERTH_REQUIRE_DOCKER=1` (CI), which turns the skip into a failure.
+pub fn docker_available() -> bool {
+    let answered = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !answered {
+        if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
+            panic!("BERTH_REQUIRE_DOCKER=1 but no Docker engine answers `docker version`");
+        }
+        eprintln!("skipped: no Docker engine answers (set BERTH_REQUIRE_DOCKER=1 to fail instead)");
+    }
+    answered
+}
+
+/// The busybox image `.ci/run` imports for engine tests.
+pub const TEST_IMAGE: &str = "berth-test/busybox:1";
