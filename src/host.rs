@@ -11,6 +11,9 @@ pub const BERTH_HOST_OS: &str = "BERTH_HOST_OS";
 /// Test seam: `x86_64` or `aarch64` instead of the real architecture.
 pub const BERTH_HOST_ARCH: &str = "BERTH_HOST_ARCH";
 
+/// The host Docker engine's socket, instead of `/var/run/docker.sock` and the rootless one.
+pub const BERTH_DOCKER_SOCKET: &str = "BERTH_DOCKER_SOCKET";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Os {
     Linux,

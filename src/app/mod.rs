@@ -15,6 +15,7 @@ use crate::settings::{self, FlagSettings, Settings};
 
 mod container;
 mod docker;
+mod init;
 mod tasks;
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -26,7 +27,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Docker(args) => docker::docker(&global, args.args),
         Command::Compose(args) => docker::compose(&global, args.args),
         Command::Env(args) => docker::env(&global, &args),
-        Command::Doctor(_) | Command::System(SystemCommand::Clean(_)) | Command::Init(_) => {
+        Command::Init(args) => init::run(&global, &args),
+        Command::Doctor(_) | Command::System(SystemCommand::Clean(_)) => {
             anyhow::bail!("this command is not implemented yet")
         }
         Command::Completions(args) => completions(args.shell),

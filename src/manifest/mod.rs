@@ -3,6 +3,8 @@
 //! The document is parsed with `toml_edit` (TOML 1.1) and kept whole, spans included, so
 //! every error about it can name `file:line:col`. Typed views over it live in submodules.
 
+pub mod edit;
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 

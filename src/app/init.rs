@@ -1,0 +1,195 @@
+//! `berth init`: add berth's tasks and settings to the project's manifest (creating a minimal
+//! `pixi.toml` where there is none) and `.pixi/` to `.gitignore`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::Global;
+use crate::cli::InitArgs;
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::manifest::edit;
+use crate::project::{ManifestKind, Project};
+use crate::{host, settings, ui};
+
+/// One file `berth init` would write: its path, old text (if any) and new text.
+struct Change {
+    path: PathBuf,
+    before: Option<String>,
+    after: String,
+}
+
+pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
+    let cwd = host::current_dir()?;
+    let (root, manifest_change) = match global.project() {
+        Ok(project) => {
+            let change = edit_manifest(&project)?;
+            (project.root, change)
+        }
+        Err(_) if global.manifest_path.is_none() => {
+            let name = cwd
+                .file_name()
+                .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
+            let fresh = edit::new_manifest(&name, &host::platform());
+            let edited = edit::add_berth(
+                &fresh,
+                ManifestKind::Pixi,
+                &settings::sanitize_instance_name(&name),
+            )?;
+            report_tasks(&edited);
+            let change = Change {
+                path: cwd.join("pixi.toml"),
+                before: None,
+                after: edited.text,
+            };
+            (cwd.clone(), Some(change))
+        }
+        Err(err) => return Err(err),
+    };
+    let changes: Vec<Change> = manifest_change
+        .into_iter()
+        .chain(gitignore_change(&root)?)
+        .collect();
+
+    if changes.is_empty() {
+        ui::status("berth is already set up here; nothing to change");
+        return Ok(ExitStatus::Success);
+    }
+    if args.dry_run {
+        for change in &changes {
+            ui::out(&unified_diff(change, &root))?;
+        }
+        ui::status("dry run: nothing was written");
+        return Ok(ExitStatus::Success);
+    }
+    for change in &changes {
+        write_atomically(&change.path, &change.after)?;
+        let verb = if change.before.is_some() {
+            "Updated"
+        } else {
+            "Created"
+        };
+        ui::step(verb, &ui::display_path(&change.path));
+    }
+    suggest_dependencies();
+    Ok(ExitStatus::Success)
+}
+
+fn edit_manifest(project: &Project) -> Result<Option<Change>> {
+    let before = fs_err::read_to_string(&project.manifest_path)?;
+    let name = crate::manifest::Manifest::load(project)?
+        .workspace_name()
+        .unwrap_or_else(|| project.dir_name());
+    let edited = edit::add_berth(
+        &before,
+        project.kind,
+        &settings::sanitize_instance_name(&name),
+    )?;
+    report_tasks(&edited);
+    Ok((edited.text != before).then(|| Change {
+        path: project.manifest_path.clone(),
+        before: Some(before),
+        after: edited.text,
+    }))
+}
+
+fn report_tasks(edited: &edit::Edit) {
+    if !edited.kept_tasks.is_empty() {
+        ui::note(&format!(
+            "kept the project's own definition of: {}",
+            edited.kept_tasks.join(", ")
+        ));
+    }
+    if !edited.added_tasks.is_empty() {
+        ui::debug(&format!("adding tasks: {}", edited.added_tasks.join(", ")));
+    }
+}
+
+/// `.pixi/` appended to `.gitignore` unless a line already ignores it.
+fn gitignore_change(root: &Path) -> Result<Option<Change>> {
+    let path = root.join(".gitignore");
+    let before = match fs_err::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => return Err(err.into()),
+    };
+    let ignored = before.as_deref().unwrap_or("").lines().any(|line| {
+        matches!(
+            line.trim(),
+            ".pixi" | ".pixi/" | "/.pixi" | "/.pixi/" | ".pixi/*" | "/.pixi/*"
+        )
+    });
+    if ignored {
+        return Ok(None);
+    }
+    let mut after = before.clone().unwrap_or_default();
+    if !after.is_empty() && !after.ends_with('\n') {
+        after.push('\n');
+    }
+    after.push_str("# berth and pixi state (VM, docker config, environments)\n.pixi/\n");
+    Ok(Some(Change {
+        path,
+        before,
+        after,
+    }))
+}
+
+fn unified_diff(change: &Change, root: &Path) -> String {
+    let name = change
+        .path
+        .strip_prefix(root)
+        .unwrap_or(&change.path)
+        .display()
+        .to_string();
+    let old_name = if change.before.is_some() {
+        format!("a/{name}")
+    } else {
+        "/dev/null".into()
+    };
+    similar::TextDiff::from_lines(change.before.as_deref().unwrap_or(""), &change.after)
+        .unified_diff()
+        .header(&old_name, &format!("b/{name}"))
+        .to_string()
+}
+
+/// Write through a temporary file in the same directory and a rename, so a failure leaves
+/// the old file whole. A read-only file is the user's decision: refuse, even as root.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let permissions = match fs_err::metadata(path) {
+        Ok(meta) if meta.permissions().readonly() => {
+            return Err(Diagnostic::new(format!("`{}` is read-only", ui::display_path(path)))
+                .help("make it writable (`chmod u+w`) and run `berth init` again; nothing was changed")
+                .into());
+        }
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
+    };
+    let dir = path.parent().context("a file always has a parent")?;
+    let temp = dir.join(format!(
+        ".{}.berth-tmp",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
+    fs_err::write(&temp, text)?;
+    if let Some(permissions) = permissions {
+        fs_err::set_permissions(&temp, permissions)?;
+    }
+    fs_err::rename(&temp, path).inspect_err(|_| {
+        let _ = fs_err::remove_file(&temp);
+    })?;
+    Ok(())
+}
+
+fn suggest_dependencies() {
+    let tools = match host::Os::current() {
+        host::Os::Macos => "docker-cli docker-compose lima",
+        _ => "docker-cli docker-compose",
+    };
+    ui::note(&format!(
+        "the tasks call docker and compose; to pin them in the project: `pixi add {tools}`"
+    ));
+    ui::status(
+        "next: `pixi run container-init` (or `berth container init`), then `pixi run docker -- info`",
+    );
+}
