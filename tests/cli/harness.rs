@@ -182,7 +182,14 @@ impl Run {
     }
 
     /// Run to completion and capture everything.
-    pub fn run(mut self) -> Output {
+    pub fn run(self) -> Output {
+        self.run_within(std::time::Duration::from_secs(600))
+            .expect("berth did not finish within 10 minutes")
+    }
+
+    /// Run and capture everything, or kill it and return `None` when it outlives `limit`
+    /// (a hang is a failure of its own, not a slow test).
+    pub fn run_within(mut self, limit: std::time::Duration) -> Option<Output> {
         self.command
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -198,13 +205,31 @@ impl Run {
                 let _ = stdin.write_all(&input);
             });
         }
-        let output = child.wait_with_output().expect("wait for berth");
-        Output {
+        let pid = child.id();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let output = child.wait_with_output().expect("wait for berth");
+            let _ = done_tx.send(());
+            output
+        });
+        if done_rx.recv_timeout(limit).is_err() {
+            // SAFETY: plain kill(2) of the child we spawned.
+            unsafe { libc_kill(pid as i32, 9) };
+            let _ = waiter.join();
+            return None;
+        }
+        let output = waiter.join().expect("waiter thread");
+        Some(Output {
             code: exit_code(output.status),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        })
     }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
 }
 
 /// The exit code, or 128+N for a death by signal N (as a shell reports it).

@@ -3,5 +3,6 @@
 mod harness;
 
 mod basics;
+mod corpus;
 mod init;
 mod onboard;
