@@ -15,7 +15,10 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         (clean::plan_global()?, None)
     } else {
         let project = global.project()?;
-        (clean::plan_project(&project)?, Some(project.layout.envs_dir))
+        (
+            clean::plan_project(&project)?,
+            Some(project.layout.envs_dir),
+        )
     };
     for kept in &plan.kept {
         ui::note(kept);
@@ -83,12 +86,17 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         display_path(failed),
         paths(outcome.not_removed.len()),
     ));
-    diagnostic = diagnostic.help("fix the cause and rerun `berth system clean`; it plans again from what is left");
+    diagnostic = diagnostic
+        .help("fix the cause and rerun `berth system clean`; it plans again from what is left");
     Err(diagnostic.into())
 }
 
 fn paths(n: usize) -> String {
-    if n == 1 { "1 path".into() } else { format!("{n} paths") }
+    if n == 1 {
+        "1 path".into()
+    } else {
+        format!("{n} paths")
+    }
 }
 
 /// The plan as a table on stdout: size, path, why it goes; then the total.
@@ -106,7 +114,11 @@ fn print_plan(plan: &Plan) -> std::io::Result<()> {
         .iter()
         .map(|t| (human_bytes(t.bytes), display_path(&t.path)))
         .collect();
-    let path_width = shown.iter().map(|(_, p)| p.chars().count()).max().unwrap_or(0);
+    let path_width = shown
+        .iter()
+        .map(|(_, p)| p.chars().count())
+        .max()
+        .unwrap_or(0);
     for ((size, path), target) in shown.iter().zip(&plan.targets) {
         let reason = ui::dim_stdout(&target.reason);
         ui::out(&format!("  {size:>10}  {path:<path_width$}  {reason}"))?;

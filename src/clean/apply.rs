@@ -26,7 +26,12 @@ pub struct Outcome {
 
 /// Check, before anything is removed, that every running instance may and can be stopped:
 /// `--force` was given and `limactl` exists.
-pub fn preflight(plan: &Plan, force: bool, limactl: Option<&Path>, envs_dir: Option<&Path>) -> Result<()> {
+pub fn preflight(
+    plan: &Plan,
+    force: bool,
+    limactl: Option<&Path>,
+    envs_dir: Option<&Path>,
+) -> Result<()> {
     let running: Vec<&Instance> = plan.running_instances().collect();
     if running.is_empty() {
         return Ok(());
@@ -39,18 +44,22 @@ pub fn preflight(plan: &Plan, force: bool, limactl: Option<&Path>, envs_dir: Opt
     if !force {
         let first = running[0];
         bail!(
-            Diagnostic::new(format!("Lima instance {names} is running; nothing was removed"))
-                .help(format!(
-                    "stop it first (`LIMA_HOME={} limactl stop {}`), or rerun with --force to stop it",
-                    first.lima_home.display(),
-                    first.name
-                ))
+            Diagnostic::new(format!(
+                "Lima instance {names} is running; nothing was removed"
+            ))
+            .help(format!(
+                "stop it first (`LIMA_HOME={} limactl stop {}`), or rerun with --force to stop it",
+                first.lima_home.display(),
+                first.name
+            ))
         );
     }
     if limactl.is_none() {
         return process::require_program("limactl", envs_dir)
             .map(drop)
-            .with_context(|| format!("Lima instance {names} is running and only limactl can stop it"));
+            .with_context(|| {
+                format!("Lima instance {names} is running and only limactl can stop it")
+            });
     }
     Ok(())
 }
@@ -107,7 +116,10 @@ fn delete_instance(instance: &Instance, dir: &Path, limactl: Option<&Path>) -> R
         ui::step("Stopping", &format!("Lima instance `{}`", instance.name));
         run_limactl(limactl, instance, "stop")?;
         if fsutil::host_agent_alive(dir) {
-            bail!("`limactl stop {}` returned but its host agent is still alive", instance.name);
+            bail!(
+                "`limactl stop {}` returned but its host agent is still alive",
+                instance.name
+            );
         }
     }
     if instance.has_config {

@@ -160,6 +160,9 @@ mod tests {
         let with_all = disk_usage(&dir, &[]);
         let without = disk_usage(&dir, &[dir.join("skipped")]);
         assert!(with_all >= without + 64 * 1024);
-        assert!(without < 64 * 1024, "the link's target was counted: {without}");
+        assert!(
+            without < 64 * 1024,
+            "the link's target was counted: {without}"
+        );
     }
 }

@@ -37,18 +37,37 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
                 &anchor,
                 Some((
                     Kind::ShortPath,
-                    format!("short-path LIMA_HOME that `{}` links to", display_path(lima)),
+                    format!(
+                        "short-path LIMA_HOME that `{}` links to",
+                        display_path(lima)
+                    ),
                 )),
             )?;
         }
-        plan.push(lima, &project.root, Kind::LimaHomeLink, "link to the project's LIMA_HOME".into())?;
+        plan.push(
+            lima,
+            &project.root,
+            Kind::LimaHomeLink,
+            "link to the project's LIMA_HOME".into(),
+        )?;
     } else if is_real_dir(lima) {
-        let home = (Kind::LimaHome, "the project's LIMA_HOME (Lima's key and settings)".to_string());
+        let home = (
+            Kind::LimaHome,
+            "the project's LIMA_HOME (Lima's key and settings)".to_string(),
+        );
         add_lima_home(&mut plan, lima, &project.root, Some(home))?;
     }
     let owned = [
-        (&layout.docker_config, Kind::DockerConfig, "the project's DOCKER_CONFIG"),
-        (&layout.berth_dir, Kind::BerthState, "berth's caches, logs, locks and job workspaces"),
+        (
+            &layout.docker_config,
+            Kind::DockerConfig,
+            "the project's DOCKER_CONFIG",
+        ),
+        (
+            &layout.berth_dir,
+            Kind::BerthState,
+            "berth's caches, logs, locks and job workspaces",
+        ),
     ];
     for (path, kind, reason) in owned {
         if fsutil::exists(path) {
@@ -108,7 +127,12 @@ pub fn plan_global() -> Result<Plan> {
             "short-path LIMA_HOME of `{}`, which no longer exists",
             project_root.display()
         );
-        add_lima_home(&mut plan, &dir, &short_root, Some((Kind::OrphanedShortPath, reason)))?;
+        add_lima_home(
+            &mut plan,
+            &dir,
+            &short_root,
+            Some((Kind::OrphanedShortPath, reason)),
+        )?;
     }
     Ok(plan)
 }
@@ -169,7 +193,14 @@ fn add_lima_home(
             name,
         };
         let reason = format!("Lima instance `{}` ({})", instance.name, instance.status());
-        plan.push_target(&dir, &real_home, Kind::Instance, reason, Some(instance), &[])?;
+        plan.push_target(
+            &dir,
+            &real_home,
+            Kind::Instance,
+            reason,
+            Some(instance),
+            &[],
+        )?;
         instance_dirs.push(dir);
     }
     if let Some((kind, reason)) = whole {
@@ -232,9 +263,7 @@ fn recorded_short_path(project: &Project, plan: &mut Plan) -> Result<Option<Path
         return unrecorded(plan, "berth did not record");
     };
     let target = PathBuf::from(text.trim());
-    let same = |a: &Path, b: &Path| {
-        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
-    };
+    let same = |a: &Path, b: &Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b);
     if !target.is_absolute() || !is_real_dir(&target) || !same(link, &target) {
         return unrecorded(plan, "that no longer points to berth's recorded short path");
     }

@@ -3,5 +3,6 @@
 mod harness;
 
 mod basics;
+mod clean;
 mod init;
 mod onboard;
