@@ -75,7 +75,8 @@ pub fn confined(path: &Path, anchor: &Path) -> Result<PathBuf> {
         .help("nothing was removed; check where this path points and remove it by hand if it is really unused")
         .into()
     };
-    let (Some(parent), Some(Component::Normal(name))) = (path.parent(), path.components().last())
+    let (Some(parent), Some(Component::Normal(name))) =
+        (path.parent(), path.components().next_back())
     else {
         return Err(refuse("it is not a plain path below a directory".into()));
     };
