@@ -735,3 +735,39 @@ fn nothing_to_clean_is_success() {
         .stdout_is("Nothing to clean (project).\n");
     assert!(p.path(".pixi/envs/default/bin/tool").is_file());
 }
+
+/// `berth system clean` with a terminal for stdin (util-linux `script` provides one), the
+/// answer typed in advance.
+fn clean_on_a_terminal(p: &TestProject, answer: &str) -> Option<crate::harness::Output> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed, so no terminal to test with");
+        return None;
+    }
+    let command_line = format!("{} system clean", crate::harness::BERTH);
+    let run = p
+        .command("script")
+        .arg("-qec")
+        .arg(&command_line)
+        .arg("/dev/null")
+        .stdin(answer)
+        .run();
+    Some(run)
+}
+
+#[test]
+fn on_a_terminal_the_answer_decides() {
+    let p = project_with_state();
+    let Some(declined) = clean_on_a_terminal(&p, "n\n") else {
+        return;
+    };
+    declined
+        .code(1)
+        .stdout_has("Remove 4 paths")
+        .stdout_has("nothing was removed");
+    assert!(p.path(".pixi/berth/logs/init.log").is_file());
+
+    let accepted = clean_on_a_terminal(&p, "y\n").unwrap();
+    accepted.success().stdout_has("Freed");
+    assert!(!p.path(".pixi/berth").exists() && !p.path(".pixi/lima").exists());
+    assert!(p.path(".pixi/envs/default/bin/tool").is_file());
+}
