@@ -1,6 +1,7 @@
 //! berth: a container runtime per repository, and a pixi-compatible task runner.
 
 mod app;
+mod clean;
 mod cli;
 mod diag;
 mod exit;

@@ -13,6 +13,7 @@ use crate::project::Project;
 use crate::runtime;
 use crate::settings::{self, FlagSettings, Settings};
 
+mod clean;
 mod container;
 mod docker;
 mod init;
@@ -28,7 +29,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Compose(args) => docker::compose(&global, args.args),
         Command::Env(args) => docker::env(&global, &args),
         Command::Init(args) => init::run(&global, &args),
-        Command::Doctor(_) | Command::System(SystemCommand::Clean(_)) => {
+        Command::System(SystemCommand::Clean(args)) => clean::run(&global, &args),
+        Command::Doctor(_) => {
             anyhow::bail!("this command is not implemented yet")
         }
         Command::Completions(args) => completions(args.shell),

@@ -3,6 +3,7 @@
 mod harness;
 
 mod basics;
+mod clean;
 mod corpus;
 mod init;
 mod onboard;

@@ -1,0 +1,169 @@
+//! The filesystem primitives clean is built on. None of them follows a symlink: sizes are
+//! taken with `symlink_metadata`, walks do not descend into links, and removal deletes a
+//! link itself, never what it points to.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::diag::Diagnostic;
+
+/// Disk usage of `path` as `du -s -P` counts it (allocated blocks of every entry, the
+/// directory itself included, each hard-linked inode once), skipping the direct children
+/// named in `skip`. Unreadable entries count as zero: a size is an estimate, not a gate.
+pub fn disk_usage(path: &Path, skip: &[PathBuf]) -> u64 {
+    let mut seen = HashSet::new();
+    usage(path, skip, &mut seen)
+}
+
+fn usage(path: &Path, skip: &[PathBuf], seen: &mut HashSet<(u64, u64)>) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    let mut total = allocated(&meta, seen);
+    if meta.is_dir()
+        && let Ok(entries) = std::fs::read_dir(path)
+    {
+        for entry in entries.flatten() {
+            let child = entry.path();
+            if !skip.contains(&child) {
+                total += usage(&child, &[], seen);
+            }
+        }
+    }
+    total
+}
+
+#[cfg(unix)]
+fn allocated(meta: &std::fs::Metadata, seen: &mut HashSet<(u64, u64)>) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    if meta.nlink() > 1 && !meta.is_dir() && !seen.insert((meta.dev(), meta.ino())) {
+        return 0;
+    }
+    meta.blocks() * 512
+}
+
+#[cfg(not(unix))]
+fn allocated(meta: &std::fs::Metadata, _seen: &mut HashSet<(u64, u64)>) -> u64 {
+    meta.len()
+}
+
+/// Whether anything (a file, a directory, a dangling link) is at `path`.
+pub fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+pub fn is_real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// `path` with its parent resolved, after checking it stays inside `anchor`: the parent's
+/// canonical form must be at or below the anchor's, and the last component must be a plain
+/// name. A symlinked parent that leads elsewhere, or a `..`, is refused.
+pub fn confined(path: &Path, anchor: &Path) -> Result<PathBuf> {
+    let refuse = |why: String| -> anyhow::Error {
+        Diagnostic::new(format!(
+            "refusing to remove `{}`: {why}",
+            path.display()
+        ))
+        .help("nothing was removed; check where this path points and remove it by hand if it is really unused")
+        .into()
+    };
+    let (Some(parent), Some(Component::Normal(name))) =
+        (path.parent(), path.components().next_back())
+    else {
+        return Err(refuse("it is not a plain path below a directory".into()));
+    };
+    let parent = std::fs::canonicalize(parent)
+        .map_err(|e| refuse(format!("its directory cannot be resolved ({e})")))?;
+    let anchor = std::fs::canonicalize(anchor)
+        .map_err(|e| refuse(format!("`{}` cannot be resolved ({e})", anchor.display())))?;
+    if !parent.starts_with(&anchor) {
+        return Err(refuse(format!(
+            "it resolves to `{}`, outside `{}`",
+            parent.join(name).display(),
+            anchor.display()
+        )));
+    }
+    Ok(parent.join(name))
+}
+
+/// Remove `path`: a directory with everything in it, or a file or symlink itself.
+/// `remove_dir_all` does not follow symlinks inside the tree; it unlinks them.
+pub fn remove(path: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
+}
+
+/// Whether the host agent of the instance in `dir` is alive: `ha.pid` names a process that
+/// exists (Lima's own test, `kill(pid, 0)`; EPERM still means alive).
+pub fn host_agent_alive(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join("ha.pid")) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return false;
+    };
+    pid > 0 && process_alive(pid)
+}
+
+#[cfg(unix)]
+fn process_alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: i32) -> bool {
+    // Without a way to ask, a pid file means "maybe running": the cautious answer.
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confined_refuses_paths_that_leave_their_anchor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let anchor = tmp.path().join("home");
+        std::fs::create_dir_all(anchor.join("inner")).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), anchor.join("escape")).unwrap();
+
+        assert!(confined(&anchor.join("inner/x"), &anchor).is_ok());
+        assert!(confined(&anchor.join("escape/x"), &anchor).is_err());
+        assert!(confined(&anchor.join("inner/.."), &anchor).is_err());
+        assert!(confined(&tmp.path().join("other"), &anchor).is_err());
+    }
+
+    #[test]
+    fn usage_does_not_follow_links_and_skips_named_children() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::write(&outside, vec![1u8; 64 * 1024]).unwrap();
+        let dir = tmp.path().join("dir");
+        std::fs::create_dir_all(dir.join("skipped")).unwrap();
+        std::fs::write(dir.join("skipped/big"), vec![1u8; 64 * 1024]).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+
+        let with_all = disk_usage(&dir, &[]);
+        let without = disk_usage(&dir, &[dir.join("skipped")]);
+        assert!(with_all >= without + 64 * 1024);
+        assert!(
+            without < 64 * 1024,
+            "the link's target was counted: {without}"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! `berth system clean`: decide what goes (a [`Plan`]), then remove it ([`apply`]).
+//!
+//! Planning reads the disk and changes nothing; applying removes exactly the planned paths,
+//! in order, and stops at the first failure so everything after it stays intact.
+//! Symlinks are never followed out of a target, with one exception: the short-path Lima home
+//! that berth itself recorded in `.pixi/berth/lima-home-target`.
+
+mod apply;
+mod fsutil;
+mod plan;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use apply::{Outcome, apply, preflight};
+pub use plan::{plan_global, plan_project};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Project,
+    Global,
+}
+
+/// What a planned path is; the `kind` field of `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A Lima instance directory, deleted through `limactl delete` when limactl is found.
+    Instance,
+    /// The project's `LIMA_HOME` (`.pixi/lima`) as a real directory, without its instances.
+    LimaHome,
+    /// `.pixi/lima` as a symlink: only the link is removed.
+    LimaHomeLink,
+    /// The short-path directory a long project path's `.pixi/lima` points to.
+    ShortPath,
+    /// A short-path directory whose project root no longer exists.
+    OrphanedShortPath,
+    /// `.pixi/docker`, the project's `DOCKER_CONFIG`.
+    DockerConfig,
+    /// `.pixi/berth`: caches, logs, locks, job workspaces.
+    BerthState,
+    /// `~/.lima/_config`: Lima's ssh identity and network settings.
+    LimaConfig,
+    /// Lima's download cache (images).
+    DownloadCache,
+}
+
+/// A Lima instance, as clean sees it.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub name: String,
+    /// The `LIMA_HOME` it lives in (the real directory, symlinks resolved).
+    pub lima_home: PathBuf,
+    /// Its host agent's pid is alive (`ha.pid`), so it must be stopped first.
+    pub running: bool,
+    /// It has a `lima.yaml`, so `limactl` recognises it as an instance.
+    pub has_config: bool,
+}
+
+impl Instance {
+    pub fn status(&self) -> &'static str {
+        if self.running { "running" } else { "stopped" }
+    }
+}
+
+/// One path the plan removes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub path: PathBuf,
+    /// Disk usage as `du -s -P` counts it: allocated blocks, links not followed.
+    pub bytes: u64,
+    pub reason: String,
+    pub kind: Kind,
+    pub instance: Option<Instance>,
+    /// The directory the path must stay inside; checked when planning and again just before
+    /// removal.
+    anchor: PathBuf,
+}
+
+/// Everything one `berth system clean` run would remove, in the order it removes it.
+#[derive(Debug)]
+pub struct Plan {
+    pub scope: Scope,
+    pub targets: Vec<Target>,
+    /// Things seen and deliberately left alone, with why.
+    pub kept: Vec<String>,
+}
+
+impl Plan {
+    pub fn total_bytes(&self) -> u64 {
+        self.targets.iter().map(|t| t.bytes).sum()
+    }
+
+    /// The instances that must be stopped before they can be deleted.
+    pub fn running_instances(&self) -> impl Iterator<Item = &Instance> {
+        self.targets
+            .iter()
+            .filter_map(|t| t.instance.as_ref())
+            .filter(|i| i.running)
+    }
+
+    /// The plan as the `plan` array of `--json`.
+    pub fn json_entries(&self) -> serde_json::Value {
+        self.targets
+            .iter()
+            .map(|t| {
+                let mut entry = serde_json::json!({
+                    "path": t.path,
+                    "bytes": t.bytes,
+                    "reason": t.reason,
+                    "kind": t.kind,
+                });
+                if let Some(instance) = &t.instance {
+                    entry["instance"] = instance.name.clone().into();
+                    entry["status"] = instance.status().into();
+                }
+                entry
+            })
+            .collect()
+    }
+}
+
+/// `1.5 MiB`: sizes as people read them, in powers of 1024.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn sizes_read_like_du_h() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 + 512 * 1024), "3.5 MiB");
+        assert_eq!(human_bytes(5 << 30), "5.0 GiB");
+    }
+}

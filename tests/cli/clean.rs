@@ -1,0 +1,773 @@
+//! `berth system clean`: the plan, its sizes, confirmation, --force through limactl, partial
+//! failure, and that nothing outside the targets changes.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::harness::TestProject;
+
+const MIB: usize = 1024 * 1024;
+
+/// One entry of a tree as the test saw it: file bytes, link target, or a directory.
+#[derive(Debug, PartialEq, Eq)]
+enum Node {
+    Dir,
+    File(Vec<u8>),
+    Link(PathBuf),
+}
+
+/// Every entry under `root`, walked without following links.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
+    let mut nodes = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).expect("stat");
+        let node = if meta.file_type().is_symlink() {
+            Node::Link(std::fs::read_link(&path).unwrap())
+        } else if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            Node::Dir
+        } else {
+            Node::File(std::fs::read(&path).unwrap())
+        };
+        nodes.insert(path, node);
+    }
+    nodes
+}
+
+/// Assert that `after` holds every entry of `before` unchanged, except those under `removed`,
+/// which must be gone.
+#[track_caller]
+fn assert_only_removed(
+    before: &BTreeMap<PathBuf, Node>,
+    after: &BTreeMap<PathBuf, Node>,
+    removed: &[PathBuf],
+) {
+    for (path, node) in before {
+        let under_target = removed.iter().any(|r| path.starts_with(r));
+        match (under_target, after.get(path)) {
+            (true, Some(_)) => panic!("`{}` should be gone", path.display()),
+            (false, None) => panic!("`{}` was removed but is not a target", path.display()),
+            (false, Some(now)) => assert_eq!(now, node, "`{}` changed", path.display()),
+            (true, None) => {}
+        }
+    }
+}
+
+/// Disk usage as `du -s -B1 -P` reports it: the independent oracle for plan sizes.
+fn du(path: &Path) -> u64 {
+    let out = Command::new("du")
+        .args(["-s", "-B1", "-P"])
+        .arg(path)
+        .output()
+        .expect("run du");
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+/// A live process standing in for a Lima host agent; killed and reaped when dropped.
+struct HostAgent(Child);
+
+impl HostAgent {
+    fn spawn() -> HostAgent {
+        let child = Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn sleep");
+        HostAgent(child)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for HostAgent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A sandboxed HOME with a realistic `~/.lima`, Lima's cache, berth's short-path dirs and
+/// neighbours that must survive.
+struct Home {
+    p: TestProject,
+}
+
+impl Home {
+    fn new() -> Home {
+        let p = TestProject::with_tasks("");
+        let h = &p.home;
+        let lima = h.join(".lima");
+        for name in ["alpha", "beta"] {
+            write(
+                &lima.join(name).join("lima.yaml"),
+                format!("# instance {name}\nvmType: qemu\n"),
+            );
+            write(&lima.join(name).join("lima-version"), "2.2.0\n");
+            write(
+                &lima.join(name).join("ssh.config"),
+                "Host lima\n  Port 60022\n",
+            );
+        }
+        write(&lima.join("alpha/diffdisk"), vec![7u8; 3 * MIB]);
+        write(&lima.join("beta/diffdisk"), vec![9u8; MIB]);
+        // A link from inside a target to a file outside: the link goes, the file stays.
+        write(&h.join("precious.txt"), "keep me\n");
+        std::os::unix::fs::symlink(h.join("precious.txt"), lima.join("alpha/outside-link"))
+            .unwrap();
+        write(
+            &lima.join("_config/user"),
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+        );
+        write(&lima.join("_config/user.pub"), "ssh-ed25519 AAAA lima\n");
+        write(&lima.join("_config/networks.yaml"), "paths: {}\n");
+        write(
+            &lima.join("_templates/mine.yaml"),
+            "# the user's own template\n",
+        );
+
+        write(
+            &h.join(".cache/lima/download/by-url-sha256/abc/data"),
+            vec![1u8; 2 * MIB],
+        );
+        write(
+            &h.join(".cache/lima/download/by-url-sha256/abc/url"),
+            "https://example.org/img\n",
+        );
+        write(&h.join(".cache/other-tool/state"), "other tool's cache\n");
+        write(&h.join(".lima-notes"), "notes next to ~/.lima\n");
+
+        let short = h.join(".local/share/berth/lima");
+        write(
+            &short.join("gone1/.berth-project-root"),
+            "/nonexistent/berth-project\n",
+        );
+        write(&short.join("gone1/_config/user"), "key\n");
+        write(&short.join("gone1/dev/lima.yaml"), "vmType: qemu\n");
+        write(
+            &short.join("live1/.berth-project-root"),
+            format!("{}\n", p.root.display()),
+        );
+        write(&short.join("live1/_config/user"), "key\n");
+        write(
+            &short.join("unknown1/_config/user"),
+            "no marker: not known to be orphaned\n",
+        );
+        Home { p }
+    }
+
+    fn lima(&self, rel: &str) -> PathBuf {
+        self.p.home.join(".lima").join(rel)
+    }
+
+    fn short(&self, rel: &str) -> PathBuf {
+        self.p.home.join(".local/share/berth/lima").join(rel)
+    }
+
+    /// The planned paths, in the order berth removes them.
+    fn expected_targets(&self) -> Vec<PathBuf> {
+        vec![
+            self.lima("alpha"),
+            self.lima("beta"),
+            self.lima("_config"),
+            self.p.home.join(".cache/lima"),
+            self.short("gone1/dev"),
+            self.short("gone1"),
+        ]
+    }
+
+    fn start_instance(&self, name: &str) -> HostAgent {
+        let agent = HostAgent::spawn();
+        write(&self.lima(&format!("{name}/lima.yaml")), "vmType: qemu\n");
+        write(
+            &self.lima(&format!("{name}/ha.pid")),
+            format!("{}\n", agent.pid()),
+        );
+        agent
+    }
+
+    /// A fake limactl in the test's bin dir: logs `LIMA_HOME=… argv`, `stop` kills the pid in
+    /// ha.pid and removes it, `delete` removes the instance directory.
+    fn install_limactl(&self) {
+        let script = r#"#!/bin/sh
+echo "LIMA_HOME=$LIMA_HOME $*" >> "$BERTH_FAKE_LOG"
+dir="$LIMA_HOME/$2"
+case "$1" in
+  stop) kill "$(cat "$dir/ha.pid")" && rm -f "$dir/ha.pid" ;;
+  delete) rm -rf "$dir" ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+"#;
+        let path = self.p.bin.join("limactl");
+        write(&path, script);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// `berth ARGS` with PATH limited to the test's bin dir and the system's base dirs, so a
+/// limactl installed on the machine can never be reached: only the test's own fake.
+fn clean<const N: usize>(p: &TestProject, args: [&str; N]) -> crate::harness::Run {
+    let path = format!("{}:/usr/bin:/bin", p.bin.display());
+    p.berth(args).env("PATH", path)
+}
+
+fn plan_paths(json: &Value) -> Vec<PathBuf> {
+    json["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| PathBuf::from(e["path"].as_str().unwrap()))
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<PathBuf> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| PathBuf::from(v.as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn global_plan_lists_every_target_with_its_du_size() {
+    let home = Home::new();
+    let before = snapshot(home.p.base());
+    let out = clean(
+        &home.p,
+        ["system", "clean", "--global", "--dry-run", "--json"],
+    )
+    .run();
+    out.success();
+    let json = out.json();
+
+    assert_eq!(plan_paths(&json), home.expected_targets());
+    let plan = json["plan"].as_array().unwrap();
+    let expected_bytes = [
+        du(&home.lima("alpha")),
+        du(&home.lima("beta")),
+        du(&home.lima("_config")),
+        du(&home.p.home.join(".cache/lima")),
+        du(&home.short("gone1/dev")),
+        du(&home.short("gone1")) - du(&home.short("gone1/dev")),
+    ];
+    for (entry, bytes) in plan.iter().zip(expected_bytes) {
+        assert_eq!(entry["bytes"], bytes, "{entry}");
+    }
+    assert!(plan[0]["bytes"].as_u64().unwrap() >= 3 * MIB as u64);
+    assert_eq!(json["total_bytes"], expected_bytes.iter().sum::<u64>());
+    assert_eq!(plan[0]["kind"], "instance");
+    assert_eq!(plan[0]["status"], "stopped");
+    assert_eq!(plan[0]["reason"], "Lima instance `alpha` (stopped)");
+    assert_eq!(plan[2]["kind"], "lima-config");
+    assert_eq!(plan[3]["kind"], "download-cache");
+    assert_eq!(plan[5]["kind"], "orphaned-short-path");
+    assert_eq!(json["scope"], "global");
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(json["removed"], serde_json::json!([]));
+    assert_eq!(json["bytes_freed"], 0);
+
+    // --dry-run removed nothing at all.
+    assert_only_removed(&before, &snapshot(home.p.base()), &[]);
+}
+
+#[test]
+fn global_plan_is_printed_as_a_table_with_a_total() {
+    let home = Home::new();
+    let out = clean(&home.p, ["system", "clean", "--global", "--dry-run"]).run();
+    out.success()
+        .stdout_has("Plan (global):")
+        .stdout_has("~/.lima/alpha")
+        .stdout_has("Lima instance `alpha` (stopped)")
+        .stdout_has("~/.cache/lima")
+        .stdout_has("total, 6 paths")
+        .stderr_has("dry run: nothing was removed");
+    assert!(
+        !out.stdout.contains("live1") && !out.stdout.contains("unknown1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn global_clean_without_yes_or_a_terminal_refuses() {
+    let home = Home::new();
+    let before = snapshot(home.p.base());
+    clean(&home.p, ["system", "clean", "--global"])
+        .run()
+        .code(1)
+        .stdout_has("Plan (global):")
+        .stderr_has("refusing to remove 6 paths without confirmation")
+        .stderr_has("help: rerun with --yes");
+    assert_only_removed(&before, &snapshot(home.p.base()), &[]);
+}
+
+#[test]
+fn global_clean_removes_the_targets_and_nothing_else() {
+    let home = Home::new();
+    let before = snapshot(home.p.base());
+    let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--json"]).run();
+    out.success().stderr_has("Removed ~/.lima/alpha");
+    let json = out.json();
+
+    let targets = home.expected_targets();
+    assert_eq!(strings(&json["removed"]), targets);
+    assert_eq!(json["failed"], serde_json::json!([]));
+    assert_eq!(json["not_removed"], serde_json::json!([]));
+    assert_eq!(json["bytes_freed"], json["total_bytes"]);
+    assert_eq!(json["dry_run"], false);
+    assert_only_removed(&before, &snapshot(home.p.base()), &targets);
+    // The link's target, the user's template and the neighbours are all still there.
+    assert_eq!(
+        std::fs::read_to_string(home.p.home.join("precious.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert!(home.lima("_templates/mine.yaml").is_file());
+    assert!(home.short("live1/_config/user").is_file());
+    assert!(home.short("unknown1/_config/user").is_file());
+}
+
+#[test]
+fn a_running_instance_is_refused_without_force() {
+    let home = Home::new();
+    let _agent = home.start_instance("gamma");
+    let before = snapshot(home.p.base());
+    let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--json"]).run();
+    out.code(1)
+        .stderr_has("Lima instance `gamma` is running; nothing was removed")
+        .stderr_has("rerun with --force");
+    assert_only_removed(&before, &snapshot(home.p.base()), &[]);
+
+    let dry = clean(
+        &home.p,
+        ["system", "clean", "--global", "--dry-run", "--json"],
+    )
+    .run();
+    let json = dry.success().json();
+    let gamma = &json["plan"][2];
+    assert_eq!(gamma["path"], home.lima("gamma").to_str().unwrap());
+    assert_eq!(gamma["status"], "running");
+}
+
+#[test]
+fn force_stops_a_running_instance_through_limactl_first() {
+    let home = Home::new();
+    home.install_limactl();
+    let mut agent = home.start_instance("gamma");
+    let before = snapshot(home.p.base());
+    let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--force"]).run();
+    out.success().stderr_has("Stopping Lima instance `gamma`");
+
+    let lima_home = home.p.home.join(".lima");
+    let env = format!("LIMA_HOME={}", lima_home.display());
+    assert_eq!(
+        home.p.fake_calls(),
+        vec![
+            format!("{env} delete alpha"),
+            format!("{env} delete beta"),
+            format!("{env} stop gamma"),
+            format!("{env} delete gamma"),
+            format!("LIMA_HOME={} delete dev", home.short("gone1").display()),
+        ]
+    );
+    // The host agent really was stopped (by the fake's kill), not left running.
+    let status = agent.0.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the host agent exited by itself: {status:?}"
+    );
+    let mut targets = home.expected_targets();
+    targets.insert(2, home.lima("gamma"));
+    assert_only_removed(&before, &snapshot(home.p.base()), &targets);
+}
+
+/// Makes one file impossible to remove, and undoes it when dropped so the temp dir can go.
+/// As root (here) `chattr +i` is the only thing that stops an unlink; as another user a
+/// read-only parent directory does.
+struct Undeletable(PathBuf);
+
+impl Undeletable {
+    fn make(file: &Path) -> Option<Undeletable> {
+        let chattr = Command::new("chattr").arg("+i").arg(file).status();
+        if chattr.is_ok_and(|s| s.success()) {
+            return Some(Undeletable(file.to_path_buf()));
+        }
+        if nix_is_root() {
+            return None;
+        }
+        let parent = file.parent().unwrap();
+        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o555)).unwrap();
+        Some(Undeletable(file.to_path_buf()))
+    }
+}
+
+impl Drop for Undeletable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        let parent = self.0.parent().unwrap();
+        let _ = std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[test]
+fn a_failure_midway_reports_progress_and_leaves_the_rest_intact() {
+    let home = Home::new();
+    let Some(_guard) = Undeletable::make(&home.lima("beta/diffdisk")) else {
+        eprintln!("skipped: running as root and `chattr +i` is not supported on this filesystem");
+        return;
+    };
+    let before = snapshot(home.p.base());
+    let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--json"]).run();
+    out.code(1)
+        .stderr_has("failed to remove `~/.lima/beta`")
+        .stderr_has("not removed: ~/.lima/_config")
+        .stderr_has("1 path removed");
+    let json = out.json();
+    assert_eq!(strings(&json["removed"]), vec![home.lima("alpha")]);
+    assert_eq!(
+        json["failed"][0]["path"],
+        home.lima("beta").to_str().unwrap()
+    );
+    assert!(
+        json["failed"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ermission")
+            || json["failed"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("not permitted"),
+        "{json}"
+    );
+    assert_eq!(
+        strings(&json["not_removed"]),
+        home.expected_targets()[2..].to_vec()
+    );
+    assert_eq!(json["bytes_freed"], json["plan"][0]["bytes"]);
+
+    // Everything after the failure is exactly as it was; the failed directory kept the
+    // file that could not go.
+    let after = snapshot(home.p.base());
+    let mut gone = vec![home.lima("alpha")];
+    gone.extend(
+        before
+            .keys()
+            .filter(|p| p.starts_with(home.lima("beta")) && !after.contains_key(*p))
+            .cloned(),
+    );
+    assert_only_removed(&before, &after, &gone);
+    assert!(home.lima("beta/diffdisk").is_file());
+}
+
+#[test]
+fn a_protected_instance_stays_and_keeps_config() {
+    let home = Home::new();
+    write(&home.lima("beta/protected"), "");
+    let out = clean(
+        &home.p,
+        ["system", "clean", "--global", "--dry-run", "--json"],
+    )
+    .run();
+    out.success()
+        .stderr_has("Lima instance `beta` in `~/.lima` is protected")
+        .stderr_has("`~/.lima/_config` stays: instance beta remains");
+    let paths = plan_paths(&out.json());
+    assert!(
+        !paths.contains(&home.lima("beta")) && !paths.contains(&home.lima("_config")),
+        "{paths:?}"
+    );
+    assert!(paths.contains(&home.lima("alpha")));
+}
+
+#[test]
+fn macos_cache_is_under_library_caches() {
+    let home = Home::new();
+    write(
+        &home.p.home.join("Library/Caches/lima/download/x/data"),
+        "img",
+    );
+    let out = clean(
+        &home.p,
+        ["system", "clean", "--global", "--dry-run", "--json"],
+    )
+    .env("BERTH_HOST_OS", "macos")
+    .run();
+    let paths = plan_paths(&out.success().json());
+    assert!(
+        paths.contains(&home.p.home.join("Library/Caches/lima")),
+        "{paths:?}"
+    );
+    assert!(
+        !paths.contains(&home.p.home.join(".cache/lima")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn global_clean_refuses_without_a_usable_home() {
+    let home = Home::new();
+    clean(&home.p, ["system", "clean", "--global", "--yes"])
+        .env_remove("HOME")
+        .run()
+        .code(1)
+        .stderr_has("HOME is unset or `/`");
+    clean(&home.p, ["system", "clean", "--global", "--yes"])
+        .env("HOME", "/")
+        .run()
+        .code(1)
+        .stderr_has("HOME is unset or `/`");
+    assert!(home.lima("alpha/diffdisk").is_file());
+}
+
+// ---- project scope ----
+
+/// A project with berth's state, pixi's state next to it, and a link out of `.pixi/docker`.
+fn project_with_state() -> TestProject {
+    let p = TestProject::with_tasks("[tasks]\nhello = \"echo hi\"\n");
+    p.write(".pixi/lima/demo/lima.yaml", "vmType: qemu\n");
+    write(&p.path(".pixi/lima/demo/diffdisk"), vec![5u8; MIB]);
+    p.write(".pixi/lima/_config/user", "key\n");
+    p.write(".pixi/docker/config.json", "{}\n");
+    write(&p.base().join("outside/creds.json"), "secret\n");
+    std::os::unix::fs::symlink(
+        p.base().join("outside/creds.json"),
+        p.path(".pixi/docker/creds.json"),
+    )
+    .unwrap();
+    p.write(".pixi/berth/logs/init.log", "log\n");
+    p.write(".pixi/berth/jobs/1/out", "job\n");
+    p.write(".pixi/berth/task-cache/hello", "cache\n");
+    p.write(".pixi/envs/default/bin/tool", "#!/bin/sh\n");
+    p.write(".pixi/task-cache-v0/x.json", "{}\n");
+    p.write(".pixi/config.toml", "# pixi's own\n");
+    p
+}
+
+#[test]
+fn project_clean_removes_berth_state_and_leaves_pixi_alone() {
+    let p = project_with_state();
+    let before = snapshot(p.base());
+    let out = clean(&p, ["system", "clean", "--yes", "--json"]).run();
+    out.success()
+        .stderr_has("limactl was not found; removing the stopped instance `demo` directly");
+    let json = out.json();
+    let targets: Vec<PathBuf> = [
+        ".pixi/lima/demo",
+        ".pixi/lima",
+        ".pixi/docker",
+        ".pixi/berth",
+    ]
+    .iter()
+    .map(|r| p.path(r))
+    .collect();
+    assert_eq!(json["scope"], "project");
+    assert_eq!(plan_paths(&json), targets);
+    assert_eq!(strings(&json["removed"]), targets);
+    assert_only_removed(&before, &snapshot(p.base()), &targets);
+    assert_eq!(
+        std::fs::read_to_string(p.base().join("outside/creds.json")).unwrap(),
+        "secret\n"
+    );
+}
+
+#[test]
+fn project_plan_sizes_match_du() {
+    let p = project_with_state();
+    let json = clean(&p, ["system", "clean", "--dry-run", "--json"])
+        .run()
+        .success()
+        .json();
+    let lima_rest = du(&p.path(".pixi/lima")) - du(&p.path(".pixi/lima/demo"));
+    let expected = [
+        du(&p.path(".pixi/lima/demo")),
+        lima_rest,
+        du(&p.path(".pixi/docker")),
+        du(&p.path(".pixi/berth")),
+    ];
+    for (entry, bytes) in json["plan"].as_array().unwrap().iter().zip(expected) {
+        assert_eq!(entry["bytes"], bytes, "{entry}");
+    }
+    assert_eq!(json["total_bytes"], expected.iter().sum::<u64>());
+    assert!(p.path(".pixi/lima/demo/diffdisk").is_file());
+}
+
+#[test]
+fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
+    let p = project_with_state();
+    let home = Home { p };
+    home.install_limactl();
+    clean(&home.p, ["system", "clean", "--yes"]).run().success();
+    assert_eq!(
+        home.p.fake_calls(),
+        vec![format!(
+            "LIMA_HOME={} delete demo",
+            home.p.path(".pixi/lima").display()
+        )]
+    );
+    assert!(!home.p.path(".pixi/lima").exists());
+    assert!(home.p.path(".pixi/envs/default/bin/tool").is_file());
+}
+
+#[test]
+fn project_running_instance_needs_force() {
+    let p = project_with_state();
+    let agent = HostAgent::spawn();
+    p.write(".pixi/lima/demo/ha.pid", &format!("{}\n", agent.pid()));
+    clean(&p, ["system", "clean", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has("Lima instance `demo` is running")
+        .stderr_has("limactl stop demo");
+    assert!(p.path(".pixi/lima/demo/diffdisk").is_file());
+    // --force without limactl cannot stop it: say how to get limactl, remove nothing.
+    clean(&p, ["system", "clean", "--yes", "--force"])
+        .run()
+        .code(1)
+        .stderr_has("`limactl` was not found on PATH")
+        .stderr_has("only limactl can stop it");
+    assert!(p.path(".pixi/lima/demo/diffdisk").is_file());
+}
+
+#[test]
+fn the_recorded_short_path_is_removed_with_its_link() {
+    let p = project_with_state();
+    std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
+    let short_root = p.home.join(".local/share/berth/lima");
+    let short = short_root.join("a1b2c3");
+    write(&short.join("demo/lima.yaml"), "vmType: qemu\n");
+    write(&short.join("_config/user"), "key\n");
+    write(
+        &short.join(".berth-project-root"),
+        format!("{}\n", p.root.display()),
+    );
+    write(
+        &short_root.join("other/_config/user"),
+        "another project's\n",
+    );
+    std::os::unix::fs::symlink(&short, p.path(".pixi/lima")).unwrap();
+    p.write(
+        ".pixi/berth/lima-home-target",
+        &format!("{}\n", short.display()),
+    );
+    let before = snapshot(p.base());
+
+    let json = clean(&p, ["system", "clean", "--yes", "--json"])
+        .run()
+        .success()
+        .json();
+    let targets = vec![
+        short.join("demo"),
+        short.clone(),
+        p.path(".pixi/lima"),
+        p.path(".pixi/docker"),
+        p.path(".pixi/berth"),
+    ];
+    assert_eq!(plan_paths(&json), targets);
+    assert_eq!(json["plan"][1]["kind"], "short-path");
+    assert_eq!(json["plan"][2]["kind"], "lima-home-link");
+    assert_only_removed(&before, &snapshot(p.base()), &targets);
+    assert!(short_root.join("other/_config/user").is_file());
+}
+
+#[test]
+fn an_unrecorded_lima_link_is_removed_but_not_followed() {
+    let p = project_with_state();
+    std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
+    let elsewhere = p.base().join("elsewhere");
+    write(&elsewhere.join("demo/lima.yaml"), "vmType: qemu\n");
+    std::os::unix::fs::symlink(&elsewhere, p.path(".pixi/lima")).unwrap();
+    let before = snapshot(p.base());
+
+    let out = clean(&p, ["system", "clean", "--yes", "--json"]).run();
+    out.success()
+        .stderr_has("is a symlink berth did not record; only the link is removed");
+    let targets = vec![
+        p.path(".pixi/lima"),
+        p.path(".pixi/docker"),
+        p.path(".pixi/berth"),
+    ];
+    assert_eq!(plan_paths(&out.json()), targets);
+    assert_only_removed(&before, &snapshot(p.base()), &targets);
+}
+
+#[test]
+fn a_pixi_dir_that_resolves_outside_the_project_is_refused() {
+    let p = TestProject::with_tasks("");
+    let outside = p.base().join("elsewhere-pixi");
+    write(&outside.join("berth/logs/x.log"), "log\n");
+    std::os::unix::fs::symlink(&outside, p.path(".pixi")).unwrap();
+    clean(&p, ["system", "clean", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has("refusing to remove")
+        .stderr_has("outside");
+    assert!(outside.join("berth/logs/x.log").is_file());
+}
+
+#[test]
+fn nothing_to_clean_is_success() {
+    let p = TestProject::with_tasks("");
+    p.write(".pixi/envs/default/bin/tool", "#!/bin/sh\n");
+    clean(&p, ["system", "clean"])
+        .run()
+        .success()
+        .stdout_is("Nothing to clean (project).\n");
+    assert!(p.path(".pixi/envs/default/bin/tool").is_file());
+}
+
+/// `berth system clean` with a terminal for stdin (util-linux `script` provides one), the
+/// answer typed in advance.
+fn clean_on_a_terminal(p: &TestProject, answer: &str) -> Option<crate::harness::Output> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed, so no terminal to test with");
+        return None;
+    }
+    let command_line = format!("{} system clean", crate::harness::BERTH);
+    let run = p
+        .command("script")
+        .arg("-qec")
+        .arg(&command_line)
+        .arg("/dev/null")
+        .stdin(answer)
+        .run();
+    Some(run)
+}
+
+#[test]
+fn on_a_terminal_the_answer_decides() {
+    let p = project_with_state();
+    let Some(declined) = clean_on_a_terminal(&p, "n\n") else {
+        return;
+    };
+    declined
+        .code(1)
+        .stdout_has("Remove 4 paths")
+        .stdout_has("nothing was removed");
+    assert!(p.path(".pixi/berth/logs/init.log").is_file());
+
+    let accepted = clean_on_a_terminal(&p, "y\n").unwrap();
+    accepted.success().stdout_has("Freed");
+    assert!(!p.path(".pixi/berth").exists() && !p.path(".pixi/lima").exists());
+    assert!(p.path(".pixi/envs/default/bin/tool").is_file());
+}
