@@ -459,6 +459,12 @@ fn image_group(word: &str) -> Option<&'static Spec> {
     })
 }
 
+/// The top-level docker commands berth translates (the keys of [`top_level`]).
+const TRANSLATED: &[&str] = &[
+    "run", "create", "exec", "start", "stop", "kill", "rm", "ps", "logs", "inspect", "stats",
+    "build", "images", "pull", "push", "rmi", "tag", "version",
+];
+
 /// Docker commands berth knows but does not translate (for a precise message).
 const UNTRANSLATED: &[&str] = &[
     "attach", "buildx", "commit", "config", "context", "cp", "diff", "events", "export", "history",
@@ -534,15 +540,11 @@ fn unknown_command(word: &str) -> TranslateError {
             "`{word}` is not a docker command berth can translate"
         ))
     };
-    let translated = [
-        "run", "create", "exec", "start", "stop", "kill", "rm", "ps", "logs", "inspect", "stats",
-        "build", "images", "pull", "push", "rmi", "tag", "version",
-    ];
-    let err = match closest(word, &translated) {
+    let err = match closest(word, TRANSLATED) {
         Some(near) if !known => err.help(format!("did you mean `docker {near}`?")),
         _ => err,
     };
-    err.help(format!("berth translates: {}", translated.join(", ")))
+    err.help(format!("berth translates: {}", TRANSLATED.join(", ")))
         .help("call Apple's CLI directly for the rest (`container --help`), or use runtime `lima` or `docker`")
 }
 
@@ -992,6 +994,22 @@ mod tests {
         ];
         for (docker, container) in cases {
             assert_eq!(translated(docker), container, "docker {docker}");
+        }
+    }
+
+    #[test]
+    fn the_command_lists_match_the_table() {
+        for word in TRANSLATED {
+            assert!(
+                top_level(word).is_some(),
+                "{word} is listed but not translated"
+            );
+        }
+        for word in UNTRANSLATED {
+            assert!(
+                top_level(word).is_none(),
+                "{word} is translated but listed as not"
+            );
         }
     }
 
