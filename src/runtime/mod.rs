@@ -9,6 +9,8 @@ use crate::exit::ExitStatus;
 use crate::project::Project;
 use crate::settings::Settings;
 
+pub mod apple;
+pub mod apple_args;
 pub mod docker_engine;
 pub mod lima;
 
@@ -62,6 +64,13 @@ pub trait Runtime {
     fn delete(&self, force: bool) -> Result<()>;
     /// The `DOCKER_HOST` of a running runtime, or an error that says how to start it.
     fn docker_host(&self) -> Result<String>;
+    /// The command that runs the docker words `args` when this runtime runs them itself
+    /// (Apple `container`, which has no Docker API socket); `None` means "run the docker CLI
+    /// with `docker_host()`".
+    fn docker_command(&self, args: &[std::ffi::OsString]) -> Result<Option<std::process::Command>> {
+        let _ = args;
+        Ok(None)
+    }
     fn shell(&self, command: &[std::ffi::OsString]) -> Result<ExitStatus>;
     fn logs(&self, follow: bool) -> Result<ExitStatus>;
 }
@@ -84,10 +93,14 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
             Box::new(docker_engine::DockerEngine::new(ctx)),
             format!("runtime = docker ({})", ctx.settings.runtime.source),
         ),
+        "apple" => (
+            Box::new(apple::Apple::new(ctx)?),
+            format!("runtime = apple ({})", ctx.settings.runtime.source),
+        ),
         "auto" => auto(ctx),
         other => anyhow::bail!(
             crate::diag::error(format!("runtime `{other}` is not available yet"))
-                .help("use `lima` or `docker`, or leave runtime at `auto`")
+                .help("use `lima`, `docker` or `apple`, or leave runtime at `auto`")
         ),
     };
     crate::ui::debug(&format!("runtime: {} ({reason})", runtime.name()));

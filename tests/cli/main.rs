@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod apple;
 mod basics;
 mod clean;
 mod corpus;
