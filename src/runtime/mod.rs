@@ -9,8 +9,10 @@ use crate::exit::ExitStatus;
 use crate::project::Project;
 use crate::settings::Settings;
 
+pub mod colima;
 pub mod docker_engine;
 pub mod lima;
+pub mod podman;
 
 /// The state of a runtime, as `berth container status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +85,14 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
         "docker" => (
             Box::new(docker_engine::DockerEngine::new(ctx)),
             format!("runtime = docker ({})", ctx.settings.runtime.source),
+        ),
+        "colima" => (
+            Box::new(colima::Colima::new(ctx)),
+            format!("runtime = colima ({})", ctx.settings.runtime.source),
+        ),
+        "podman" => (
+            Box::new(podman::Podman::new(ctx)),
+            format!("runtime = podman ({})", ctx.settings.runtime.source),
         ),
         "auto" => auto(ctx),
         other => anyhow::bail!(
