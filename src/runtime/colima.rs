@@ -171,7 +171,9 @@ impl Runtime for Colima<'_> {
                 "`colima status --profile {profile}` failed: {}",
                 answer.stderr.trim()
             ))
-            .help(format!("stop it with `colima stop --force {profile}`, then run `berth container init`"))
+            .help(format!(
+                "stop it with `colima stop --force {profile}`, then run `berth container init`"
+            ))
             .into());
         }
         Ok(if self.exists() {
@@ -190,7 +192,11 @@ impl Runtime for Colima<'_> {
             ));
             return Ok(());
         }
-        let verb = if self.exists() { "Starting" } else { "Creating" };
+        let verb = if self.exists() {
+            "Starting"
+        } else {
+            "Creating"
+        };
         ui::step(verb, &format!("colima profile {}", self.profile()));
         let mut command = self.colima(self.start_args()?)?;
         // Colima's progress is not berth's result: it goes to stderr with berth's own.
@@ -226,7 +232,9 @@ impl Runtime for Colima<'_> {
         let profile = self.profile();
         match self.status()?.state {
             State::Absent => {
-                ui::status(&format!("colima profile {profile} does not exist; nothing to stop"));
+                ui::status(&format!(
+                    "colima profile {profile} does not exist; nothing to stop"
+                ));
                 return Ok(());
             }
             State::Stopped => {
@@ -247,13 +255,17 @@ impl Runtime for Colima<'_> {
         let profile = self.profile();
         match self.status()?.state {
             State::Absent => {
-                ui::status(&format!("colima profile {profile} does not exist; nothing to delete"));
+                ui::status(&format!(
+                    "colima profile {profile} does not exist; nothing to delete"
+                ));
                 return Ok(());
             }
             State::Running if !force => {
-                return Err(Diagnostic::new(format!("colima profile {profile} is running"))
-                    .help("stop it first with `berth container stop`, or pass --force")
-                    .into());
+                return Err(
+                    Diagnostic::new(format!("colima profile {profile} is running"))
+                        .help("stop it first with `berth container stop`, or pass --force")
+                        .into(),
+                );
             }
             _ => {}
         }
@@ -318,7 +330,11 @@ pub(super) fn run_checked(mut command: Command, what: &str) -> Result<()> {
 
 /// Poll the Docker API on `socket` until it answers, for at most `timeout`. `logs_hint` is
 /// the command that shows why it did not.
-pub(super) fn wait_until_answering(socket: &Path, timeout: Duration, logs_hint: &str) -> Result<()> {
+pub(super) fn wait_until_answering(
+    socket: &Path,
+    timeout: Duration,
+    logs_hint: &str,
+) -> Result<()> {
     let deadline = Instant::now() + timeout;
     while !docker_ping(socket) {
         if Instant::now() >= deadline {

@@ -67,8 +67,7 @@ impl<'a> Podman<'a> {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let program =
-            process::require_program("podman", Some(&self.ctx.project.layout.envs_dir))?;
+        let program = process::require_program("podman", Some(&self.ctx.project.layout.envs_dir))?;
         let mut command = Command::new(program);
         command.args(args);
         Ok(command)
@@ -113,7 +112,9 @@ impl<'a> Podman<'a> {
             return Err(Diagnostic::new(format!(
                 "podman did not report an API socket for machine {machine}"
             ))
-            .help(format!("see the machine with `podman machine inspect {machine}`"))
+            .help(format!(
+                "see the machine with `podman machine inspect {machine}`"
+            ))
             .into());
         }
         let cache = self.socket_cache();
@@ -124,8 +125,7 @@ impl<'a> Podman<'a> {
 
     /// Podman runs one machine at a time: name the one in the way, if any.
     fn ensure_no_other_running(&self) -> Result<()> {
-        let answer =
-            process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+        let answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
         if answer.status != ExitStatus::Success {
             return Err(Diagnostic::new(format!(
                 "`podman machine list` failed: {}",
@@ -236,9 +236,11 @@ impl Runtime for Podman<'_> {
                     self.report(State::Broken, None, Some(reason))
                 }
             }
-            Some(other) => {
-                self.report(State::Broken, None, Some(format!("podman reports `{other}`")))
-            }
+            Some(other) => self.report(
+                State::Broken,
+                None,
+                Some(format!("podman reports `{other}`")),
+            ),
         })
     }
 
@@ -252,7 +254,9 @@ impl Runtime for Podman<'_> {
         }
         let machine = self.machine();
         if self.cached_socket().is_some() {
-            ui::status(&format!("podman machine {machine} is running; nothing to do"));
+            ui::status(&format!(
+                "podman machine {machine} is running; nothing to do"
+            ));
             return Ok(());
         }
         match self.machine_state()?.as_deref() {
@@ -301,7 +305,9 @@ impl Runtime for Podman<'_> {
         let machine = self.machine();
         match self.status()?.state {
             State::Absent => {
-                ui::status(&format!("podman machine {machine} does not exist; nothing to stop"));
+                ui::status(&format!(
+                    "podman machine {machine} does not exist; nothing to stop"
+                ));
                 Ok(())
             }
             State::Stopped => {
@@ -326,13 +332,17 @@ impl Runtime for Podman<'_> {
         let machine = self.machine();
         match self.status()?.state {
             State::Absent => {
-                ui::status(&format!("podman machine {machine} does not exist; nothing to delete"));
+                ui::status(&format!(
+                    "podman machine {machine} does not exist; nothing to delete"
+                ));
                 return Ok(());
             }
             State::Running if !force => {
-                return Err(Diagnostic::new(format!("podman machine {machine} is running"))
-                    .help("stop it first with `berth container stop`, or pass --force")
-                    .into());
+                return Err(
+                    Diagnostic::new(format!("podman machine {machine} is running"))
+                        .help("stop it first with `berth container stop`, or pass --force")
+                        .into(),
+                );
             }
             _ => {}
         }

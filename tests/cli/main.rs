@@ -6,3 +6,4 @@ mod basics;
 mod corpus;
 mod init;
 mod onboard;
+mod runtimes;
