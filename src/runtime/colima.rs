@@ -158,6 +158,11 @@ impl Runtime for Colima<'_> {
             return Ok(self.report(State::Running, None));
         }
         let profile = self.profile();
+        if !self.colima_home().is_dir() {
+            // Nothing was ever created here; asking colima would first need COLIMA_HOME.
+            process::require_program("colima", Some(&self.ctx.project.layout.envs_dir))?;
+            return Ok(self.report(State::Absent, None));
+        }
         let answer = process::capture(self.colima(["status", "--profile", &profile, "--json"])?)?;
         if answer.status == ExitStatus::Success {
             let reason = format!(

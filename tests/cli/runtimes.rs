@@ -184,6 +184,19 @@ fn colima_lifecycle_stays_inside_the_project() {
 }
 
 #[test]
+fn colima_status_of_a_new_project_is_absent_and_creates_nothing() {
+    let (p, _forwarders) = project_with("colima");
+    let status = status_json(&p, "colima", 3);
+    assert_eq!(status["state"], "absent");
+    assert_eq!(status["runtime"], "colima");
+    assert!(
+        !p.path(".pixi").exists(),
+        "a status query wrote into the project"
+    );
+    assert!(p.fake_calls().is_empty());
+}
+
+#[test]
 fn colima_refuses_to_delete_a_running_profile_without_force() {
     if !harness::docker_available() {
         return;
@@ -246,6 +259,7 @@ fn colima_logs_before_init_say_what_to_do() {
         .code(1)
         .stderr_has("colima profile berth-demo has no log yet")
         .stderr_has("help: create it with `berth container init`");
+    assert!(p.fake_calls().is_empty(), "choosing colima ran it");
 }
 
 #[test]
@@ -447,6 +461,7 @@ fn podman_logs_point_to_inspect() {
         .code(1)
         .stderr_has("podman keeps no log file")
         .stderr_has("podman machine inspect berth-demo");
+    assert!(p.fake_calls().is_empty(), "choosing podman ran it");
 }
 
 #[test]
