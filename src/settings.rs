@@ -518,7 +518,8 @@ pub fn sanitize_instance_name(name: &str) -> String {
     }
 }
 
-fn parse_size_gib(text: &str) -> Option<f64> {
+/// A size such as `4GiB` or `512MiB` in GiB (a bare number is GiB).
+pub fn parse_size_gib(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

@@ -11,8 +11,10 @@ use crate::settings::Settings;
 
 pub mod apple;
 pub mod apple_args;
+pub mod colima;
 pub mod docker_engine;
 pub mod lima;
+pub mod podman;
 
 /// The state of a runtime, as `berth container status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,6 +98,14 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
         "apple" => (
             Box::new(apple::Apple::new(ctx)?),
             format!("runtime = apple ({})", ctx.settings.runtime.source),
+        ),
+        "colima" => (
+            Box::new(colima::Colima::new(ctx)),
+            format!("runtime = colima ({})", ctx.settings.runtime.source),
+        ),
+        "podman" => (
+            Box::new(podman::Podman::new(ctx)),
+            format!("runtime = podman ({})", ctx.settings.runtime.source),
         ),
         "auto" => auto(ctx),
         other => anyhow::bail!(

@@ -8,3 +8,4 @@ mod clean;
 mod corpus;
 mod init;
 mod onboard;
+mod runtimes;

@@ -1,0 +1,410 @@
+//! Colima, kept inside the project: `COLIMA_HOME=<root>/.pixi/colima`, profile
+//! `berth-<instance>`, and every docker context Colima writes lands in the project's
+//! `DOCKER_CONFIG`, never in `~/.docker`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use super::{Context, Runtime, State, Status, docker_ping};
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::process;
+use crate::settings::{Setting, Source};
+use crate::ui;
+
+pub struct Colima<'a> {
+    ctx: &'a Context<'a>,
+}
+
+/// The VM types `colima start --vm-type` accepts.
+const VM_TYPES: &[&str] = &["qemu", "vz", "krunkit"];
+
+impl<'a> Colima<'a> {
+    pub fn new(ctx: &'a Context<'a>) -> Colima<'a> {
+        Colima { ctx }
+    }
+
+    fn profile(&self) -> String {
+        format!("berth-{}", self.ctx.settings.instance.value)
+    }
+
+    /// Colima honours `COLIMA_HOME` only when the directory exists, so berth creates it.
+    fn colima_home(&self) -> PathBuf {
+        self.ctx.project.layout.pixi_dir.join("colima")
+    }
+
+    fn profile_dir(&self) -> PathBuf {
+        self.colima_home().join(self.profile())
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.profile_dir().join("docker.sock")
+    }
+
+    /// Colima's own config for the profile: present once the profile was created.
+    fn exists(&self) -> bool {
+        self.profile_dir().join("colima.yaml").is_file()
+    }
+
+    /// The Lima instance directory Colima keeps under its own `_lima` (profile `p` is
+    /// instance `colima-p`).
+    fn lima_instance_dir(&self) -> PathBuf {
+        self.colima_home()
+            .join("_lima")
+            .join(format!("colima-{}", self.profile()))
+    }
+
+    /// `colima ARGS` with the project's `COLIMA_HOME` and `DOCKER_CONFIG`, and without any
+    /// `LIMA_HOME` (Colima keeps its Lima instances in its own `_lima`).
+    fn colima<I, S>(&self, args: I) -> Result<Command>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let layout = &self.ctx.project.layout;
+        let program = process::require_program("colima", Some(&layout.envs_dir))?;
+        fs_err::create_dir_all(self.colima_home())?;
+        create_private_dir(&layout.docker_config)?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env("COLIMA_HOME", self.colima_home())
+            .env("DOCKER_CONFIG", &layout.docker_config)
+            .env_remove("LIMA_HOME");
+        Ok(command)
+    }
+
+    fn start_args(&self) -> Result<Vec<OsString>> {
+        let settings = self.ctx.settings;
+        let gib = |setting: &Setting<String>| {
+            crate::settings::parse_size_gib(&setting.value).unwrap_or_default()
+        };
+        let mut args: Vec<OsString> = vec![
+            "start".into(),
+            "--profile".into(),
+            self.profile().into(),
+            "--cpus".into(),
+            settings.cpus.value.to_string().into(),
+            "--memory".into(),
+            gib(&settings.memory).to_string().into(),
+            "--disk".into(),
+            (gib(&settings.disk).ceil() as u64).to_string().into(),
+        ];
+        if let Some(vm_type) = &settings.vm_type.value {
+            if !VM_TYPES.contains(&vm_type.as_str()) {
+                return Err(unsupported(&settings.vm_type.source, vm_type));
+            }
+            args.extend(["--vm-type".into(), vm_type.into()]);
+        }
+        if let Some(arch) = &settings.arch.value {
+            args.extend(["--arch".into(), arch.into()]);
+        }
+        // Any `--mount` replaces Colima's default `$HOME` mount: the project root, writable
+        // (`dir:w` mounts at the same path), then the user's own mounts.
+        let mut root_mount = self.ctx.project.root.clone().into_os_string();
+        root_mount.push(":w");
+        args.extend(["--mount".into(), root_mount]);
+        for mount in &settings.mounts.value {
+            let mut spec = expand_home(&mount.location).into_os_string();
+            if mount.writable {
+                spec.push(":w");
+            }
+            args.extend(["--mount".into(), spec]);
+        }
+        // Never make Colima's context the user's current one, never edit ~/.ssh/config.
+        args.extend(["--activate=false".into(), "--ssh-config=false".into()]);
+        Ok(args)
+    }
+
+    fn not_running(&self) -> anyhow::Error {
+        let message = if self.exists() {
+            format!("colima profile {} is stopped", self.profile())
+        } else {
+            format!("colima profile {} does not exist", self.profile())
+        };
+        Diagnostic::new(message)
+            .help("run `berth container init`")
+            .into()
+    }
+
+    fn report(&self, state: State, reason: Option<String>) -> Status {
+        Status {
+            runtime: "colima",
+            instance: self.profile(),
+            state,
+            docker_host: (state == State::Running)
+                .then(|| format!("unix://{}", self.socket().display())),
+            lima_home: None,
+            cpus: None,
+            memory: None,
+            disk: None,
+            lima_version: None,
+            reason,
+        }
+    }
+}
+
+impl Runtime for Colima<'_> {
+    fn name(&self) -> &'static str {
+        "colima"
+    }
+
+    fn status(&self) -> Result<Status> {
+        if docker_ping(&self.socket()) {
+            return Ok(self.report(State::Running, None));
+        }
+        let profile = self.profile();
+        if !self.colima_home().is_dir() {
+            // Nothing was ever created here; asking colima would first need COLIMA_HOME.
+            process::require_program("colima", Some(&self.ctx.project.layout.envs_dir))?;
+            return Ok(self.report(State::Absent, None));
+        }
+        let answer = process::capture(self.colima(["status", "--profile", &profile, "--json"])?)?;
+        if answer.status == ExitStatus::Success {
+            let reason = format!(
+                "colima reports the profile running, but {} does not answer",
+                self.socket().display()
+            );
+            return Ok(self.report(State::Broken, Some(reason)));
+        }
+        if !answer.stderr.contains("not running") {
+            return Err(Diagnostic::new(format!(
+                "`colima status --profile {profile}` failed: {}",
+                answer.stderr.trim()
+            ))
+            .help(format!(
+                "stop it with `colima stop --force {profile}`, then run `berth container init`"
+            ))
+            .into());
+        }
+        Ok(if self.exists() {
+            self.report(State::Stopped, None)
+        } else {
+            self.report(State::Absent, None)
+        })
+    }
+
+    fn init(&self) -> Result<()> {
+        let socket = self.socket();
+        if docker_ping(&socket) {
+            ui::status(&format!(
+                "colima profile {} is running; nothing to do",
+                self.profile()
+            ));
+            return Ok(());
+        }
+        let verb = if self.exists() {
+            "Starting"
+        } else {
+            "Creating"
+        };
+        ui::step(verb, &format!("colima profile {}", self.profile()));
+        let mut command = self.colima(self.start_args()?)?;
+        // Colima's progress is not berth's result: it goes to stderr with berth's own.
+        command.stdout(std::io::stderr());
+        let status = process::run_foreground(command)?;
+        if status != ExitStatus::Success {
+            return Err(Diagnostic::new(format!(
+                "`colima start` failed for profile {} (exit code {})",
+                self.profile(),
+                status.code()
+            ))
+            .help("see the VM's log with `berth container logs`")
+            .into());
+        }
+        wait_until_answering(
+            &socket,
+            Duration::from_secs(self.ctx.settings.start_timeout_secs.value),
+            "berth container logs",
+        )?;
+        ui::status(&format!(
+            "colima profile {} is running at unix://{}",
+            self.profile(),
+            socket.display()
+        ));
+        Ok(())
+    }
+
+    fn start(&self) -> Result<()> {
+        self.init()
+    }
+
+    fn stop(&self, force: bool) -> Result<()> {
+        let profile = self.profile();
+        match self.status()?.state {
+            State::Absent => {
+                ui::status(&format!(
+                    "colima profile {profile} does not exist; nothing to stop"
+                ));
+                return Ok(());
+            }
+            State::Stopped => {
+                ui::status(&format!("colima profile {profile} is already stopped"));
+                return Ok(());
+            }
+            State::Running | State::Broken => {}
+        }
+        ui::step("Stopping", &format!("colima profile {profile}"));
+        let mut args = vec!["stop", "--profile", &profile];
+        if force {
+            args.push("--force");
+        }
+        run_checked(self.colima(args)?, "colima stop")
+    }
+
+    fn delete(&self, force: bool) -> Result<()> {
+        let profile = self.profile();
+        match self.status()?.state {
+            State::Absent => {
+                ui::status(&format!(
+                    "colima profile {profile} does not exist; nothing to delete"
+                ));
+                return Ok(());
+            }
+            State::Running if !force => {
+                return Err(
+                    Diagnostic::new(format!("colima profile {profile} is running"))
+                        .help("stop it first with `berth container stop`, or pass --force")
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        ui::step("Deleting", &format!("colima profile {profile}"));
+        // `-f` only skips Colima's own prompt; berth asked already (or was told --force).
+        run_checked(
+            self.colima(["delete", "--profile", &profile, "--force"])?,
+            "colima delete",
+        )
+    }
+
+    fn docker_host(&self) -> Result<String> {
+        let socket = self.socket();
+        if docker_ping(&socket) {
+            Ok(format!("unix://{}", socket.display()))
+        } else {
+            Err(self.not_running())
+        }
+    }
+
+    fn shell(&self, command: &[OsString]) -> Result<ExitStatus> {
+        let profile = self.profile();
+        let mut ssh = self.colima(["ssh", "--profile", &profile])?;
+        if !command.is_empty() {
+            ssh.arg("--").args(command);
+        }
+        process::exec_replace(ssh)
+    }
+
+    fn logs(&self, follow: bool) -> Result<ExitStatus> {
+        let log = self.lima_instance_dir().join("ha.stderr.log");
+        if !log.is_file() {
+            return Err(Diagnostic::new(format!(
+                "colima profile {} has no log yet (no {})",
+                self.profile(),
+                log.display()
+            ))
+            .help("create it with `berth container init`")
+            .into());
+        }
+        if follow {
+            let mut tail = Command::new(process::require_program("tail", None)?);
+            tail.args(["-n", "+1", "-f"]).arg(&log);
+            return process::exec_replace(tail);
+        }
+        let text = fs_err::read_to_string(&log)?;
+        ui::out(text.trim_end_matches('\n'))?;
+        Ok(ExitStatus::Success)
+    }
+}
+
+/// Run a lifecycle command in the foreground (its progress on stderr); a failure names it.
+pub(super) fn run_checked(mut command: Command, what: &str) -> Result<()> {
+    command.stdout(std::io::stderr());
+    let status = process::run_foreground(command)?;
+    if status == ExitStatus::Success {
+        Ok(())
+    } else {
+        Err(Diagnostic::new(format!("`{what}` failed (exit code {})", status.code())).into())
+    }
+}
+
+/// Poll the Docker API on `socket` until it answers, for at most `timeout`. `logs_hint` is
+/// the command that shows why it did not.
+pub(super) fn wait_until_answering(
+    socket: &Path,
+    timeout: Duration,
+    logs_hint: &str,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !docker_ping(socket) {
+        if Instant::now() >= deadline {
+            return Err(Diagnostic::new(format!(
+                "the Docker API at {} did not answer within {} s",
+                socket.display(),
+                timeout.as_secs()
+            ))
+            .help(format!("see why with `{logs_hint}`"))
+            .help("raise the limit with `start-timeout` in [tool.berth]")
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
+
+/// A mount location with a leading `~` expanded, since the VM tools see it outside a shell.
+pub(super) fn expand_home(location: &str) -> PathBuf {
+    match (location.strip_prefix('~'), crate::host::home_dir()) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(location),
+    }
+}
+
+/// Create `dir` readable by its owner only (it will hold docker credentials), if missing.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("failed to create directory `{}`", dir.display()))
+}
+
+fn unsupported(source: &Source, vm_type: &str) -> anyhow::Error {
+    let mut diagnostic = Diagnostic::new(format!("colima has no vm-type `{vm_type}`"))
+        .help(format!("use one of {} with colima", VM_TYPES.join(", ")));
+    match source {
+        Source::Manifest(location) => diagnostic = diagnostic.at_opt(location.clone()),
+        other => diagnostic = diagnostic.help(format!("it came from {other}")),
+    }
+    diagnostic.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_expanded_only_as_a_whole_component() {
+        assert_eq!(expand_home("/data"), PathBuf::from("/data"));
+        assert_eq!(expand_home("~user/x"), PathBuf::from("~user/x"));
+        if let Some(home) = crate::host::home_dir() {
+            assert_eq!(expand_home("~/src"), home.join("src"));
+            assert_eq!(expand_home("~"), home);
+        }
+    }
+}

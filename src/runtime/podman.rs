@@ -1,0 +1,404 @@
+//! Podman: on Linux its rootless API socket when that answers (no VM), else the project's
+//! own Podman machine `berth-<instance>`. Podman runs one machine at a time, and its socket
+//! path moves between versions, so berth asks `podman machine inspect` for it once and
+//! caches it in `.pixi/berth/podman-socket`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use serde::Deserialize;
+
+use super::colima::{expand_home, run_checked, wait_until_answering};
+use super::{Context, Runtime, State, Status, docker_ping};
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::host::{self, Os};
+use crate::process;
+use crate::ui;
+
+pub struct Podman<'a> {
+    ctx: &'a Context<'a>,
+}
+
+/// One row of `podman machine list --format json`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedMachine {
+    name: String,
+    #[serde(default)]
+    running: bool,
+}
+
+/// On Linux, the rootless Podman service's socket, when it answers the Docker API.
+fn rootless_socket() -> Option<PathBuf> {
+    if Os::current() != Os::Linux {
+        return None;
+    }
+    let runtime_dir = host::var("XDG_RUNTIME_DIR").filter(|d| !d.is_empty())?;
+    let socket = PathBuf::from(runtime_dir).join("podman/podman.sock");
+    docker_ping(&socket).then_some(socket)
+}
+
+impl<'a> Podman<'a> {
+    pub fn new(ctx: &'a Context<'a>) -> Podman<'a> {
+        Podman { ctx }
+    }
+
+    fn machine(&self) -> String {
+        format!("berth-{}", self.ctx.settings.instance.value)
+    }
+
+    fn socket_cache(&self) -> PathBuf {
+        self.ctx.project.layout.berth_dir.join("podman-socket")
+    }
+
+    /// The machine's socket as cached at `init`, if it answers: a file read and a ping.
+    fn cached_socket(&self) -> Option<PathBuf> {
+        let text = fs_err::read_to_string(self.socket_cache()).ok()?;
+        let socket = PathBuf::from(text.trim());
+        (!text.trim().is_empty() && docker_ping(&socket)).then_some(socket)
+    }
+
+    fn podman<I, S>(&self, args: I) -> Result<Command>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let program = process::require_program("podman", Some(&self.ctx.project.layout.envs_dir))?;
+        let mut command = Command::new(program);
+        command.args(args);
+        Ok(command)
+    }
+
+    /// The machine's state from `podman machine inspect`, `None` when it does not exist.
+    fn machine_state(&self) -> Result<Option<String>> {
+        let machine = self.machine();
+        let answer = process::capture(self.podman(["machine", "inspect", &machine])?)?;
+        if answer.status != ExitStatus::Success {
+            if answer.stderr.contains("does not exist") {
+                return Ok(None);
+            }
+            return Err(Diagnostic::new(format!(
+                "`podman machine inspect {machine}` failed: {}",
+                answer.stderr.trim()
+            ))
+            .into());
+        }
+        let reports: serde_json::Value = serde_json::from_str(&answer.stdout)
+            .with_context(|| format!("`podman machine inspect {machine}` printed no JSON"))?;
+        let state = reports
+            .get(0)
+            .and_then(|r| r.get("State"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("unknown");
+        Ok(Some(state.to_string()))
+    }
+
+    /// Ask podman for the machine's API socket and remember it for later calls.
+    fn refresh_socket(&self) -> Result<PathBuf> {
+        let machine = self.machine();
+        let answer = process::capture(self.podman([
+            "machine",
+            "inspect",
+            "--format",
+            "{{.ConnectionInfo.PodmanSocket.Path}}",
+            &machine,
+        ])?)?;
+        let path = answer.stdout.trim();
+        if answer.status != ExitStatus::Success || path.is_empty() || path == "<nil>" {
+            return Err(Diagnostic::new(format!(
+                "podman did not report an API socket for machine {machine}"
+            ))
+            .help(format!(
+                "see the machine with `podman machine inspect {machine}`"
+            ))
+            .into());
+        }
+        let cache = self.socket_cache();
+        fs_err::create_dir_all(cache.parent().expect("the cache is in .pixi/berth"))?;
+        fs_err::write(&cache, format!("{path}\n"))?;
+        Ok(PathBuf::from(path))
+    }
+
+    /// Podman runs one machine at a time: name the one in the way, if any.
+    fn ensure_no_other_running(&self) -> Result<()> {
+        let answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+        if answer.status != ExitStatus::Success {
+            return Err(Diagnostic::new(format!(
+                "`podman machine list` failed: {}",
+                answer.stderr.trim()
+            ))
+            .into());
+        }
+        let machines: Vec<ListedMachine> = serde_json::from_str(&answer.stdout)
+            .context("`podman machine list --format json` printed no JSON array")?;
+        let ours = self.machine();
+        match machines.iter().find(|m| m.running && m.name != ours) {
+            Some(other) => Err(Diagnostic::new(format!(
+                "podman runs one machine at a time and `{}` is running",
+                other.name
+            ))
+            .help(format!(
+                "stop it with `podman machine stop {}`, then rerun",
+                other.name
+            ))
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    fn init_args(&self) -> Vec<OsString> {
+        let settings = self.ctx.settings;
+        let gib = |size: &str| crate::settings::parse_size_gib(size).unwrap_or_default();
+        let root = self.ctx.project.root.as_os_str();
+        let mut root_volume = root.to_os_string();
+        root_volume.push(":");
+        root_volume.push(root);
+        let mut args: Vec<OsString> = vec![
+            "machine".into(),
+            "init".into(),
+            "--cpus".into(),
+            settings.cpus.value.to_string().into(),
+            "--memory".into(),
+            ((gib(&settings.memory.value) * 1024.0).round() as u64)
+                .to_string()
+                .into(),
+            "--disk-size".into(),
+            (gib(&settings.disk.value).ceil() as u64).to_string().into(),
+            "--volume".into(),
+            root_volume,
+        ];
+        for mount in &settings.mounts.value {
+            let location = expand_home(&mount.location).into_os_string();
+            let mut volume = location.clone();
+            volume.push(":");
+            volume.push(&location);
+            if !mount.writable {
+                volume.push(":ro");
+            }
+            args.extend(["--volume".into(), volume]);
+        }
+        args.push(self.machine().into());
+        args
+    }
+
+    fn report(&self, state: State, docker_host: Option<String>, reason: Option<String>) -> Status {
+        Status {
+            runtime: "podman",
+            instance: self.machine(),
+            state,
+            docker_host,
+            lima_home: None,
+            cpus: None,
+            memory: None,
+            disk: None,
+            lima_version: None,
+            reason,
+        }
+    }
+}
+
+impl Runtime for Podman<'_> {
+    fn name(&self) -> &'static str {
+        "podman"
+    }
+
+    fn status(&self) -> Result<Status> {
+        if let Some(socket) = rootless_socket() {
+            let mut status = self.report(
+                State::Running,
+                Some(format!("unix://{}", socket.display())),
+                None,
+            );
+            status.instance = "rootless".into();
+            return Ok(status);
+        }
+        if let Some(socket) = self.cached_socket() {
+            let host = format!("unix://{}", socket.display());
+            return Ok(self.report(State::Running, Some(host), None));
+        }
+        Ok(match self.machine_state()?.as_deref() {
+            None => self.report(State::Absent, None, None),
+            Some("stopped") => self.report(State::Stopped, None, None),
+            Some("running") => {
+                let socket = self.refresh_socket()?;
+                if docker_ping(&socket) {
+                    let host = format!("unix://{}", socket.display());
+                    self.report(State::Running, Some(host), None)
+                } else {
+                    let reason = format!(
+                        "the machine runs, but its API socket {} does not answer",
+                        socket.display()
+                    );
+                    self.report(State::Broken, None, Some(reason))
+                }
+            }
+            Some(other) => self.report(
+                State::Broken,
+                None,
+                Some(format!("podman reports `{other}`")),
+            ),
+        })
+    }
+
+    fn init(&self) -> Result<()> {
+        if let Some(socket) = rootless_socket() {
+            ui::status(&format!(
+                "podman's rootless API answers at {}; no machine needed",
+                socket.display()
+            ));
+            return Ok(());
+        }
+        let machine = self.machine();
+        if self.cached_socket().is_some() {
+            ui::status(&format!(
+                "podman machine {machine} is running; nothing to do"
+            ));
+            return Ok(());
+        }
+        match self.machine_state()?.as_deref() {
+            None => {
+                self.ensure_no_other_running()?;
+                ui::step("Creating", &format!("podman machine {machine}"));
+                run_checked(self.podman(self.init_args())?, "podman machine init")?;
+                ui::step("Starting", &format!("podman machine {machine}"));
+                run_checked(
+                    self.podman(["machine", "start", &machine])?,
+                    "podman machine start",
+                )?;
+            }
+            Some("running") => {}
+            Some(_) => {
+                self.ensure_no_other_running()?;
+                ui::step("Starting", &format!("podman machine {machine}"));
+                run_checked(
+                    self.podman(["machine", "start", &machine])?,
+                    "podman machine start",
+                )?;
+            }
+        }
+        let socket = self.refresh_socket()?;
+        wait_until_answering(
+            &socket,
+            Duration::from_secs(self.ctx.settings.start_timeout_secs.value),
+            &format!("podman machine inspect {machine}"),
+        )?;
+        ui::status(&format!(
+            "podman machine {machine} is running at unix://{}",
+            socket.display()
+        ));
+        Ok(())
+    }
+
+    fn start(&self) -> Result<()> {
+        self.init()
+    }
+
+    fn stop(&self, _force: bool) -> Result<()> {
+        if rootless_socket().is_some() {
+            ui::status("podman's rootless service is not berth's to stop; nothing done");
+            return Ok(());
+        }
+        let machine = self.machine();
+        match self.status()?.state {
+            State::Absent => {
+                ui::status(&format!(
+                    "podman machine {machine} does not exist; nothing to stop"
+                ));
+                Ok(())
+            }
+            State::Stopped => {
+                ui::status(&format!("podman machine {machine} is already stopped"));
+                Ok(())
+            }
+            State::Running | State::Broken => {
+                ui::step("Stopping", &format!("podman machine {machine}"));
+                run_checked(
+                    self.podman(["machine", "stop", &machine])?,
+                    "podman machine stop",
+                )
+            }
+        }
+    }
+
+    fn delete(&self, force: bool) -> Result<()> {
+        if rootless_socket().is_some() {
+            ui::status("podman's rootless service is not berth's to delete; nothing done");
+            return Ok(());
+        }
+        let machine = self.machine();
+        match self.status()?.state {
+            State::Absent => {
+                ui::status(&format!(
+                    "podman machine {machine} does not exist; nothing to delete"
+                ));
+                return Ok(());
+            }
+            State::Running if !force => {
+                return Err(
+                    Diagnostic::new(format!("podman machine {machine} is running"))
+                        .help("stop it first with `berth container stop`, or pass --force")
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        ui::step("Deleting", &format!("podman machine {machine}"));
+        run_checked(
+            self.podman(["machine", "rm", "--force", &machine])?,
+            "podman machine rm",
+        )?;
+        match fs_err::remove_file(self.socket_cache()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn docker_host(&self) -> Result<String> {
+        if let Some(socket) = rootless_socket().or_else(|| self.cached_socket()) {
+            return Ok(format!("unix://{}", socket.display()));
+        }
+        let status = self.status()?;
+        let machine = self.machine();
+        let message = match status.state {
+            State::Running => return Ok(status.docker_host.unwrap_or_default()),
+            State::Stopped => format!("podman machine {machine} is stopped"),
+            State::Absent => format!("podman machine {machine} does not exist"),
+            State::Broken => format!(
+                "podman machine {machine} is not usable: {}",
+                status.reason.unwrap_or_default()
+            ),
+        };
+        Err(Diagnostic::new(message)
+            .help("run `berth container init`")
+            .into())
+    }
+
+    fn shell(&self, command: &[OsString]) -> Result<ExitStatus> {
+        if rootless_socket().is_some() {
+            return Err(Diagnostic::new(
+                "podman runs rootless on this machine: there is no VM to open a shell in",
+            )
+            .help("use `berth docker run -it IMAGE sh` for a shell in a container")
+            .into());
+        }
+        let machine = self.machine();
+        let mut ssh = self.podman(["machine", "ssh", &machine])?;
+        ssh.args(command);
+        process::exec_replace(ssh)
+    }
+
+    fn logs(&self, _follow: bool) -> Result<ExitStatus> {
+        Err(
+            Diagnostic::new("podman keeps no log file of its machine that berth can show")
+                .help(format!(
+                    "see the machine's state with `podman machine inspect {}`",
+                    self.machine()
+                ))
+                .into(),
+        )
+    }
+}

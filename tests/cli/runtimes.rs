@@ -1,0 +1,476 @@
+//! The Colima and Podman runtimes, against their fakes. The fakes' sockets forward to the
+//! real engine, so "running" is a real Docker API answering on the path berth chose.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{self, Output, TestProject, fakes_dir};
+
+/// 3 CPUs, 1.5 GiB of memory, 12 GiB of disk; the instance is `demo`.
+const SETTINGS: &str = "[tool.berth]\ncpus = 3\nmemory = \"1536MiB\"\ndisk = \"12GiB\"\n";
+
+/// Kills, when dropped, every forwarder a fake recorded under the test's temp dir, so no
+/// test leaves a process behind, whatever it asserted.
+struct Forwarders(PathBuf);
+
+impl Drop for Forwarders {
+    fn drop(&mut self) {
+        for pid_file in files_named(&self.0, |name| name.ends_with(".pid")) {
+            let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+            else {
+                continue;
+            };
+            // Only a forwarder: a recycled pid must not be killed.
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("fakeforward") {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
+    }
+}
+
+fn files_named(dir: &Path, wanted: impl Fn(&str) -> bool + Copy) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            found.extend(files_named(&path, wanted));
+        } else if entry.file_name().to_str().is_some_and(wanted) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A project with `fake` first on PATH and a guard for the forwarders it will start.
+fn project_with(fake: &str) -> (TestProject, Forwarders) {
+    let p = TestProject::with_tasks(SETTINGS);
+    p.install_fake(fake);
+    std::fs::create_dir_all(p.base().join("tmp")).expect("tmp dir");
+    let guard = Forwarders(p.base().to_path_buf());
+    (p, guard)
+}
+
+/// `berth ARGS` with the test's own TMPDIR, where the podman fake puts its sockets.
+fn berth(p: &TestProject, args: &[&str]) -> Output {
+    p.berth(args).env("TMPDIR", p.base().join("tmp")).run()
+}
+
+fn status_json(p: &TestProject, runtime: &str, code: i32) -> serde_json::Value {
+    let out = berth(p, &["--runtime", runtime, "container", "status", "--json"]);
+    out.code(code);
+    out.json()
+}
+
+/// What the real engine answers through `socket` (a `unix://` URL).
+fn engine_version_through(host: &str) -> String {
+    let out = Command::new("docker")
+        .args(["-H", host, "version", "--format", "{{.Server.Version}}"])
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker -H {host} version failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn host_engine_version() -> String {
+    engine_version_through("unix:///var/run/docker.sock")
+}
+
+// --- Colima ---
+
+#[test]
+fn colima_lifecycle_stays_inside_the_project() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    let elsewhere = p.base().join("user-lima-home");
+    let out = p
+        .berth(["--runtime", "colima", "container", "init"])
+        .env("LIMA_HOME", &elsewhere)
+        .run();
+    out.success();
+
+    let calls = p.fake_calls();
+    let root = p.root.display();
+    assert_eq!(
+        calls,
+        [format!(
+            "colima start --profile berth-demo --cpus 3 --memory 1.5 --disk 12 \
+             --mount {root}:w --activate=false --ssh-config=false"
+        )]
+    );
+    // COLIMA_HOME was the project's, LIMA_HOME was not passed on.
+    let colima_home = p.path(".pixi/colima");
+    assert!(colima_home.join("berth-demo/colima.yaml").is_file());
+    assert!(colima_home.join("_lima/colima-berth-demo/ha.pid").is_file());
+    assert!(!elsewhere.exists(), "colima used the caller's LIMA_HOME");
+    // The context went to the project's DOCKER_CONFIG, and was not made current.
+    let docker_config = p.path(".pixi/docker");
+    let contexts = files_named(&docker_config.join("contexts"), |n| n == "meta.json");
+    assert_eq!(contexts.len(), 1, "one docker context in .pixi/docker");
+    assert!(
+        std::fs::read_to_string(&contexts[0])
+            .unwrap()
+            .contains("\"colima-berth-demo\"")
+    );
+    let config = std::fs::read_to_string(docker_config.join("config.json")).unwrap_or_default();
+    assert!(
+        !config.contains("currentContext"),
+        "context activated: {config}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&docker_config)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    for global in [".docker", ".colima", ".ssh"] {
+        assert!(!p.home.join(global).exists(), "~/{global} was created");
+    }
+
+    // Running: status and a second init decide by a ping, without running colima.
+    let socket = colima_home.join("berth-demo/docker.sock");
+    let status = status_json(&p, "colima", 0);
+    assert_eq!(status["state"], "running");
+    assert_eq!(status["instance"], "berth-demo");
+    assert_eq!(
+        status["docker_host"],
+        format!("unix://{}", socket.display())
+    );
+    berth(&p, &["--runtime", "colima", "container", "init"])
+        .success()
+        .stderr_has("colima profile berth-demo is running; nothing to do");
+    assert_eq!(p.fake_calls().len(), 1, "a running profile spawned colima");
+
+    // The socket berth reports is answered by the real engine.
+    assert_eq!(
+        engine_version_through(status["docker_host"].as_str().unwrap()),
+        host_engine_version()
+    );
+
+    berth(&p, &["--runtime", "colima", "container", "stop"]).success();
+    assert!(
+        p.fake_calls()
+            .contains(&"colima stop --profile berth-demo".to_string())
+    );
+    assert!(!colima_home.join("_lima/colima-berth-demo/ha.pid").exists());
+    assert!(
+        files_named(&docker_config.join("contexts"), |n| n == "meta.json").is_empty(),
+        "stop leaves the context behind"
+    );
+    let status = status_json(&p, "colima", 3);
+    assert_eq!(status["state"], "stopped");
+    assert_eq!(status["docker_host"], serde_json::Value::Null);
+
+    berth(&p, &["--runtime", "colima", "container", "delete"]).success();
+    assert!(
+        p.fake_calls()
+            .contains(&"colima delete --profile berth-demo --force".to_string())
+    );
+    assert!(!colima_home.join("berth-demo").exists());
+    assert_eq!(status_json(&p, "colima", 3)["state"], "absent");
+    assert!(!p.home.join(".docker").exists());
+}
+
+#[test]
+fn colima_status_of_a_new_project_is_absent_and_creates_nothing() {
+    let (p, _forwarders) = project_with("colima");
+    let status = status_json(&p, "colima", 3);
+    assert_eq!(status["state"], "absent");
+    assert_eq!(status["runtime"], "colima");
+    assert!(
+        !p.path(".pixi").exists(),
+        "a status query wrote into the project"
+    );
+    assert!(p.fake_calls().is_empty());
+}
+
+#[test]
+fn colima_refuses_to_delete_a_running_profile_without_force() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"]).success();
+    berth(&p, &["--runtime", "colima", "container", "delete"])
+        .code(1)
+        .stderr_has("error: colima profile berth-demo is running")
+        .stderr_has("--force");
+    assert!(p.path(".pixi/colima/berth-demo/colima.yaml").is_file());
+
+    berth(
+        &p,
+        &["--runtime", "colima", "container", "delete", "--force"],
+    )
+    .success();
+    assert!(!p.path(".pixi/colima/berth-demo").exists());
+    assert!(
+        !p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid")
+            .exists()
+    );
+}
+
+#[test]
+fn colima_shell_and_logs_reach_the_profile() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"]).success();
+
+    berth(
+        &p,
+        &[
+            "--runtime",
+            "colima",
+            "container",
+            "shell",
+            "echo",
+            "from-the-vm",
+        ],
+    )
+    .success()
+    .stdout_is("from-the-vm\n");
+    assert!(
+        p.fake_calls()
+            .contains(&"colima ssh --profile berth-demo -- echo from-the-vm".to_string())
+    );
+
+    berth(&p, &["--runtime", "colima", "container", "logs"])
+        .success()
+        .stdout_has("Starting the instance");
+}
+
+#[test]
+fn colima_logs_before_init_say_what_to_do() {
+    let (p, _forwarders) = project_with("colima");
+    berth(&p, &["--runtime", "colima", "container", "logs"])
+        .code(1)
+        .stderr_has("colima profile berth-demo has no log yet")
+        .stderr_has("help: create it with `berth container init`");
+    assert!(p.fake_calls().is_empty(), "choosing colima ran it");
+}
+
+#[test]
+fn colima_rejects_a_vm_type_it_does_not_have() {
+    let p = TestProject::with_tasks("[tool.berth]\nvm-type = \"wsl2\"\n");
+    p.install_fake("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"])
+        .code(1)
+        .stderr_has("colima has no vm-type `wsl2`")
+        .stderr_has("--> pixi.toml:7:");
+    assert!(p.fake_calls().is_empty());
+}
+
+#[test]
+fn a_missing_colima_says_how_to_install_it() {
+    let p = TestProject::with_tasks("");
+    for command in ["init", "status"] {
+        berth(&p, &["--runtime", "colima", "container", command])
+            .code(1)
+            .stderr_has("`colima` was not found on PATH")
+            .stderr_has("brew install colima");
+    }
+}
+
+// --- Podman ---
+
+/// Run the podman fake directly, as a user would, with the test's environment.
+fn podman(p: &TestProject, args: &[&str]) {
+    p.command(fakes_dir().join("podman"))
+        .env("TMPDIR", p.base().join("tmp"))
+        .command
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run the podman fake");
+}
+
+#[test]
+fn podman_machine_lifecycle() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+
+    let root = p.root.display();
+    assert_eq!(
+        p.fake_calls(),
+        [
+            "podman machine inspect berth-demo".to_string(),
+            "podman machine list --format json".to_string(),
+            format!(
+                "podman machine init --cpus 3 --memory 1536 --disk-size 12 \
+                 --volume {root}:{root} berth-demo"
+            ),
+            "podman machine start berth-demo".to_string(),
+            "podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}' berth-demo"
+                .to_string(),
+        ]
+    );
+    // The socket is the one inspect reported, cached for later calls.
+    let socket = p.base().join("tmp/podman/berth-demo-api.sock");
+    assert_eq!(
+        p.read(".pixi/berth/podman-socket").trim(),
+        socket.display().to_string()
+    );
+    assert!(
+        p.home
+            .join(".config/containers/podman/machine/qemu/berth-demo.json")
+            .is_file()
+    );
+
+    let calls = p.fake_calls().len();
+    let status = status_json(&p, "podman", 0);
+    assert_eq!(status["state"], "running");
+    assert_eq!(status["instance"], "berth-demo");
+    assert_eq!(
+        status["docker_host"],
+        format!("unix://{}", socket.display())
+    );
+    berth(&p, &["--runtime", "podman", "container", "init"])
+        .success()
+        .stderr_has("podman machine berth-demo is running; nothing to do");
+    assert_eq!(
+        p.fake_calls().len(),
+        calls,
+        "a running machine spawned podman"
+    );
+    assert_eq!(
+        engine_version_through(status["docker_host"].as_str().unwrap()),
+        host_engine_version()
+    );
+
+    berth(&p, &["--runtime", "podman", "container", "stop"]).success();
+    assert!(
+        p.fake_calls()
+            .contains(&"podman machine stop berth-demo".to_string())
+    );
+    assert_eq!(status_json(&p, "podman", 3)["state"], "stopped");
+
+    // A stopped machine is started again, not created.
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+    let inits = p
+        .fake_calls()
+        .iter()
+        .filter(|c| c.starts_with("podman machine init"))
+        .count();
+    assert_eq!(inits, 1);
+    assert_eq!(status_json(&p, "podman", 0)["state"], "running");
+
+    berth(&p, &["--runtime", "podman", "container", "delete"])
+        .code(1)
+        .stderr_has("error: podman machine berth-demo is running");
+    berth(
+        &p,
+        &["--runtime", "podman", "container", "delete", "--force"],
+    )
+    .success();
+    assert!(
+        p.fake_calls()
+            .contains(&"podman machine rm --force berth-demo".to_string())
+    );
+    assert!(!p.path(".pixi/berth/podman-socket").exists());
+    assert_eq!(status_json(&p, "podman", 3)["state"], "absent");
+    assert!(!p.home.join(".docker").exists());
+}
+
+#[test]
+fn podman_runs_one_machine_at_a_time() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    podman(&p, &["machine", "init", "other"]);
+    podman(&p, &["machine", "start", "other"]);
+
+    berth(&p, &["--runtime", "podman", "container", "init"])
+        .code(1)
+        .stderr_has("error: podman runs one machine at a time and `other` is running")
+        .stderr_has("help: stop it with `podman machine stop other`, then rerun");
+    assert!(
+        !p.fake_calls()
+            .iter()
+            .any(|c| c.contains("init") && c.contains("berth-demo")),
+        "berth created a machine it could not start: {:?}",
+        p.fake_calls()
+    );
+}
+
+#[test]
+fn podman_on_linux_uses_the_rootless_socket_without_a_machine() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    let runtime_dir = p.base().join("run");
+    let socket = runtime_dir.join("podman/podman.sock");
+    let started = Command::new("python3")
+        .arg("-c")
+        .arg("import sys; sys.path.insert(0, sys.argv[1]); import fakeforward; fakeforward.start(sys.argv[2], sys.argv[3])")
+        .arg(fakes_dir())
+        .arg(&socket)
+        .arg(runtime_dir.join("podman/podman.pid"))
+        .status()
+        .expect("start a forwarder");
+    assert!(started.success());
+
+    let run = |args: &[&str]| {
+        p.berth(args)
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .env("BERTH_HOST_OS", "linux")
+            .run()
+    };
+    let out = run(&["--runtime", "podman", "container", "status", "--json"]);
+    out.success();
+    let status = out.json();
+    assert_eq!(status["instance"], "rootless");
+    assert_eq!(
+        status["docker_host"],
+        format!("unix://{}", socket.display())
+    );
+    run(&["--runtime", "podman", "container", "init"])
+        .success()
+        .stderr_has("no machine needed");
+    run(&["--runtime", "podman", "container", "stop"])
+        .success()
+        .stderr_has("not berth's to stop");
+    assert!(
+        p.fake_calls().is_empty(),
+        "podman was run: {:?}",
+        p.fake_calls()
+    );
+}
+
+#[test]
+fn podman_logs_point_to_inspect() {
+    let (p, _forwarders) = project_with("podman");
+    berth(&p, &["--runtime", "podman", "container", "logs"])
+        .code(1)
+        .stderr_has("podman keeps no log file")
+        .stderr_has("podman machine inspect berth-demo");
+    assert!(p.fake_calls().is_empty(), "choosing podman ran it");
+}
+
+#[test]
+fn a_missing_podman_says_how_to_install_it() {
+    let p = TestProject::with_tasks("");
+    for command in ["init", "status"] {
+        berth(&p, &["--runtime", "podman", "container", command])
+            .code(1)
+            .stderr_has("`podman` was not found on PATH")
+            .stderr_has("install Podman");
+    }
+}
