@@ -46,7 +46,7 @@ impl<'a> Colima<'a> {
     }
 
     /// Colima's own config for the profile: present once the profile was created.
-    fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         self.profile_dir().join("colima.yaml").is_file()
     }
 

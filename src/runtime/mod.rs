@@ -14,6 +14,7 @@ pub mod apple_args;
 pub mod colima;
 pub mod docker_engine;
 pub mod lima;
+pub mod native;
 pub mod podman;
 
 /// The state of a runtime, as `berth container status` reports it.
@@ -83,58 +84,85 @@ pub struct Selection<'a> {
     pub reason: String,
 }
 
+/// The runtimes `auto` considers, in its order of preference after an existing project
+/// instance: an engine that already answers, then the VM managers, then Apple's CLI.
+pub const AUTO_ORDER: &[&str] = &["docker", "lima", "colima", "podman", "apple", "native"];
+
 /// Choose the runtime: the explicit setting, or under `auto` the first that fits.
 pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
-    let explicit = ctx.settings.runtime.value.as_str();
-    let (runtime, reason): (Box<dyn Runtime + 'a>, String) = match explicit {
-        "lima" => (
-            Box::new(lima::Lima::new(ctx)),
-            format!("runtime = lima ({})", ctx.settings.runtime.source),
-        ),
-        "docker" => (
-            Box::new(docker_engine::DockerEngine::new(ctx)),
-            format!("runtime = docker ({})", ctx.settings.runtime.source),
-        ),
-        "apple" => (
-            Box::new(apple::Apple::new(ctx)?),
-            format!("runtime = apple ({})", ctx.settings.runtime.source),
-        ),
-        "colima" => (
-            Box::new(colima::Colima::new(ctx)),
-            format!("runtime = colima ({})", ctx.settings.runtime.source),
-        ),
-        "podman" => (
-            Box::new(podman::Podman::new(ctx)),
-            format!("runtime = podman ({})", ctx.settings.runtime.source),
-        ),
-        "auto" => auto(ctx),
-        other => anyhow::bail!(
-            crate::diag::error(format!("runtime `{other}` is not available yet"))
-                .help("use `lima`, `docker` or `apple`, or leave runtime at `auto`")
-        ),
+    let name = ctx.settings.runtime.value.as_str();
+    let selection = if name == "auto" {
+        auto(ctx)?
+    } else {
+        Selection {
+            runtime: build(ctx, name)?,
+            reason: format!("runtime = {name} ({})", ctx.settings.runtime.source),
+        }
     };
-    crate::ui::debug(&format!("runtime: {} ({reason})", runtime.name()));
-    Ok(Selection { runtime, reason })
+    crate::ui::debug(&format!(
+        "runtime: {} ({})",
+        selection.runtime.name(),
+        selection.reason
+    ));
+    Ok(selection)
 }
 
-fn auto<'a>(ctx: &'a Context<'a>) -> (Box<dyn Runtime + 'a>, String) {
-    let lima = lima::Lima::new(ctx);
-    if lima.instance_exists() {
-        return (Box::new(lima), "the project's Lima instance exists".into());
+/// The backend called `name` (one of `settings::RUNTIMES` but `auto`).
+fn build<'a>(ctx: &'a Context<'a>, name: &str) -> Result<Box<dyn Runtime + 'a>> {
+    Ok(match name {
+        "lima" => Box::new(lima::Lima::new(ctx)),
+        "docker" => Box::new(docker_engine::DockerEngine::new(ctx)),
+        "colima" => Box::new(colima::Colima::new(ctx)),
+        "podman" => Box::new(podman::Podman::new(ctx)),
+        "apple" => Box::new(apple::Apple::new(ctx)?),
+        _ => Box::new(native::Native),
+    })
+}
+
+/// `auto`: keep what the project already uses, else the first runtime that can work here.
+fn auto<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
+    let existing = [
+        ("lima", lima::Lima::new(ctx).instance_exists()),
+        ("colima", colima::Colima::new(ctx).exists()),
+        ("podman", podman::Podman::new(ctx).exists()),
+    ];
+    if let Some((name, _)) = existing.iter().find(|(_, exists)| *exists) {
+        return Ok(Selection {
+            runtime: build(ctx, name)?,
+            reason: format!("the project's {name} instance exists"),
+        });
     }
-    if let Some(socket) = docker_engine::reachable_host_socket() {
-        return (
-            Box::new(docker_engine::DockerEngine::new(ctx)),
-            format!("a Docker engine answers at {}", socket.display()),
-        );
+    for name in AUTO_ORDER {
+        if let Some(reason) = available(ctx, name) {
+            return Ok(Selection {
+                runtime: build(ctx, name)?,
+                reason,
+            });
+        }
     }
-    if lima.limactl_found() {
-        return (Box::new(lima), "limactl is installed".into());
+    unreachable!("native is always available")
+}
+
+/// Why runtime `name` could serve this project, or `None`. Cheap: a socket connect or a PATH
+/// lookup, except Apple's, which asks `sw_vers` only on macOS on Apple silicon.
+pub fn available(ctx: &Context<'_>, name: &str) -> Option<String> {
+    let envs = Some(ctx.project.layout.envs_dir.as_path());
+    let installed = |tool: &str| {
+        crate::process::find_program(tool, envs)
+            .map(|path| format!("{tool} is installed at {}", path.display()))
+    };
+    match name {
+        "docker" => docker_engine::reachable_host_socket()
+            .map(|socket| format!("a Docker engine answers at {}", socket.display())),
+        "lima" => installed("limactl"),
+        "colima" => installed("colima"),
+        "podman" => installed("podman"),
+        "apple" => apple::detect(envs)
+            .ok()
+            .map(|support| format!("macOS {} with Apple's container CLI", support.macos_version)),
+        "native" => Some("no container runtime was found; only `berth exec` jobs can run".into()),
+        _ => None,
     }
-    (
-        Box::new(docker_engine::DockerEngine::new(ctx)),
-        "no VM runtime found; falling back to the host Docker engine".into(),
-    )
 }
 
 /// Whether a Docker engine answers `GET /_ping` on the Unix socket at `path`, within a short

@@ -55,6 +55,11 @@ impl<'a> Podman<'a> {
         self.ctx.project.layout.berth_dir.join("podman-socket")
     }
 
+    /// Whether berth created this project's machine (it caches the socket at `init`).
+    pub fn exists(&self) -> bool {
+        self.socket_cache().is_file()
+    }
+
     /// The machine's socket as cached at `init`, if it answers: a file read and a ping.
     fn cached_socket(&self) -> Option<PathBuf> {
         let text = fs_err::read_to_string(self.socket_cache()).ok()?;

@@ -9,3 +9,4 @@ mod corpus;
 mod init;
 mod onboard;
 mod runtimes;
+mod selection;
