@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod diag;
+mod docker;
 mod exit;
 mod host;
 mod manifest;
