@@ -255,7 +255,7 @@ fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
         return Ok(());
     };
     let socket = Path::new(socket);
-    if runtime::docker_ping(socket) {
+    if runtime::docker_engine::answered_already(socket) || runtime::docker_ping(socket) {
         return Ok(());
     }
     let problem = runtime::docker_engine::socket_problem(socket);

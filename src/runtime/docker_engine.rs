@@ -31,13 +31,23 @@ fn candidate_sockets() -> Vec<PathBuf> {
     sockets
 }
 
-/// The first host engine socket that answers a ping. Asked once per berth process: runtime
-/// selection and `docker_host` both need it, and each ping is a round trip to the engine.
+/// The host engine socket that answered, once asked: runtime selection and `docker_host` both
+/// need it, and each ping is a round trip to the engine.
+static REACHABLE: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The first host engine socket that answers a ping. Asked once per berth process.
 pub fn reachable_host_socket() -> Option<PathBuf> {
-    static REACHABLE: OnceLock<Option<PathBuf>> = OnceLock::new();
     REACHABLE
         .get_or_init(|| candidate_sockets().into_iter().find(|s| docker_ping(s)))
         .clone()
+}
+
+/// Whether `socket` is the host engine's and answered a ping earlier in this process, so a
+/// caller about to ping it again can skip the round trip.
+pub fn answered_already(socket: &Path) -> bool {
+    REACHABLE
+        .get()
+        .is_some_and(|reachable| reachable.as_deref() == Some(socket))
 }
 
 /// Why nothing answers a ping on `socket`, in a few words: for error messages only.
