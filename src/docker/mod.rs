@@ -183,13 +183,16 @@ fn uses_project_engine(args: &[OsString]) -> bool {
         "--tlscert",
         "--tlskey",
     ];
-    let mut words = args.iter().map(|word| word.to_str().unwrap_or_default());
-    match words.next() {
+    let mut words = args
+        .iter()
+        .map(|word| word.to_str().unwrap_or_default())
+        .peekable();
+    match words.peek() {
         None => return false,
-        Some(first) if CLIENT_ONLY.contains(&first) => return false,
+        Some(first) if CLIENT_ONLY.contains(first) => return false,
         Some(_) => {}
     }
-    let mut words = args.iter().map(|word| word.to_str().unwrap_or_default());
+    // docker's global flags come before the command word; look at those only.
     while let Some(word) = words.next() {
         if !word.starts_with('-') || word == "--" {
             break;
