@@ -19,7 +19,7 @@ pub use shell::{Shell, render as render_shell};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::process;
-use crate::runtime::{self, Context};
+use crate::runtime::{self, Context, Runtime};
 use crate::ui;
 
 const DOCKER_HOST: &str = "DOCKER_HOST";
@@ -232,15 +232,7 @@ fn resolve_docker_host(ctx: &Context) -> Result<String> {
         return Ok(docker_host);
     }
     let runtime = runtime::select(ctx)?.runtime;
-    let docker_host = match runtime.docker_host() {
-        Ok(docker_host) => docker_host,
-        Err(err) if ctx.settings.auto_start.value => {
-            ui::debug(&format!("{err}; starting it (auto-start)"));
-            runtime.start()?;
-            runtime.docker_host()?
-        }
-        Err(err) => return Err(err),
-    };
+    let docker_host = runtime_docker_host(runtime.as_ref(), ctx.settings.auto_start.value)?;
     ensure_answers(&docker_host, Origin::Runtime(runtime.name()))?;
     if let Some(inherited) = inherited.filter(|h| *h != docker_host) {
         ui::note(&format!(
@@ -249,6 +241,20 @@ fn resolve_docker_host(ctx: &Context) -> Result<String> {
         ));
     }
     Ok(docker_host)
+}
+
+/// The runtime's `DOCKER_HOST`; when it cannot serve and `auto_start` is on, after starting it.
+/// Otherwise its own error, which says how to start it.
+fn runtime_docker_host(runtime: &dyn Runtime, auto_start: bool) -> Result<String> {
+    match runtime.docker_host() {
+        Ok(docker_host) => Ok(docker_host),
+        Err(err) if auto_start => {
+            ui::debug(&format!("{err}; starting the runtime (auto-start)"));
+            runtime.start()?;
+            runtime.docker_host()
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// One connect and `GET /_ping` on a `unix://` host, so a dead socket is berth's clear error
@@ -287,6 +293,64 @@ fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A runtime that serves only once started, counting starts.
+    struct StoppedRuntime {
+        started: std::cell::Cell<u32>,
+    }
+
+    impl Runtime for StoppedRuntime {
+        fn name(&self) -> &'static str {
+            "stopped"
+        }
+        fn status(&self) -> Result<runtime::Status> {
+            unreachable!("not asked")
+        }
+        fn init(&self) -> Result<()> {
+            unreachable!("not asked")
+        }
+        fn start(&self) -> Result<()> {
+            self.started.set(self.started.get() + 1);
+            Ok(())
+        }
+        fn stop(&self, _force: bool) -> Result<()> {
+            unreachable!("not asked")
+        }
+        fn delete(&self, _force: bool) -> Result<()> {
+            unreachable!("not asked")
+        }
+        fn docker_host(&self) -> Result<String> {
+            if self.started.get() == 0 {
+                Err(Diagnostic::new("instance x is stopped")
+                    .help("run `berth container init`")
+                    .into())
+            } else {
+                Ok("unix:///x/sock/docker.sock".into())
+            }
+        }
+        fn shell(&self, _command: &[OsString]) -> Result<crate::exit::ExitStatus> {
+            unreachable!("not asked")
+        }
+        fn logs(&self, _follow: bool) -> Result<crate::exit::ExitStatus> {
+            unreachable!("not asked")
+        }
+    }
+
+    #[test]
+    fn a_stopped_runtime_is_its_own_error_unless_auto_start_starts_it() {
+        let stopped = StoppedRuntime {
+            started: std::cell::Cell::new(0),
+        };
+        let err = runtime_docker_host(&stopped, false).expect_err("stopped");
+        let diagnostic = err.downcast_ref::<Diagnostic>().expect("a diagnostic");
+        assert_eq!(diagnostic.message, "instance x is stopped");
+        assert_eq!(diagnostic.help, ["run `berth container init`"]);
+        assert_eq!(stopped.started.get(), 0);
+
+        let docker_host = runtime_docker_host(&stopped, true).expect("started");
+        assert_eq!(docker_host, "unix:///x/sock/docker.sock");
+        assert_eq!(stopped.started.get(), 1);
+    }
 
     fn uses_engine(words: &[&str]) -> bool {
         let args: Vec<OsString> = words.iter().map(OsString::from).collect();
