@@ -4,6 +4,7 @@ mod app;
 mod clean;
 mod cli;
 mod diag;
+mod docker;
 mod exit;
 mod host;
 mod manifest;

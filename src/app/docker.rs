@@ -5,17 +5,46 @@ use std::ffi::OsString;
 use anyhow::Result;
 
 use super::Global;
-use crate::cli::EnvArgs;
+use crate::cli::{EnvArgs, ShellKind};
+use crate::docker::{self, DockerEnv, Shell};
 use crate::exit::ExitStatus;
+use crate::{host, process, ui};
 
-pub fn docker(_global: &Global, _args: Vec<OsString>) -> Result<ExitStatus> {
-    anyhow::bail!("`berth docker` is not implemented yet")
+pub fn docker(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let env = DockerEnv::for_command(&workspace.runtime_context(), &args)?;
+    process::exec_replace(env.docker(&args)?)
 }
 
-pub fn compose(_global: &Global, _args: Vec<OsString>) -> Result<ExitStatus> {
-    anyhow::bail!("`berth compose` is not implemented yet")
+pub fn compose(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let env = DockerEnv::for_command(&workspace.runtime_context(), &args)?;
+    process::exec_replace(env.compose(&args)?)
 }
 
-pub fn env(_global: &Global, _args: &EnvArgs) -> Result<ExitStatus> {
-    anyhow::bail!("`berth env` is not implemented yet")
+pub fn env(global: &Global, args: &EnvArgs) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let env = DockerEnv::for_engine(&workspace.runtime_context())?;
+    let vars = env.vars_text()?;
+    let shell = match (args.json, args.shell) {
+        (true, _) | (_, Some(ShellKind::Json)) => {
+            let object: serde_json::Map<String, serde_json::Value> = vars
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value.into()))
+                .collect();
+            ui::out_json(&object.into())?;
+            return Ok(ExitStatus::Success);
+        }
+        (_, Some(ShellKind::Sh | ShellKind::Bash | ShellKind::Zsh)) => Shell::Posix,
+        (_, Some(ShellKind::Fish)) => Shell::Fish,
+        (_, Some(ShellKind::Powershell)) => Shell::Powershell,
+        (_, None) => match host::var_str("SHELL").filter(|s| !s.is_empty()) {
+            Some(program) => Shell::from_program(&program),
+            None if host::Os::current() == host::Os::Windows => Shell::Powershell,
+            None => Shell::Posix,
+        },
+    };
+    let set: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    ui::out(&docker::render_shell(shell, &set, env.removed()))?;
+    Ok(ExitStatus::Success)
 }

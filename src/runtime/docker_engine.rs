@@ -2,7 +2,8 @@
 //! start, only a socket to find and ping.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::Result;
 
@@ -22,7 +23,7 @@ impl<'a> DockerEngine<'a> {
 }
 
 /// The sockets a host engine listens on: `BERTH_DOCKER_SOCKET` alone when set, else rootful,
-/// then rootless.
+/// then rootless (`dockerd-rootless.sh`).
 fn candidate_sockets() -> Vec<PathBuf> {
     if let Some(socket) = host::var(host::BERTH_DOCKER_SOCKET).filter(|s| !s.is_empty()) {
         return vec![PathBuf::from(socket)];
@@ -34,9 +35,50 @@ fn candidate_sockets() -> Vec<PathBuf> {
     sockets
 }
 
-/// The first host engine socket that answers a ping.
+/// The host engine socket that answered, once asked: runtime selection and `docker_host` both
+/// need it, and each ping is a round trip to the engine.
+static REACHABLE: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The first host engine socket that answers a ping. Asked once per berth process.
 pub fn reachable_host_socket() -> Option<PathBuf> {
-    candidate_sockets().into_iter().find(|s| docker_ping(s))
+    REACHABLE
+        .get_or_init(|| candidate_sockets().into_iter().find(|s| docker_ping(s)))
+        .clone()
+}
+
+/// Whether `socket` is the host engine's and answered a ping earlier in this process, so a
+/// caller about to ping it again can skip the round trip.
+pub fn answered_already(socket: &Path) -> bool {
+    REACHABLE
+        .get()
+        .is_some_and(|reachable| reachable.as_deref() == Some(socket))
+}
+
+/// Why nothing answers a ping on `socket`, in a few words: for error messages only.
+pub fn socket_problem(socket: &Path) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::io::ErrorKind;
+        match std::os::unix::net::UnixStream::connect(socket) {
+            Err(err) if err.kind() == ErrorKind::NotFound => "no such socket",
+            Err(err) if err.kind() == ErrorKind::PermissionDenied => "permission denied",
+            Err(err) if err.kind() == ErrorKind::ConnectionRefused => "nothing listens on it",
+            Err(_) => "it cannot be connected to",
+            Ok(_) => "it does not answer as a Docker engine",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = socket;
+        "it cannot be connected to"
+    }
+}
+
+/// What to do about a socket berth may not open, if that is the problem.
+pub fn socket_problem_help(socket: &Path) -> Option<&'static str> {
+    (socket_problem(socket) == "permission denied").then_some(
+        "add yourself to the `docker` group (`sudo usermod -aG docker $USER`), then log in again",
+    )
 }
 
 impl Runtime for DockerEngine<'_> {
@@ -93,13 +135,25 @@ impl Runtime for DockerEngine<'_> {
 
     fn docker_host(&self) -> Result<String> {
         let _ = self.ctx;
-        match reachable_host_socket() {
-            Some(socket) => Ok(format!("unix://{}", socket.display())),
-            None => Err(Diagnostic::new("no Docker engine answers on this machine")
-                .help("start it with `sudo systemctl start docker` (or `sudo dockerd &`)")
-                .help("or use a VM: set `runtime = \"lima\"` in [tool.berth] and run `berth container init`")
-                .into()),
+        if let Some(socket) = reachable_host_socket() {
+            return Ok(format!("unix://{}", socket.display()));
         }
+        let sockets = candidate_sockets();
+        let tried: Vec<String> = sockets
+            .iter()
+            .map(|s| format!("{} ({})", s.display(), socket_problem(s)))
+            .collect();
+        let mut diagnostic = Diagnostic::new(format!(
+            "no Docker engine answers on this machine: tried {}",
+            tried.join(", ")
+        ));
+        if let Some(help) = sockets.iter().find_map(|s| socket_problem_help(s)) {
+            diagnostic = diagnostic.help(help);
+        }
+        Err(diagnostic
+            .help("start it with `sudo systemctl start docker` (or `sudo dockerd &`)")
+            .help("or use a VM: set `runtime = \"lima\"` in [tool.berth] and run `berth container init`")
+            .into())
     }
 
     fn shell(&self, _command: &[OsString]) -> Result<ExitStatus> {

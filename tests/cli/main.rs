@@ -6,6 +6,7 @@ mod apple;
 mod basics;
 mod clean;
 mod corpus;
+mod docker;
 mod init;
 mod onboard;
 mod runtimes;
