@@ -245,7 +245,11 @@ fn signal_child(child: &std::process::Child, kill: bool) {
     #[cfg(unix)]
     {
         use nix::sys::signal::{Signal, kill as send};
-        let signal = if kill { Signal::SIGKILL } else { Signal::SIGINT };
+        let signal = if kill {
+            Signal::SIGKILL
+        } else {
+            Signal::SIGINT
+        };
         if let Ok(pid) = i32::try_from(child.id()) {
             let _ = send(nix::unistd::Pid::from_raw(pid), signal);
         }

@@ -196,13 +196,6 @@ pub fn confirm(question: &str) -> Option<bool> {
     Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-/// Raw bytes on stdout (a log being printed as it grows). Errors go back to the caller.
-pub fn out_bytes(bytes: &[u8]) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(bytes)?;
-    stdout.flush()
-}
-
 /// `1m 05s`, `42s`: an elapsed time as a person reads it.
 pub fn format_elapsed(elapsed: std::time::Duration) -> String {
     let secs = elapsed.as_secs();

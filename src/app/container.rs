@@ -56,7 +56,12 @@ fn print_status(status: &Status) -> std::io::Result<()> {
         bold_stdout(&status.instance),
         bold_stdout(state)
     ))?;
-    let detail = |label: &str, value: String| out(&format!("  {} {value}", dim_stdout(&format!("{label:<12}"))));
+    let detail = |label: &str, value: String| {
+        out(&format!(
+            "  {} {value}",
+            dim_stdout(&format!("{label:<12}"))
+        ))
+    };
     if let Some(reason) = &status.reason {
         detail("why", reason.clone())?;
     }

@@ -177,7 +177,13 @@ fn symlink_dir(target: &Path, link: &Path) -> Result<()> {
     let made = std::os::unix::fs::symlink(target, link);
     #[cfg(windows)]
     let made = std::os::windows::fs::symlink_dir(target, link);
-    made.with_context(|| format!("failed to link `{}` to `{}`", link.display(), target.display()))
+    made.with_context(|| {
+        format!(
+            "failed to link `{}` to `{}`",
+            link.display(),
+            target.display()
+        )
+    })
 }
 
 #[cfg(test)]

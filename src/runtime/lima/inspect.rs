@@ -186,7 +186,11 @@ mod tests {
         fs_err::write(instance.dir.join("ha.pid"), "garbage\n").unwrap();
         assert!(matches!(instance.phase(), Phase::Broken { .. }));
         // This process is alive, but no Docker answers on its socket.
-        fs_err::write(instance.dir.join("ha.pid"), format!("{}\n", std::process::id())).unwrap();
+        fs_err::write(
+            instance.dir.join("ha.pid"),
+            format!("{}\n", std::process::id()),
+        )
+        .unwrap();
         assert!(matches!(instance.phase(), Phase::Broken { .. }));
     }
 }

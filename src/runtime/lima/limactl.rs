@@ -114,7 +114,12 @@ impl Limactl {
         let log_path = self.logs_dir.join(format!("lima-{verb}.log"));
         let mut log = open_private_log(&log_path)?;
         let command = self.command(args);
-        let _ = writeln!(log, "$ LIMA_HOME={} {}", self.lima_home.display(), process::display_command(&command));
+        let _ = writeln!(
+            log,
+            "$ LIMA_HOME={} {}",
+            self.lima_home.display(),
+            process::display_command(&command)
+        );
         let mut tail: Vec<String> = Vec::new();
         let mut fatal: Option<String> = None;
         let outcome = process::run_streaming(command, |stream, line| {
@@ -141,7 +146,10 @@ impl Limactl {
             }
             let what = fatal.unwrap_or_else(|| format!("exit code {}", status.code()));
             return Err(Diagnostic::new(format!("`limactl {verb}` failed: {what}"))
-                .help(format!("the full output is in {}", ui::display_path(&log_path)))
+                .help(format!(
+                    "the full output is in {}",
+                    ui::display_path(&log_path)
+                ))
                 .into());
         }
         Ok(outcome)
@@ -164,7 +172,10 @@ pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<St
     if let Some(arch) = &settings.arch.value {
         args.push(format!("--arch={arch}"));
     }
-    args.push(format!("--set={}", mounts_edit(root, &settings.mounts.value)));
+    args.push(format!(
+        "--set={}",
+        mounts_edit(root, &settings.mounts.value)
+    ));
     args.push(version.docker_template().to_string());
     args
 }
@@ -177,15 +188,15 @@ fn mounts_edit(root: &Path, extra: &[Mount]) -> String {
     };
     let mounts: Vec<String> = std::iter::once(&root)
         .chain(extra)
-        .map(|m| {
-            serde_json::json!({ "location": m.location, "writable": m.writable }).to_string()
-        })
+        .map(|m| serde_json::json!({ "location": m.location, "writable": m.writable }).to_string())
         .collect();
     let expression: Vec<&str> = DOCKER_TEMPLATE_EDIT
         .lines()
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
         .collect();
-    expression.join(" ").replace("{{mounts}}", &mounts.join(","))
+    expression
+        .join(" ")
+        .replace("{{mounts}}", &mounts.join(","))
 }
 
 /// `4GiB` → `4`, `512MiB` → `0.5`, `1TiB` → `1024`: Lima's `--memory`/`--disk` take GiB.
@@ -251,8 +262,14 @@ mod tests {
 
     #[test]
     fn versions_parse_and_pick_the_template_locator() {
-        assert_eq!(Version::parse("limactl version 2.2.0\n"), Some(Version(2, 2, 0)));
-        assert_eq!(Version::parse("limactl version 1.2.3-beta.0"), Some(Version(1, 2, 3)));
+        assert_eq!(
+            Version::parse("limactl version 2.2.0\n"),
+            Some(Version(2, 2, 0))
+        );
+        assert_eq!(
+            Version::parse("limactl version 1.2.3-beta.0"),
+            Some(Version(1, 2, 3))
+        );
         assert_eq!(Version::parse("v0.23.2"), Some(Version(0, 23, 2)));
         assert_eq!(Version::parse("nonsense"), None);
         assert_eq!(Version(1, 2, 3).docker_template(), "template://docker");

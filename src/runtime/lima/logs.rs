@@ -36,7 +36,11 @@ pub fn print(instance_dir: &Path, follow: bool) -> Result<()> {
             }
             let agent_log = file.file_name().is_some_and(|n| n == "ha.stderr.log");
             for line in chunk.lines() {
-                let line = if agent_log { render_agent_line(line) } else { line.to_string() };
+                let line = if agent_log {
+                    render_agent_line(line)
+                } else {
+                    line.to_string()
+                };
                 ui::out(&line)?;
             }
         }

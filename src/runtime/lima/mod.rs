@@ -180,7 +180,9 @@ impl<'a> Lima<'a> {
                 false
             }
             Phase::Broken { reason } => {
-                ui::note(&format!("instance `{name}` is broken ({reason}); restarting it"));
+                ui::note(&format!(
+                    "instance `{name}` is broken ({reason}); restarting it"
+                ));
                 self.run(limactl, &["stop", "-f", &name], progress)?;
                 false
             }
@@ -192,12 +194,21 @@ impl<'a> Lima<'a> {
         let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
         let deadline = Instant::now() + timeout;
         let timeout_arg = format!("--timeout={}s", timeout.as_secs());
-        self.run(limactl, &["start", "--tty=false", &timeout_arg, &name], progress)?;
+        self.run(
+            limactl,
+            &["start", "--tty=false", &timeout_arg, &name],
+            progress,
+        )?;
         self.wait_for_docker(instance, progress, deadline)
     }
 
     /// One `limactl` lifecycle command with progress and a log; an interruption is an error.
-    fn run<S: AsRef<str>>(&self, limactl: &Limactl, args: &[S], progress: &ui::Progress) -> Result<()> {
+    fn run<S: AsRef<str>>(
+        &self,
+        limactl: &Limactl,
+        args: &[S],
+        progress: &ui::Progress,
+    ) -> Result<()> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         progress.step(limactl::first_step(&args).describe());
         match limactl.run_logged(&args, progress)? {
@@ -238,7 +249,10 @@ impl<'a> Lima<'a> {
     /// After Ctrl-C: leave the instance stopped (not half-booted), so the next `init`
     /// starts from a known state.
     fn stop_after_interrupt(&self, limactl: &Limactl, instance: &InstanceDir) {
-        if matches!(instance.phase(), Phase::Absent | Phase::HalfCreated | Phase::Stopped { .. }) {
+        if matches!(
+            instance.phase(),
+            Phase::Absent | Phase::HalfCreated | Phase::Stopped { .. }
+        ) {
             ui::warn("interrupted; run `berth container init` again to continue");
             return;
         }
@@ -262,7 +276,10 @@ impl<'a> Lima<'a> {
                 self.name(),
                 ui::format_elapsed(took)
             )),
-            None => ui::status(&format!("Lima instance `{}` is already running", self.name())),
+            None => ui::status(&format!(
+                "Lima instance `{}` is already running",
+                self.name()
+            )),
         }
         // The result of `init`: `eval "export $(berth container init)"` works.
         let _ = ui::out(&format!("DOCKER_HOST={}", Self::docker_host_of(instance)));
@@ -322,7 +339,9 @@ impl Runtime for Lima<'_> {
         let name = self.name().to_string();
         let args: Vec<&str> = match self.instance(&home).phase() {
             Phase::Absent | Phase::HalfCreated => {
-                ui::status(&format!("this project has no Lima instance `{name}`; nothing to stop"));
+                ui::status(&format!(
+                    "this project has no Lima instance `{name}`; nothing to stop"
+                ));
                 return Ok(());
             }
             Phase::Stopped { .. } => {
@@ -332,7 +351,9 @@ impl Runtime for Lima<'_> {
             Phase::Running { .. } if !force => vec!["stop", &name],
             Phase::Running { .. } => vec!["stop", "-f", &name],
             Phase::Broken { reason } => {
-                ui::note(&format!("instance `{name}` is broken ({reason}); stopping it forcibly"));
+                ui::note(&format!(
+                    "instance `{name}` is broken ({reason}); stopping it forcibly"
+                ));
                 vec!["stop", "-f", &name]
             }
         };
@@ -354,15 +375,19 @@ impl Runtime for Lima<'_> {
         let phase = instance.phase();
         let running = matches!(phase, Phase::Running { .. } | Phase::Broken { .. });
         if running && !force {
-            return Err(Diagnostic::new(format!("Lima instance `{name}` is running"))
-                .help("stop it first with `berth container stop`")
-                .help("or stop and delete it in one go with `berth container delete --force`")
-                .into());
+            return Err(
+                Diagnostic::new(format!("Lima instance `{name}` is running"))
+                    .help("stop it first with `berth container stop`")
+                    .help("or stop and delete it in one go with `berth container delete --force`")
+                    .into(),
+            );
         }
         let freed = dir_size(&instance.dir);
         match phase {
             Phase::Absent => {
-                ui::status(&format!("this project has no Lima instance `{name}`; nothing to delete"));
+                ui::status(&format!(
+                    "this project has no Lima instance `{name}`; nothing to delete"
+                ));
             }
             Phase::HalfCreated => fs_err::remove_dir_all(&instance.dir)?,
             _ => {
@@ -384,7 +409,10 @@ impl Runtime for Lima<'_> {
         }
         if phase != Phase::Absent {
             if instance.dir.exists() {
-                anyhow::bail!("`{}` is still there after the delete", instance.dir.display());
+                anyhow::bail!(
+                    "`{}` is still there after the delete",
+                    instance.dir.display()
+                );
             }
             ui::status(&format!(
                 "deleted Lima instance `{name}` (freed {})",
@@ -404,11 +432,12 @@ impl Runtime for Lima<'_> {
         let instance = self.instance(&self.home());
         match instance.phase() {
             Phase::Running { .. } => Ok(Self::docker_host_of(&instance)),
-            _ => Err(
-                Diagnostic::new(format!("the Lima instance `{}` is not running", self.name()))
-                    .help("start it with `berth container init`")
-                    .into(),
-            ),
+            _ => Err(Diagnostic::new(format!(
+                "the Lima instance `{}` is not running",
+                self.name()
+            ))
+            .help("start it with `berth container init`")
+            .into()),
         }
     }
 

@@ -82,10 +82,22 @@ mod tests {
     #[test]
     fn lima_lines_map_to_steps() {
         let cases = [
-            (r#"time="t" level=info msg="Attempting to download the image" arch=x86_64"#, Some(Step::Downloading)),
-            (r#"time="t" level=info msg="Starting the instance `dev` with internal VM driver `vz`""#, Some(Step::Booting)),
-            (r#"time="t" level=info msg="[hostagent] Waiting for the essential requirement 1 of 3: \"ssh\"""#, Some(Step::WaitingForSsh)),
-            ("INFO[0012] [hostagent] Waiting for the optional requirement 1 of 1: \"user probe 1/1\"", Some(Step::WaitingForDocker)),
+            (
+                r#"time="t" level=info msg="Attempting to download the image" arch=x86_64"#,
+                Some(Step::Downloading),
+            ),
+            (
+                r#"time="t" level=info msg="Starting the instance `dev` with internal VM driver `vz`""#,
+                Some(Step::Booting),
+            ),
+            (
+                r#"time="t" level=info msg="[hostagent] Waiting for the essential requirement 1 of 3: \"ssh\"""#,
+                Some(Step::WaitingForSsh),
+            ),
+            (
+                "INFO[0012] [hostagent] Waiting for the optional requirement 1 of 1: \"user probe 1/1\"",
+                Some(Step::WaitingForDocker),
+            ),
             (r#"time="t" level=info msg="SSH Local Port: 60022""#, None),
             ("docker context use lima-dev", None),
         ];
