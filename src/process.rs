@@ -142,6 +142,124 @@ pub fn capture(mut command: Command) -> Result<Captured> {
     })
 }
 
+/// Which of a child's output streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How a streamed child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {
+    Exited(ExitStatus),
+    /// berth was interrupted ([`signals::interrupted`]); the child got SIGINT and was reaped.
+    Interrupted,
+}
+
+/// Run `command` with stdin closed and both output streams piped, handing every line to
+/// `on_line` as it arrives (for progress and logs). When berth is interrupted while the child
+/// runs (see [`signals::CatchInterrupts`]), the child gets SIGINT, then SIGKILL if it is still
+/// there after a few seconds.
+pub fn run_streaming(
+    mut command: Command,
+    mut on_line: impl FnMut(Stream, &str),
+) -> Result<Streamed> {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    ui::debug(&format!("run {}", display_command(&command)));
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })?;
+    let (sender, lines) = mpsc::channel::<(Stream, String)>();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|r| (Stream::Stdout, Box::new(r) as Box<dyn std::io::Read + Send>)),
+        child
+            .stderr
+            .take()
+            .map(|r| (Stream::Stderr, Box::new(r) as Box<dyn std::io::Read + Send>)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(stream, reader)| {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(reader);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                if sender.send((stream, text)).is_err() {
+                    break;
+                }
+                line.clear();
+            }
+        })
+    })
+    .collect();
+    drop(sender);
+
+    let mut interrupted_at: Option<Instant> = None;
+    loop {
+        match lines.recv_timeout(Duration::from_millis(100)) {
+            Ok((stream, line)) => on_line(stream, &line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if signals::interrupted() {
+            match interrupted_at {
+                None => {
+                    signal_child(&child, false);
+                    interrupted_at = Some(Instant::now());
+                }
+                Some(at) if at.elapsed() > Duration::from_secs(5) => signal_child(&child, true),
+                Some(_) => {}
+            }
+        }
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let status = child.wait().context("failed to wait for a child process")?;
+    if interrupted_at.is_some() || signals::interrupted() {
+        return Ok(Streamed::Interrupted);
+    }
+    Ok(Streamed::Exited(ExitStatus::from_std(status)))
+}
+
+/// SIGINT (or SIGKILL when `kill`) to a child that may already be gone.
+fn signal_child(child: &std::process::Child, kill: bool) {
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::{Signal, kill as send};
+        let signal = if kill {
+            Signal::SIGKILL
+        } else {
+            Signal::SIGINT
+        };
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = send(nix::unistd::Pid::from_raw(pid), signal);
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (child, kill);
+    }
+}
+
 pub mod signals {
     //! berth's signal policy while a foreground child runs.
 
@@ -176,6 +294,56 @@ pub mod signals {
             }
             #[cfg(not(unix))]
             IgnoreInterrupts {}
+        }
+    }
+
+    static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    /// Whether SIGINT or SIGTERM arrived while a [`CatchInterrupts`] guard was alive.
+    pub fn interrupted() -> bool {
+        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Turns SIGINT and SIGTERM into a flag ([`interrupted`]) for as long as it lives, so a
+    /// long operation (a VM boot) can stop its children and leave a state the next run
+    /// recovers from, instead of dying half-way.
+    pub struct CatchInterrupts {
+        #[cfg(unix)]
+        old: Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>,
+    }
+
+    impl CatchInterrupts {
+        pub fn new() -> CatchInterrupts {
+            #[cfg(unix)]
+            {
+                use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+                extern "C" fn raise_flag(_: nix::libc::c_int) {
+                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                let catch = SigAction::new(
+                    SigHandler::Handler(raise_flag),
+                    SaFlags::SA_RESTART,
+                    SigSet::empty(),
+                );
+                let old = [Signal::SIGINT, Signal::SIGTERM]
+                    .into_iter()
+                    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+                    .filter_map(|s| unsafe { sigaction(s, &catch) }.ok().map(|old| (s, old)))
+                    .collect();
+                CatchInterrupts { old }
+            }
+            #[cfg(not(unix))]
+            CatchInterrupts {}
+        }
+    }
+
+    impl Drop for CatchInterrupts {
+        fn drop(&mut self) {
+            #[cfg(unix)]
+            for (signal, old) in &self.old {
+                // SAFETY: restores the handler that was installed before.
+                let _ = unsafe { nix::sys::signal::sigaction(*signal, old) };
+            }
         }
     }
 

@@ -195,3 +195,104 @@ pub fn confirm(question: &str) -> Option<bool> {
     std::io::stdin().read_line(&mut answer).ok()?;
     Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
+
+/// `1m 05s`, `42s`: an elapsed time as a person reads it.
+pub fn format_elapsed(elapsed: std::time::Duration) -> String {
+    let secs = elapsed.as_secs();
+    if secs >= 60 {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// The current step of a long operation (a VM's first boot takes minutes). On a terminal, one
+/// line redrawn in place with a spinner and the elapsed time; otherwise one plain line per
+/// step. Hidden by `-q`.
+pub struct Progress {
+    shared: std::sync::Arc<std::sync::Mutex<ProgressState>>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+struct ProgressState {
+    step: String,
+    started: std::time::Instant,
+    done: bool,
+}
+
+impl Progress {
+    pub fn start() -> Progress {
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(ProgressState {
+            step: String::new(),
+            started: std::time::Instant::now(),
+            done: false,
+        }));
+        let live = std::io::stderr().is_terminal() && verbosity() == Verbosity::Normal;
+        let ticker = live.then(|| {
+            let shared = std::sync::Arc::clone(&shared);
+            std::thread::spawn(move || {
+                const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+                for frame in FRAMES.iter().cycle() {
+                    let Ok(state) = shared.lock() else { return };
+                    if state.done {
+                        return;
+                    }
+                    if !state.step.is_empty() {
+                        let elapsed = format_elapsed(state.started.elapsed());
+                        let _ = write!(
+                            std::io::stderr().lock(),
+                            "\r\x1b[2K{frame} {} ({elapsed})",
+                            state.step
+                        );
+                    }
+                    drop(state);
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            })
+        });
+        Progress { shared, ticker }
+    }
+
+    /// Show `step` (`booting the VM`) if it is not the current one already.
+    pub fn step(&self, step: &str) {
+        let Ok(mut state) = self.shared.lock() else {
+            return;
+        };
+        if state.step == step {
+            return;
+        }
+        state.step = step.to_string();
+        if self.ticker.is_none() && verbosity() >= Verbosity::Normal {
+            let elapsed = format_elapsed(state.started.elapsed());
+            eprint_line(&format!("{step}… [{elapsed}]"));
+        }
+    }
+
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.shared
+            .lock()
+            .map(|s| s.started.elapsed())
+            .unwrap_or_default()
+    }
+
+    /// Stop drawing and clear the live line.
+    pub fn finish(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Ok(mut state) = self.shared.lock() {
+            state.done = true;
+        }
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -27,27 +27,36 @@ pub enum State {
     Absent,
 }
 
-/// What `berth container status --json` prints. Backend-specific fields are optional.
+/// What `berth container status --json` prints: every key always present (null when the
+/// backend does not know it), plus `reason` when berth knows why the state is not `running`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub runtime: &'static str,
     pub instance: String,
     pub state: State,
     pub docker_host: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lima_home: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpus: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lima_version: Option<String>,
     /// Why the state is not `running`, when berth knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// The error a lifecycle command returns when Ctrl-C (or SIGTERM) stopped it; berth then
+/// exits 130 without an `error:` line (the runtime already said what it left behind).
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// Everything a runtime needs to know about the project it serves.
 pub struct Context<'a> {

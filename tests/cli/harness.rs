@@ -330,3 +330,24 @@ pub fn docker_available() -> bool {
 
 /// The busybox image `.ci/run` imports for engine tests.
 pub const TEST_IMAGE: &str = "berth-test/busybox:1";
+
+/// Kill the fake Lima host agents of the project at `root` (pids in
+/// `.pixi/lima/*/ha.pid` and the driver pid files), so no test leaves a process behind.
+pub fn kill_lima_agents(root: &Path) {
+    let Ok(instances) = std::fs::read_dir(root.join(".pixi/lima")) else {
+        return;
+    };
+    for instance in instances.filter_map(Result::ok) {
+        for file in ["ha.pid", "qemu.pid", "vz.pid"] {
+            let Ok(text) = std::fs::read_to_string(instance.path().join(file)) else {
+                continue;
+            };
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod clean;
 mod corpus;
 mod docker;
 mod init;
+mod lima;
 mod onboard;
 mod runtimes;
 mod selection;

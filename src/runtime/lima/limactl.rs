@@ -1,0 +1,298 @@
+//! Calling `limactl`: always with the project's `LIMA_HOME`, its version read once per
+//! lifecycle command, and long commands run with progress and a full log.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use super::progress::{self, Step};
+use crate::diag::Diagnostic;
+use crate::process::{self, Stream, Streamed};
+use crate::settings::{Mount, Settings};
+use crate::ui;
+
+/// The oldest Lima berth drives. Lima 1.0 is the oldest series lima.md documents every
+/// create flag berth passes for (`--cpus --memory --disk --vm-type --arch --set --tty`, at
+/// tag v1.0.0), with `template://docker` as the locator; 0.x is out of support.
+pub const OLDEST_SUPPORTED: Version = Version(1, 0, 0);
+
+/// berth's `--set` edit of `template:docker` (see the comment at its top).
+const DOCKER_TEMPLATE_EDIT: &str = include_str!("../../../templates/lima-docker.yq");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    /// `limactl version 2.2.0` (or a bare `2.2.0`, with or without `v`, with a suffix).
+    pub fn parse(text: &str) -> Option<Version> {
+        let word = text.split_whitespace().last()?.trim_start_matches('v');
+        let mut numbers = word
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse::<u32>());
+        let major = numbers.next()?.ok()?;
+        let minor = numbers.next().and_then(Result::ok).unwrap_or(0);
+        let patch = numbers.next().and_then(Result::ok).unwrap_or(0);
+        Some(Version(major, minor, patch))
+    }
+
+    /// `template:docker` since 2.0; 1.x only understands `template://docker` (lima.md §1.1).
+    pub fn docker_template(self) -> &'static str {
+        if self >= Version(2, 0, 0) {
+            "template:docker"
+        } else {
+            "template://docker"
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+pub struct Limactl {
+    program: PathBuf,
+    lima_home: PathBuf,
+    logs_dir: PathBuf,
+}
+
+impl Limactl {
+    pub fn find(envs_dir: &Path, lima_home: &Path, logs_dir: &Path) -> Result<Limactl> {
+        Ok(Limactl {
+            program: process::require_program("limactl", Some(envs_dir))?,
+            lima_home: lima_home.to_path_buf(),
+            logs_dir: logs_dir.to_path_buf(),
+        })
+    }
+
+    /// `limactl ARGS` with `LIMA_HOME` set and Lima's forced-TTY output off.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(&self.program);
+        command
+            .args(args)
+            .env("LIMA_HOME", &self.lima_home)
+            .env_remove("_LIMA_OUTPUT_IS_TTY");
+        command
+    }
+
+    /// The installed version, refused when older than [`OLDEST_SUPPORTED`].
+    pub fn version(&self) -> Result<Version> {
+        let captured = process::capture(self.command(["--version"]))?;
+        let version = Version::parse(&captured.stdout)
+            .filter(|_| captured.status.code() == 0)
+            .ok_or_else(|| {
+                Diagnostic::new(format!(
+                    "`{} --version` did not print a version: {}",
+                    self.program.display(),
+                    captured.stderr.trim()
+                ))
+                .help("check the Lima installation with `limactl --version`")
+            })?;
+        if version < OLDEST_SUPPORTED {
+            return Err(Diagnostic::new(format!(
+                "Lima {version} is too old; berth needs Lima {OLDEST_SUPPORTED} or newer"
+            ))
+            .help(upgrade_hint())
+            .into());
+        }
+        Ok(version)
+    }
+
+    /// Run one lifecycle command (`create`, `start`, `stop`, `delete`) with its output in
+    /// `.pixi/berth/logs/lima-<verb>.log` (mode 0600) and its steps shown on `progress`.
+    /// A failure quotes the log's last lines and names it.
+    pub fn run_logged(&self, args: &[String], progress: &ui::Progress) -> Result<Streamed> {
+        let verb = args.first().map_or("limactl", String::as_str);
+        let log_path = self.logs_dir.join(format!("lima-{verb}.log"));
+        let mut log = open_private_log(&log_path)?;
+        let command = self.command(args);
+        let _ = writeln!(
+            log,
+            "$ LIMA_HOME={} {}",
+            self.lima_home.display(),
+            process::display_command(&command)
+        );
+        let mut tail: Vec<String> = Vec::new();
+        let mut fatal: Option<String> = None;
+        let outcome = process::run_streaming(command, |stream, line| {
+            let _ = writeln!(log, "{line}");
+            if stream == Stream::Stderr {
+                if let Some(step) = progress::step_for(line) {
+                    progress.step(step.describe());
+                }
+                if let Some(message) = progress::fatal_message(line) {
+                    fatal = Some(message);
+                }
+            }
+            tail.push(line.to_string());
+            if tail.len() > 12 {
+                tail.remove(0);
+            }
+        })?;
+        if let Streamed::Exited(status) = outcome
+            && status.code() != 0
+        {
+            ui::status(&format!("last lines of {}:", ui::display_path(&log_path)));
+            for line in &tail {
+                ui::status(&format!("  | {line}"));
+            }
+            let what = fatal.unwrap_or_else(|| format!("exit code {}", status.code()));
+            return Err(Diagnostic::new(format!("`limactl {verb}` failed: {what}"))
+                .help(format!(
+                    "the full output is in {}",
+                    ui::display_path(&log_path)
+                ))
+                .into());
+        }
+        Ok(outcome)
+    }
+}
+
+/// The arguments of `limactl create` for this project.
+pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<String> {
+    let mut args = vec![
+        "create".to_string(),
+        format!("--name={}", settings.instance.value),
+        "--tty=false".to_string(),
+        format!("--cpus={}", settings.cpus.value),
+        format!("--memory={}", gib_number(&settings.memory.value)),
+        format!("--disk={}", gib_number(&settings.disk.value)),
+    ];
+    if let Some(vm_type) = &settings.vm_type.value {
+        args.push(format!("--vm-type={vm_type}"));
+    }
+    if let Some(arch) = &settings.arch.value {
+        args.push(format!("--arch={arch}"));
+    }
+    args.push(format!(
+        "--set={}",
+        mounts_edit(root, &settings.mounts.value)
+    ));
+    args.push(version.docker_template().to_string());
+    args
+}
+
+/// The yq expression of `templates/lima-docker.yq` for these mounts.
+fn mounts_edit(root: &Path, extra: &[Mount]) -> String {
+    let root = Mount {
+        location: root.display().to_string(),
+        writable: true,
+    };
+    let mounts: Vec<String> = std::iter::once(&root)
+        .chain(extra)
+        .map(|m| serde_json::json!({ "location": m.location, "writable": m.writable }).to_string())
+        .collect();
+    let expression: Vec<&str> = DOCKER_TEMPLATE_EDIT
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    expression
+        .join(" ")
+        .replace("{{mounts}}", &mounts.join(","))
+}
+
+/// `4GiB` → `4`, `512MiB` → `0.5`, `1TiB` → `1024`: Lima's `--memory`/`--disk` take GiB.
+fn gib_number(size: &str) -> String {
+    let split = size
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(size.len());
+    let (number, unit) = size.split_at(split);
+    let number: f64 = number.parse().unwrap_or(0.0);
+    let gib = match unit {
+        "MiB" => number / 1024.0,
+        "TiB" => number * 1024.0,
+        _ => number,
+    };
+    let text = format!("{gib:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn upgrade_hint() -> String {
+    match crate::host::Os::current() {
+        crate::host::Os::Macos => "upgrade Lima: `brew upgrade lima` (or `pixi add lima`)".into(),
+        _ => "install a newer Lima from https://lima-vm.io/docs/installation/ (or `pixi add lima`)"
+            .into(),
+    }
+}
+
+/// A log file only the user can read (Lima's output names paths and keys' locations).
+fn open_private_log(path: &Path) -> Result<File> {
+    if let Some(parent) = path.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("failed to open the log `{}`", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// The step to show before a command has printed anything.
+pub fn first_step(args: &[String]) -> Step {
+    match args.first().map(String::as_str) {
+        Some("create") => Step::Creating,
+        Some("stop") => Step::Stopping,
+        Some("delete") => Step::Deleting,
+        _ => Step::Booting,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_pick_the_template_locator() {
+        assert_eq!(
+            Version::parse("limactl version 2.2.0\n"),
+            Some(Version(2, 2, 0))
+        );
+        assert_eq!(
+            Version::parse("limactl version 1.2.3-beta.0"),
+            Some(Version(1, 2, 3))
+        );
+        assert_eq!(Version::parse("v0.23.2"), Some(Version(0, 23, 2)));
+        assert_eq!(Version::parse("nonsense"), None);
+        assert_eq!(Version(1, 2, 3).docker_template(), "template://docker");
+        assert_eq!(Version(2, 0, 0).docker_template(), "template:docker");
+    }
+
+    #[test]
+    fn sizes_become_gib_numbers() {
+        assert_eq!(gib_number("4GiB"), "4");
+        assert_eq!(gib_number("512MiB"), "0.5");
+        assert_eq!(gib_number("1536MiB"), "1.5");
+        assert_eq!(gib_number("1TiB"), "1024");
+    }
+
+    #[test]
+    fn the_mounts_edit_appends_the_root_writable() {
+        let extra = [Mount {
+            location: "~/data".into(),
+            writable: false,
+        }];
+        assert_eq!(
+            mounts_edit(Path::new("/p/app"), &extra),
+            r#".mounts += [{"location":"/p/app","writable":true},{"location":"~/data","writable":false}]"#
+        );
+    }
+}

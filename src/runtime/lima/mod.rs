@@ -1,0 +1,520 @@
+//! The project's Lima VM: `LIMA_HOME=<root>/.pixi/lima`, one instance created from
+//! `template:docker`, Docker reached at `<instance dir>/sock/docker.sock` (lima.md).
+//!
+//! Lifecycle commands take the project's lock, read the instance's state from its files
+//! (no child process when nothing needs doing), and recover from interrupted or crashed
+//! states on their own.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use super::{Context, Interrupted, Runtime, State, Status, docker_ping};
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::process::{self, Streamed, signals};
+use crate::ui;
+
+mod home;
+mod inspect;
+mod limactl;
+mod logs;
+mod progress;
+
+use home::LimaHome;
+use inspect::{InstanceDir, Phase};
+use limactl::{Limactl, Version};
+use progress::Step;
+
+pub struct Lima<'a> {
+    ctx: &'a Context<'a>,
+}
+
+impl<'a> Lima<'a> {
+    pub fn new(ctx: &'a Context<'a>) -> Lima<'a> {
+        Lima { ctx }
+    }
+
+    /// Whether the project's instance directory has a `lima.yaml`.
+    pub fn instance_exists(&self) -> bool {
+        self.instance(&self.home()).lima_yaml().is_file()
+    }
+
+    pub fn limactl_found(&self) -> bool {
+        process::find_program("limactl", Some(&self.ctx.project.layout.envs_dir)).is_some()
+    }
+
+    fn name(&self) -> &str {
+        &self.ctx.settings.instance.value
+    }
+
+    fn home(&self) -> LimaHome {
+        LimaHome::locate(&self.ctx.project.layout)
+    }
+
+    fn instance(&self, home: &LimaHome) -> InstanceDir {
+        InstanceDir::new(home.instance_dir(self.name()))
+    }
+
+    fn docker_host_of(instance: &InstanceDir) -> String {
+        format!("unix://{}", instance.docker_socket().display())
+    }
+
+    fn limactl(&self, home: &LimaHome) -> Result<Limactl> {
+        let layout = &self.ctx.project.layout;
+        Limactl::find(&layout.envs_dir, &home.path, &layout.logs_dir)
+    }
+
+    fn version_cache(&self) -> PathBuf {
+        self.ctx.project.layout.berth_dir.join("lima-version")
+    }
+
+    /// The installed Lima's version, remembered for `status` (which spawns nothing).
+    fn checked_version(&self, limactl: &Limactl) -> Result<Version> {
+        let version = limactl.version()?;
+        fs_err::write(self.version_cache(), format!("{version}\n"))?;
+        Ok(version)
+    }
+
+    /// The project's lifecycle lock: one `init`/`start`/`stop`/`delete` at a time, so two
+    /// terminals running `init` boot one VM. The second waits and says why.
+    fn lock(&self) -> Result<File> {
+        let layout = &self.ctx.project.layout;
+        fs_err::create_dir_all(&layout.berth_dir)?;
+        let path = layout.lock_path();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                ui::status(&format!(
+                    "waiting for another berth command on this project (lock {})",
+                    ui::display_path(&path)
+                ));
+                file.lock()
+                    .with_context(|| format!("failed to lock `{}`", path.display()))?;
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(err).with_context(|| format!("failed to lock `{}`", path.display()));
+            }
+        }
+        Ok(file)
+    }
+
+    /// `init` (`allow_create`) and `start`: end with Docker answering on the instance's socket.
+    fn bring_up(&self, allow_create: bool) -> Result<()> {
+        let _lock = self.lock()?;
+        let home = self.home();
+        let phase = self.instance(&home).phase();
+        match phase {
+            Phase::Running { .. } => {
+                self.report_ready(&self.instance(&home), None);
+                return Ok(());
+            }
+            Phase::Absent | Phase::HalfCreated if !allow_create => {
+                return Err(Diagnostic::new(format!(
+                    "this project has no Lima instance `{}` to start",
+                    self.name()
+                ))
+                .help("create and start it with `berth container init`")
+                .into());
+            }
+            _ => {}
+        }
+        let home = match phase {
+            Phase::Absent | Phase::HalfCreated => {
+                LimaHome::prepare(&self.ctx.project.layout, self.name())?
+            }
+            _ => home,
+        };
+        let instance = self.instance(&home);
+        let limactl = self.limactl(&home)?;
+        let version = self.checked_version(&limactl)?;
+        let interrupts = signals::CatchInterrupts::new();
+        let progress = ui::Progress::start();
+        let booted = self.boot(&limactl, version, &instance, phase, &progress);
+        let elapsed = progress.elapsed();
+        progress.finish();
+        if let Err(err) = booted {
+            if err.is::<Interrupted>() {
+                self.stop_after_interrupt(&limactl, &instance);
+            }
+            return Err(err);
+        }
+        drop(interrupts);
+        self.report_ready(&instance, Some(elapsed));
+        Ok(())
+    }
+
+    fn boot(
+        &self,
+        limactl: &Limactl,
+        version: Version,
+        instance: &InstanceDir,
+        phase: Phase,
+        progress: &ui::Progress,
+    ) -> Result<()> {
+        let name = self.name().to_string();
+        let create = match phase {
+            Phase::Running { .. } => return Ok(()),
+            Phase::Absent => true,
+            Phase::HalfCreated => {
+                ui::note(&format!(
+                    "removing `{}`: an earlier create stopped before Lima wrote its lima.yaml",
+                    ui::display_path(&instance.dir)
+                ));
+                fs_err::remove_dir_all(&instance.dir)?;
+                true
+            }
+            Phase::Stopped { stale } => {
+                for file in &stale {
+                    ui::debug(&format!("removing stale `{}`", file.display()));
+                    fs_err::remove_file(file)?;
+                }
+                false
+            }
+            Phase::Broken { reason } => {
+                ui::note(&format!(
+                    "instance `{name}` is broken ({reason}); restarting it"
+                ));
+                self.run(limactl, &["stop", "-f", &name], progress)?;
+                false
+            }
+        };
+        if create {
+            let args = limactl::create_args(self.ctx.settings, &self.ctx.project.root, version);
+            self.run(limactl, &args, progress)?;
+        }
+        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        let deadline = Instant::now() + timeout;
+        let timeout_arg = format!("--timeout={}s", timeout.as_secs());
+        self.run(
+            limactl,
+            &["start", "--tty=false", &timeout_arg, &name],
+            progress,
+        )?;
+        self.wait_for_docker(instance, progress, deadline)
+    }
+
+    /// One `limactl` lifecycle command with progress and a log; an interruption is an error.
+    fn run<S: AsRef<str>>(
+        &self,
+        limactl: &Limactl,
+        args: &[S],
+        progress: &ui::Progress,
+    ) -> Result<()> {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+        progress.step(limactl::first_step(&args).describe());
+        match limactl.run_logged(&args, progress)? {
+            Streamed::Interrupted => Err(Interrupted.into()),
+            Streamed::Exited(_) => Ok(()),
+        }
+    }
+
+    /// Lima reports READY once its Docker probe passed; the forward may still be settling.
+    fn wait_for_docker(
+        &self,
+        instance: &InstanceDir,
+        progress: &ui::Progress,
+        deadline: Instant,
+    ) -> Result<()> {
+        progress.step(Step::WaitingForDocker.describe());
+        let socket = instance.docker_socket();
+        loop {
+            if docker_ping(&socket) {
+                return Ok(());
+            }
+            if signals::interrupted() {
+                return Err(Interrupted.into());
+            }
+            if Instant::now() >= deadline {
+                return Err(Diagnostic::new(format!(
+                    "Docker did not answer at `{}` within the start timeout",
+                    socket.display()
+                ))
+                .help("read the VM's logs with `berth container logs`")
+                .help("raise `start-timeout` in [tool.berth], or run `berth container init` again to retry")
+                .into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// After Ctrl-C: leave the instance stopped (not half-booted), so the next `init`
+    /// starts from a known state.
+    fn stop_after_interrupt(&self, limactl: &Limactl, instance: &InstanceDir) {
+        if matches!(
+            instance.phase(),
+            Phase::Absent | Phase::HalfCreated | Phase::Stopped { .. }
+        ) {
+            ui::warn("interrupted; run `berth container init` again to continue");
+            return;
+        }
+        let stopped = process::capture(limactl.command(["stop", "-f", self.name()]));
+        match stopped {
+            Ok(c) if c.status.code() == 0 => ui::warn(&format!(
+                "interrupted; stopped instance `{}`. Run `berth container init` again to continue",
+                self.name()
+            )),
+            _ => ui::warn(&format!(
+                "interrupted; `limactl stop -f {}` failed too. `berth container init` recovers it",
+                self.name()
+            )),
+        }
+    }
+
+    fn report_ready(&self, instance: &InstanceDir, took: Option<Duration>) {
+        match took {
+            Some(took) => ui::status(&format!(
+                "Lima instance `{}` is running (ready in {})",
+                self.name(),
+                ui::format_elapsed(took)
+            )),
+            None => ui::status(&format!(
+                "Lima instance `{}` is already running",
+                self.name()
+            )),
+        }
+        // The result of `init`: `eval "export $(berth container init)"` works.
+        let _ = ui::out(&format!("DOCKER_HOST={}", Self::docker_host_of(instance)));
+    }
+}
+
+impl Runtime for Lima<'_> {
+    fn name(&self) -> &'static str {
+        "lima"
+    }
+
+    fn status(&self) -> Result<Status> {
+        let home = self.home();
+        let instance = self.instance(&home);
+        let (state, reason) = match instance.phase() {
+            Phase::Absent => (State::Absent, None),
+            Phase::Stopped { .. } => (State::Stopped, None),
+            Phase::Running { .. } => (State::Running, None),
+            Phase::HalfCreated => (
+                State::Broken,
+                Some(format!(
+                    "`{}` has no lima.yaml (an interrupted create); `berth container init` recreates it",
+                    instance.dir.display()
+                )),
+            ),
+            Phase::Broken { reason } => (State::Broken, Some(reason)),
+        };
+        let lima_version = fs_err::read_to_string(self.version_cache())
+            .ok()
+            .map(|v| v.trim().to_string())
+            .or_else(|| instance.created_by());
+        Ok(Status {
+            runtime: "lima",
+            instance: self.name().to_string(),
+            state,
+            docker_host: Some(Self::docker_host_of(&instance)),
+            lima_home: Some(home.path.clone()),
+            cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
+            memory: instance.config_value("memory"),
+            disk: instance.config_value("disk"),
+            lima_version,
+            reason,
+        })
+    }
+
+    fn init(&self) -> Result<()> {
+        self.bring_up(true)
+    }
+
+    fn start(&self) -> Result<()> {
+        self.bring_up(false)
+    }
+
+    fn stop(&self, force: bool) -> Result<()> {
+        let _lock = self.lock()?;
+        let home = self.home();
+        let name = self.name().to_string();
+        let args: Vec<&str> = match self.instance(&home).phase() {
+            Phase::Absent | Phase::HalfCreated => {
+                ui::status(&format!(
+                    "this project has no Lima instance `{name}`; nothing to stop"
+                ));
+                return Ok(());
+            }
+            Phase::Stopped { .. } => {
+                ui::status(&format!("Lima instance `{name}` is already stopped"));
+                return Ok(());
+            }
+            Phase::Running { .. } if !force => vec!["stop", &name],
+            Phase::Running { .. } => vec!["stop", "-f", &name],
+            Phase::Broken { reason } => {
+                ui::note(&format!(
+                    "instance `{name}` is broken ({reason}); stopping it forcibly"
+                ));
+                vec!["stop", "-f", &name]
+            }
+        };
+        let limactl = self.limactl(&home)?;
+        let _interrupts = signals::CatchInterrupts::new();
+        let progress = ui::Progress::start();
+        self.run(&limactl, &args, &progress)?;
+        progress.finish();
+        ui::status(&format!("stopped Lima instance `{name}`"));
+        Ok(())
+    }
+
+    fn delete(&self, force: bool) -> Result<()> {
+        let _lock = self.lock()?;
+        let layout = &self.ctx.project.layout;
+        let home = self.home();
+        let instance = self.instance(&home);
+        let name = self.name().to_string();
+        let phase = instance.phase();
+        let running = matches!(phase, Phase::Running { .. } | Phase::Broken { .. });
+        if running && !force {
+            return Err(
+                Diagnostic::new(format!("Lima instance `{name}` is running"))
+                    .help("stop it first with `berth container stop`")
+                    .help("or stop and delete it in one go with `berth container delete --force`")
+                    .into(),
+            );
+        }
+        let freed = dir_size(&instance.dir);
+        match phase {
+            Phase::Absent => {
+                ui::status(&format!(
+                    "this project has no Lima instance `{name}`; nothing to delete"
+                ));
+            }
+            Phase::HalfCreated => fs_err::remove_dir_all(&instance.dir)?,
+            _ => {
+                let limactl = self.limactl(&home)?;
+                let _interrupts = signals::CatchInterrupts::new();
+                let progress = ui::Progress::start();
+                let mut delete_args = vec!["delete", name.as_str()];
+                if let Phase::Running { .. } = phase
+                    && self.run(&limactl, &["stop", &name], &progress).is_err()
+                {
+                    delete_args.insert(1, "-f");
+                }
+                if let Phase::Broken { .. } = phase {
+                    delete_args.insert(1, "-f");
+                }
+                self.run(&limactl, &delete_args, &progress)?;
+                progress.finish();
+            }
+        }
+        if phase != Phase::Absent {
+            if instance.dir.exists() {
+                anyhow::bail!(
+                    "`{}` is still there after the delete",
+                    instance.dir.display()
+                );
+            }
+            ui::status(&format!(
+                "deleted Lima instance `{name}` (freed {})",
+                format_bytes(freed)
+            ));
+        }
+        if let Some(short) = home.remove_short_target_if_unused(layout)? {
+            ui::status(&format!(
+                "removed `{}` and the `.pixi/lima` symlink to it",
+                ui::display_path(&short)
+            ));
+        }
+        Ok(())
+    }
+
+    fn docker_host(&self) -> Result<String> {
+        let instance = self.instance(&self.home());
+        match instance.phase() {
+            Phase::Running { .. } => Ok(Self::docker_host_of(&instance)),
+            _ => Err(Diagnostic::new(format!(
+                "the Lima instance `{}` is not running",
+                self.name()
+            ))
+            .help("start it with `berth container init`")
+            .into()),
+        }
+    }
+
+    fn shell(&self, command: &[std::ffi::OsString]) -> Result<ExitStatus> {
+        let home = self.home();
+        self.docker_host()?;
+        let mut limactl = self.limactl(&home)?.command(["shell", self.name()]);
+        limactl.args(command);
+        process::exec_replace(limactl)
+    }
+
+    fn logs(&self, follow: bool) -> Result<ExitStatus> {
+        let instance = self.instance(&self.home());
+        if !instance.dir.is_dir() {
+            return Err(Diagnostic::new(format!(
+                "this project has no Lima instance `{}`, so no logs",
+                self.name()
+            ))
+            .help("create it with `berth container init`")
+            .into());
+        }
+        logs::print(&instance.dir, follow)?;
+        Ok(ExitStatus::Success)
+    }
+}
+
+/// Bytes a directory takes on disk (allocated blocks: VM disks are sparse).
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.path().symlink_metadata() {
+            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
+            Ok(meta) => allocated(&meta),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn allocated(meta: &std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.blocks() * 512
+    }
+    #[cfg(not(unix))]
+    {
+        meta.len()
+    }
+}
+
+/// `1.5 GiB`, `12.0 KiB`, `0 B`.
+fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_bytes;
+
+    #[test]
+    fn byte_counts_read_well() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(12 * 1024), "12.0 KiB");
+        assert_eq!(format_bytes(3 * 1024 * 1024 * 1024 / 2), "1.5 GiB");
+    }
+}

@@ -1,0 +1,587 @@
+//! The project-local Lima lifecycle (`berth container …` with `runtime = "lima"`), against
+//! the fake `limactl` in tests/fakes, whose host agent is a real background process.
+
+use std::io::{BufRead, BufReader};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{self, Output, TestProject};
+
+const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
+
+/// A project using the Lima runtime with the fake `limactl` first on PATH. Dropping it kills
+/// every host agent the fake started.
+struct LimaProject(TestProject);
+
+impl Deref for LimaProject {
+    type Target = TestProject;
+    fn deref(&self) -> &TestProject {
+        &self.0
+    }
+}
+
+impl Drop for LimaProject {
+    fn drop(&mut self) {
+        harness::kill_lima_agents(&self.0.root);
+    }
+}
+
+impl LimaProject {
+    fn new() -> LimaProject {
+        LimaProject::with_settings("")
+    }
+
+    /// The Lima project with extra `[tool.berth]` lines.
+    fn with_settings(extra: &str) -> LimaProject {
+        let p = TestProject::with_tasks(&format!("{MANIFEST}{extra}"));
+        p.install_fake("limactl");
+        LimaProject(p)
+    }
+
+    fn instance_dir(&self) -> PathBuf {
+        self.path(".pixi/lima/demo")
+    }
+
+    fn docker_host(&self) -> String {
+        format!("unix://{}/sock/docker.sock", self.instance_dir().display())
+    }
+
+    fn init(&self) -> Output {
+        self.berth(["container", "init"]).run()
+    }
+
+    fn status(&self) -> (i32, serde_json::Value) {
+        let out = self.berth(["container", "status", "--json"]).run();
+        (out.code, out.json())
+    }
+
+    /// The limactl subcommands called so far (`create`, `start`, ...), without `--version`
+    /// and the fake's internal `hostagent`.
+    fn lima_verbs(&self) -> Vec<String> {
+        self.fake_calls()
+            .iter()
+            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+            .filter(|verb| verb != "--version" && verb != "hostagent")
+            .collect()
+    }
+
+    fn clear_fake_log(&self) {
+        let _ = std::fs::remove_file(self.fake_log_path());
+    }
+
+    /// `berth ARGS` started in the background with stderr piped.
+    fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        let mut run = self.berth(args);
+        for (k, v) in env {
+            run = run.env(k, v);
+        }
+        run.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn berth")
+    }
+}
+
+/// Poll until `done` holds; a generous deadline only turns a hang into a failure.
+#[track_caller]
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn finish(child: Child) -> Output {
+    let output = child.wait_with_output().expect("wait for berth");
+    Output {
+        code: harness::exit_code(output.status),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn init_from_absent_creates_and_starts_with_the_project_lima_home() {
+    let p = LimaProject::new();
+    let out = p.init();
+    out.success()
+        .stdout_is(&format!("DOCKER_HOST={}\n", p.docker_host()))
+        .stderr_has("Lima instance `demo` is running");
+    let calls = p.fake_calls();
+    let create = calls
+        .iter()
+        .find(|l| l.starts_with("limactl create"))
+        .expect("a create call");
+    assert!(create.contains("--name=demo"), "{create}");
+    assert!(create.contains("--tty=false"), "{create}");
+    assert!(create.ends_with(" template:docker"), "{create}");
+    assert!(
+        create.contains(&format!(
+            r#"{{"location":"{}","writable":true}}"#,
+            p.root.display()
+        )),
+        "the project root is mounted writable: {create}"
+    );
+    assert_eq!(p.lima_verbs(), ["create", "start"]);
+    // The fake wrote its instance under the project's LIMA_HOME, never under ~/.lima.
+    assert!(p.instance_dir().join("lima.yaml").is_file());
+    assert!(p.instance_dir().join("sock/docker.sock").exists());
+    assert!(
+        !p.home.join(".lima").exists(),
+        "~/.lima must stay untouched"
+    );
+    // Lima's full output is logged, readable only by the user.
+    let log = p.path(".pixi/berth/logs/lima-start.log");
+    assert!(p.read(".pixi/berth/logs/lima-start.log").contains("READY"));
+    assert_eq!(mode(&log), 0o600);
+    assert_eq!(p.read(".pixi/berth/lima-version"), "2.2.0\n");
+}
+
+#[test]
+fn init_and_status_on_a_running_instance_spawn_nothing() {
+    let p = LimaProject::new();
+    p.init().success();
+    p.clear_fake_log();
+    p.init()
+        .success()
+        .stdout_is(&format!("DOCKER_HOST={}\n", p.docker_host()))
+        .stderr_has("already running");
+    p.berth(["container", "status"])
+        .run()
+        .success()
+        .stdout_has("running")
+        .stdout_has(&p.docker_host());
+    assert_eq!(
+        p.fake_calls(),
+        Vec::<String>::new(),
+        "no limactl call at all"
+    );
+}
+
+#[test]
+fn status_json_in_every_state_with_its_exit_code() {
+    let p = LimaProject::new();
+    let (code, json) = p.status();
+    assert_eq!(code, 3);
+    assert_eq!(json["state"], "absent");
+    assert_eq!(json["runtime"], "lima");
+    assert_eq!(json["instance"], "demo");
+    assert_eq!(json["cpus"], serde_json::Value::Null);
+    assert_eq!(
+        json["lima_home"],
+        p.path(".pixi/lima").display().to_string()
+    );
+
+    p.init().success();
+    let (code, json) = p.status();
+    assert_eq!(code, 0);
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "runtime": "lima",
+            "instance": "demo",
+            "state": "running",
+            "docker_host": p.docker_host(),
+            "lima_home": p.path(".pixi/lima").display().to_string(),
+            "cpus": 2,
+            "memory": "4GiB",
+            "disk": "30GiB",
+            "lima_version": "2.2.0",
+        })
+    );
+
+    p.berth(["container", "stop"]).run().success();
+    let (code, json) = p.status();
+    assert_eq!((code, json["state"].as_str()), (3, Some("stopped")));
+
+    // A live process that is not a host agent holds ha.pid: Lima calls that Broken.
+    let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
+    std::fs::write(
+        p.instance_dir().join("ha.pid"),
+        format!("{}\n", foreign.id()),
+    )
+    .unwrap();
+    let (code, json) = p.status();
+    let _ = foreign.kill();
+    let _ = foreign.wait();
+    assert_eq!((code, json["state"].as_str()), (1, Some("broken")));
+    assert!(
+        json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Docker does not answer"),
+        "{json}"
+    );
+}
+
+#[test]
+fn init_from_stopped_starts_without_creating() {
+    let p = LimaProject::new();
+    p.init().success();
+    p.berth(["container", "stop"])
+        .run()
+        .success()
+        .stderr_has("stopped Lima instance `demo`");
+    assert!(!p.instance_dir().join("ha.pid").exists());
+    p.clear_fake_log();
+    p.init().success().stdout_has("DOCKER_HOST=");
+    assert_eq!(p.lima_verbs(), ["start"]);
+    assert_eq!(p.status().0, 0);
+}
+
+#[test]
+fn stop_twice_says_it_is_already_stopped() {
+    let p = LimaProject::new();
+    p.init().success();
+    p.berth(["container", "stop"]).run().success();
+    p.clear_fake_log();
+    p.berth(["container", "stop"])
+        .run()
+        .success()
+        .stderr_has("already stopped");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new());
+    p.berth(["container", "start"]).run().success();
+    p.berth(["container", "stop", "--force"]).run().success();
+    assert!(p.fake_calls().iter().any(|l| l == "limactl stop -f demo"));
+}
+
+#[test]
+fn delete_refuses_a_running_instance_then_removes_only_its_directory() {
+    let p = LimaProject::new();
+    p.init().success();
+    p.berth(["container", "delete"])
+        .run()
+        .code(1)
+        .stderr_has("Lima instance `demo` is running")
+        .stderr_has("help: stop it first with `berth container stop`");
+    assert!(p.instance_dir().is_dir());
+
+    p.berth(["container", "delete", "--force"])
+        .run()
+        .success()
+        .stderr_has("deleted Lima instance `demo` (freed ");
+    assert!(!p.instance_dir().exists());
+    assert!(
+        p.path(".pixi/lima/_config/user").is_file(),
+        "Lima's _config stays"
+    );
+    assert!(p.path("pixi.toml").is_file());
+    let verbs = p.lima_verbs();
+    assert_eq!(&verbs[verbs.len() - 2..], ["stop", "delete"]);
+    let (code, json) = p.status();
+    assert_eq!((code, json["state"].as_str()), (3, Some("absent")));
+}
+
+#[test]
+fn ctrl_c_during_init_stops_cleanly_and_init_recovers() {
+    let p = LimaProject::new();
+    let child = p.spawn(&["container", "init"], &[("FAKE_LIMA_START_HANG", "1")]);
+    let ha_pid = p.instance_dir().join("ha.pid");
+    wait_until("the host agent to boot", || ha_pid.exists());
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    let out = finish(child);
+    out.code(130)
+        .stderr_has("interrupted; stopped instance `demo`");
+    assert!(!out.stderr.contains("error:"), "{}", out.stderr);
+    assert!(p.fake_calls().iter().any(|l| l == "limactl stop -f demo"));
+    assert_eq!(p.status().1["state"], "stopped");
+
+    p.clear_fake_log();
+    p.init().success();
+    assert_eq!(p.lima_verbs(), ["start"]);
+    assert_eq!(p.status().0, 0);
+}
+
+#[test]
+fn init_recovers_a_half_created_instance_and_stale_files() {
+    let p = LimaProject::new();
+    // An interrupted create: the directory exists, lima.yaml does not.
+    std::fs::create_dir_all(p.instance_dir()).unwrap();
+    std::fs::write(
+        p.instance_dir().join("cloud-config.yaml"),
+        "#cloud-config\n",
+    )
+    .unwrap();
+    p.init()
+        .success()
+        .stderr_has("an earlier create stopped before Lima wrote its lima.yaml");
+    assert_eq!(p.lima_verbs(), ["create", "start"]);
+
+    // A crash: the host agent is gone, its pid file and sockets are not.
+    let ha_pid: u32 = p.read(".pixi/lima/demo/ha.pid").trim().parse().unwrap();
+    Command::new("kill")
+        .args(["-KILL", &ha_pid.to_string()])
+        .status()
+        .unwrap();
+    wait_until("the host agent to be gone", || {
+        !Command::new("kill")
+            .args(["-0", &ha_pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    });
+    assert!(
+        p.instance_dir().join("sock/docker.sock").exists(),
+        "a stale socket"
+    );
+    assert_eq!(p.status().1["state"], "stopped");
+    p.clear_fake_log();
+    p.init().success();
+    assert_eq!(p.lima_verbs(), ["start"]);
+    assert_eq!(p.status().0, 0);
+}
+
+#[test]
+fn two_concurrent_inits_boot_one_vm() {
+    let p = LimaProject::new();
+    let gate = p.base().join("gate");
+    let gate_env = gate.to_str().unwrap();
+    let first = p.spawn(
+        &["container", "init"],
+        &[("FAKE_LIMA_START_GATE", gate_env)],
+    );
+    wait_until("the first init to reach `limactl start`", || {
+        p.lima_verbs().contains(&"start".to_string())
+    });
+    let mut second = p.spawn(
+        &["container", "init"],
+        &[("FAKE_LIMA_START_GATE", gate_env)],
+    );
+    let mut stderr = BufReader::new(second.stderr.take().unwrap());
+    let mut first_line = String::new();
+    stderr.read_line(&mut first_line).unwrap();
+    assert!(
+        first_line.contains("waiting for another berth command on this project (lock "),
+        "{first_line}"
+    );
+    std::fs::write(&gate, "").unwrap();
+    finish(first).success();
+    let second = finish(second);
+    second.success();
+    assert_eq!(p.lima_verbs(), ["create", "start"], "one VM booted");
+}
+
+#[test]
+fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
+    let p = LimaProject::new();
+    let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
+    p.write(&format!("{deep}/pixi.toml"), &p.read("pixi.toml"));
+    let root = p.path(&deep);
+    let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
+
+    let out = run(&["container", "init"]);
+    out.success().stderr_has("`.pixi/lima` is a symlink to");
+    let link = root.join(".pixi/lima");
+    let target = std::fs::read_link(&link).expect(".pixi/lima is a symlink");
+    assert!(
+        target.starts_with(p.home.join(".local/share/berth/lima")),
+        "{target:?}"
+    );
+    assert!(target.join("demo/lima.yaml").is_file());
+    let docker_host = format!(
+        "DOCKER_HOST=unix://{}/demo/sock/docker.sock\n",
+        target.display()
+    );
+    out.stdout_is(&docker_host);
+    assert_eq!(
+        std::fs::read_to_string(root.join(".pixi/berth/lima-home-target")).unwrap(),
+        format!("{}\n", target.display())
+    );
+
+    run(&["container", "delete", "--force"])
+        .success()
+        .stderr_has("and the `.pixi/lima` symlink to it");
+    harness::kill_lima_agents(&root);
+    assert!(!target.exists());
+    assert!(!link.exists() && !link.is_symlink());
+}
+
+#[test]
+fn settings_reach_limactl_with_flags_over_env_over_manifest() {
+    let p = LimaProject::with_settings(
+        "cpus = 3\nmemory = \"512MiB\"\ndisk = \"50GiB\"\nvm-type = \"qemu\"\narch = \"x86_64\"\n\
+         mounts = [\"~/data\", { location = \"/scratch\", writable = true }]\n",
+    );
+    p.berth(["container", "init"])
+        .env("BERTH_CPUS", "5")
+        .run()
+        .success();
+    let create = p
+        .fake_calls()
+        .into_iter()
+        .find(|l| l.starts_with("limactl create"))
+        .unwrap();
+    for expected in [
+        "--cpus=5",
+        "--memory=0.5",
+        "--disk=50",
+        "--vm-type=qemu",
+        "--arch=x86_64",
+        r#"{"location":"~/data","writable":false},{"location":"/scratch","writable":true}"#,
+    ] {
+        assert!(
+            create.contains(expected),
+            "{expected} missing from {create}"
+        );
+    }
+    let json = p.status().1;
+    assert_eq!(
+        (json["cpus"].as_u64(), json["memory"].as_str()),
+        (Some(5), Some("0.5GiB"))
+    );
+    assert_eq!(json["disk"], "50GiB");
+    // The start timeout from settings reaches `limactl start`.
+    let p = LimaProject::with_settings("start-timeout = \"2m\"\n");
+    p.init().success();
+    assert!(
+        p.fake_calls()
+            .iter()
+            .any(|l| l == "limactl start --tty=false --timeout=120s demo")
+    );
+}
+
+#[test]
+fn lima_1_gets_the_old_template_locator_and_older_lima_is_refused() {
+    let p = LimaProject::new();
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "1.2.3")
+        .run()
+        .success();
+    let create = p
+        .fake_calls()
+        .into_iter()
+        .find(|l| l.starts_with("limactl create"))
+        .unwrap();
+    assert!(create.ends_with(" template://docker"), "{create}");
+
+    let p = LimaProject::new();
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "0.23.2")
+        .run()
+        .code(1)
+        .stderr_has("Lima 0.23.2 is too old; berth needs Lima 1.0.0 or newer")
+        .stderr_has("help: install a newer Lima");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new());
+}
+
+#[test]
+fn a_failed_create_quotes_the_log_and_names_it() {
+    let p = LimaProject::new();
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_FAIL_CREATE", "1")
+        .run()
+        .code(1)
+        .stderr_has("error: `limactl create` failed: failed to download the image")
+        .stderr_has("last lines of .pixi/berth/logs/lima-create.log:")
+        .stderr_has("  | time=")
+        .stderr_has("help: the full output is in .pixi/berth/logs/lima-create.log");
+    assert!(!p.instance_dir().exists());
+    p.init().success();
+}
+
+#[test]
+fn a_missing_limactl_says_how_to_install_it_and_pixi_envs_are_searched() {
+    let p = TestProject::with_tasks(MANIFEST);
+    p.berth(["container", "init"])
+        .env("BERTH_HOST_OS", "macos")
+        .run()
+        .code(1)
+        .stderr_has("error: `limactl` was not found on PATH")
+        .stderr_has("help: install Lima: `brew install lima`");
+
+    let env_bin = p.path(".pixi/envs/default/bin");
+    std::fs::create_dir_all(&env_bin).unwrap();
+    std::os::unix::fs::symlink(
+        harness::fakes_dir().join("limactl"),
+        env_bin.join("limactl"),
+    )
+    .unwrap();
+    let p = LimaProject(p);
+    p.init().success();
+    assert_eq!(p.lima_verbs(), ["create", "start"]);
+}
+
+#[test]
+fn shell_runs_the_command_in_the_vm_with_its_exit_code() {
+    let p = LimaProject::new();
+    p.berth(["container", "shell", "true"])
+        .run()
+        .code(1)
+        .stderr_has("the Lima instance `demo` is not running");
+    p.init().success();
+    p.berth(["container", "shell", "sh", "-c", "echo in-vm; exit 7"])
+        .run()
+        .code(7)
+        .stdout_is("in-vm\n");
+    assert!(
+        p.fake_calls()
+            .iter()
+            .any(|l| l == "limactl shell demo sh -c 'echo in-vm; exit 7'")
+    );
+}
+
+#[test]
+fn logs_print_the_host_agent_and_serial_logs() {
+    let p = LimaProject::new();
+    p.init().success();
+    p.berth(["container", "logs"])
+        .run()
+        .success()
+        .stdout_has("==> .pixi/lima/demo/ha.stderr.log <==")
+        .stdout_has("info  hostagent socket created at")
+        .stdout_has("==> .pixi/lima/demo/serial.log <==")
+        .stdout_has("Linux version");
+}
+
+#[test]
+fn docker_answers_through_the_forwarded_socket() {
+    if !harness::docker_available() {
+        return;
+    }
+    let p = LimaProject::new();
+    p.init().success();
+    let out = Command::new("docker")
+        .args([
+            "-H",
+            &p.docker_host(),
+            "version",
+            "--format",
+            "{{.Server.Version}}",
+        ])
+        .env_remove("DOCKER_CONTEXT")
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("docker");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let through_lima = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let direct = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("docker");
+    assert_eq!(through_lima, String::from_utf8_lossy(&direct.stdout).trim());
+    assert!(!through_lima.is_empty());
+}
