@@ -82,9 +82,13 @@ def stop(pid_file, sock_path=None):
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+    # The forwarder removes its own files as it exits, which may be right now.
     for path in (pid_file, sock_path):
-        if path and os.path.exists(path):
-            os.unlink(path)
+        if path:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
 
 def _pipe(source, sink):
