@@ -211,3 +211,37 @@ fn a_failed_start_is_an_error_naming_the_command() {
         .stderr_has("failed to download kernel")
         .stderr_has("`container system start --enable-kernel-install` failed (exit 1)");
 }
+
+#[test]
+fn docker_run_is_translated_into_container_run() {
+    let p = apple_project();
+    berth_apple(&p, &["container", "init"]).run().success();
+    berth_apple(
+        &p,
+        &[
+            "docker", "run", "--rm", "-e", "A=1", "-v", "/x:/y", "alpine", "echo", "hi",
+        ],
+    )
+    .run()
+    .success()
+    .stdout_is("hi\n");
+    assert_eq!(
+        p.fake_calls().last().map(String::as_str),
+        Some("container run --rm --env A=1 --volume /x:/y alpine echo hi")
+    );
+}
+
+#[test]
+fn docker_flags_container_lacks_are_refused_before_anything_runs() {
+    let p = apple_project();
+    berth_apple(&p, &["docker", "run", "--restart", "always", "alpine"])
+        .run()
+        .code(1)
+        .stderr_has("Apple container has no restart policy")
+        .stderr_has("help:");
+    assert!(
+        !p.fake_calls()
+            .iter()
+            .any(|c| c.starts_with("container run"))
+    );
+}

@@ -154,3 +154,22 @@ fn flag_beats_environment_beats_manifest() {
         .code(1)
         .stderr_has("`vmware` is not a valid runtime");
 }
+
+#[test]
+fn lima_comes_before_colima_and_an_existing_lima_instance_wins() {
+    let p = TestProject::with_tasks("");
+    p.install_fake("colima");
+    p.install_fake("limactl");
+    let (runtime, reason) = picked(&p, &dead_engine(&p), |r| r);
+    assert_eq!(runtime, "lima");
+    assert!(reason.contains("limactl is installed at"), "{reason}");
+    p.write(
+        ".pixi/lima/demo/lima.yaml",
+        "# an instance the project made earlier\n",
+    );
+    let (runtime, reason) = picked(&p, std::path::Path::new("/var/run/docker.sock"), |r| r);
+    assert_eq!(
+        (runtime.as_str(), reason.as_str()),
+        ("lima", "lima (the project's lima instance exists)")
+    );
+}

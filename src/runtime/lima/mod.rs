@@ -432,12 +432,18 @@ impl Runtime for Lima<'_> {
         let instance = self.instance(&self.home());
         match instance.phase() {
             Phase::Running { .. } => Ok(Self::docker_host_of(&instance)),
-            _ => Err(Diagnostic::new(format!(
-                "the Lima instance `{}` is not running",
-                self.name()
-            ))
-            .help("start it with `berth container init`")
-            .into()),
+            phase => {
+                let state = match phase {
+                    Phase::Absent | Phase::HalfCreated => "does not exist yet".to_string(),
+                    Phase::Broken { reason } => format!("is not usable: {reason}"),
+                    _ => "is stopped".to_string(),
+                };
+                Err(
+                    Diagnostic::new(format!("instance `{}` {state}", self.name()))
+                        .help("run `berth container init`")
+                        .into(),
+                )
+            }
         }
     }
 
