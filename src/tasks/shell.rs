@@ -79,8 +79,11 @@ impl Shell {
             .help(format!("the script was: {}", script.trim()))
             .help("tasks run in deno_task_shell: no if/for/while/case, no ${VAR}, no $$; wrap such code in `sh -c '…'`")
         })?;
-        let run = deno_task_shell::execute(list, env, cwd, HashMap::new(), self.kill.clone());
-        let code = self.runtime.block_on(self.local.run_until(run));
-        Ok(self.kill.aborted_code().filter(|_| code != 0).unwrap_or(code))
+        // A child signal per script: the shell signals it itself when a command fails (to
+        // stop background jobs), which must not mark later tasks as aborted. Forwarded
+        // signals still reach it through the parent.
+        let kill = self.kill.child_signal();
+        let run = deno_task_shell::execute(list, env, cwd, HashMap::new(), kill);
+        Ok(self.runtime.block_on(self.local.run_until(run)))
     }
 }
