@@ -165,7 +165,12 @@ pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
         ui::status("No tasks found");
         return Ok(ExitStatus::Success);
     }
-    let width = tasks.keys().map(|n| n.chars().count()).max().unwrap_or(0).max(4);
+    let width = tasks
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
     let mut text = ui::bold_stdout(&format!("{:width$}  Description", "Task"));
     for (name, (task, _)) in &tasks {
         let description = task.description.as_deref().map(collapse_whitespace);

@@ -158,7 +158,10 @@ const DEPRECATED_DEPENDS_ON: &str = "depends_on";
 
 impl TaskSet {
     pub fn parse(manifest: &Manifest) -> Result<TaskSet> {
-        let mut parser = Parser { manifest, next_id: 0 };
+        let mut parser = Parser {
+            manifest,
+            next_id: 0,
+        };
         let mut set = TaskSet {
             features: Vec::new(),
             environments: Vec::new(),
@@ -183,9 +186,9 @@ impl TaskSet {
             }
         }
         if let Some(environments) = pixi.get("environments") {
-            let table = environments.as_table_like().ok_or_else(|| {
-                manifest.error_at(environments, "`environments` must be a table")
-            })?;
+            let table = environments
+                .as_table_like()
+                .ok_or_else(|| manifest.error_at(environments, "`environments` must be a table"))?;
             for (name, item) in table.iter() {
                 set.environments
                     .push(parser.environment(table, name, item)?);
@@ -254,8 +257,7 @@ impl<'m> Parser<'m> {
                         .help("`if(...)` selectors are only allowed in [package] tables; use a platform such as `linux-64`, a family (`linux`, `unix`, `win`, `osx`) or a glob")
                         .into());
                 }
-                let tasks =
-                    self.tasks_table(tasks, &format!("{prefix}target.{selector}.tasks"))?;
+                let tasks = self.tasks_table(tasks, &format!("{prefix}target.{selector}.tasks"))?;
                 feature.targets.push(TargetTasks {
                     selector: Some(selector.to_string()),
                     tasks,
@@ -288,8 +290,13 @@ impl<'m> Parser<'m> {
         }
         let Some(env) = item.as_table_like() else {
             return Err(self
-                .error(span, format!("environment `{name}` must be a list of features or a table"))
-                .help(format!("write `{name} = [\"feature\"]` or `{name} = {{ features = [\"feature\"] }}`"))
+                .error(
+                    span,
+                    format!("environment `{name}` must be a list of features or a table"),
+                )
+                .help(format!(
+                    "write `{name} = [\"feature\"]` or `{name} = {{ features = [\"feature\"] }}`"
+                ))
                 .into());
         };
         if let Some(features) = env.get("features") {
@@ -322,9 +329,10 @@ impl<'m> Parser<'m> {
     }
 
     fn tasks_table(&mut self, item: &Item, path: &str) -> Result<Vec<Task>> {
-        let table = item
-            .as_table_like()
-            .ok_or_else(|| self.manifest.error_at(item, format!("`{path}` must be a table")))?;
+        let table = item.as_table_like().ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{path}` must be a table"))
+        })?;
         let mut tasks = Vec::with_capacity(table.len());
         for (name, value) in table.iter() {
             let span = table.key(name).and_then(toml_edit::Key::span);
@@ -385,7 +393,10 @@ impl<'m> Parser<'m> {
         }
         let Some(table) = item.as_table_like() else {
             return Err(self
-                .error(item.span(), format!("task `{name}`: expected a string or a table"))
+                .error(
+                    item.span(),
+                    format!("task `{name}`: expected a string or a table"),
+                )
                 .help("write `name = \"command\"` or `name = { cmd = \"command\", … }`")
                 .into());
         };
@@ -447,27 +458,27 @@ impl<'m> Parser<'m> {
             .map(|k| format!("'{k}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut diagnostic = self
-            .manifest
-            .error_at_key(
-                table,
-                key,
-                format!("unexpected key `{key}` in task `{task}`, expected only {listed}"),
-            );
+        let mut diagnostic = self.manifest.error_at_key(
+            table,
+            key,
+            format!("unexpected key `{key}` in task `{task}`, expected only {listed}"),
+        );
         if let Some(suggestion) = closest(key, allowed) {
             diagnostic = diagnostic.help(format!("did you mean '{suggestion}'?"));
         }
         if allowed == ALIAS_KEYS {
-            diagnostic =
-                diagnostic.help("a task without `cmd` is an alias; add `cmd` to use the other keys");
+            diagnostic = diagnostic
+                .help("a task without `cmd` is an alias; add `cmd` to use the other keys");
         }
         diagnostic
     }
 
     fn string(&self, item: &Item, key: &str) -> Result<String> {
-        item.as_str()
-            .map(str::to_string)
-            .ok_or_else(|| self.manifest.error_at(item, format!("`{key}` must be a string")).into())
+        item.as_str().map(str::to_string).ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{key}` must be a string"))
+                .into()
+        })
     }
 
     fn cmd(&self, task: &str, item: &Item) -> Result<Cmd> {
@@ -478,7 +489,10 @@ impl<'m> Parser<'m> {
         } else {
             return Err(self
                 .manifest
-                .error_at(item, format!("`cmd` of task `{task}` must be a string or an array of strings"))
+                .error_at(
+                    item,
+                    format!("`cmd` of task `{task}` must be a string or an array of strings"),
+                )
                 .into());
         };
         Ok(Cmd {
@@ -489,8 +503,10 @@ impl<'m> Parser<'m> {
 
     fn env(&self, item: &Item) -> Result<Vec<(String, String)>> {
         let table = item.as_table_like().ok_or_else(|| {
-            self.manifest
-                .error_at(item, "`env` must be a table of strings, e.g. `env = { KEY = \"value\" }`")
+            self.manifest.error_at(
+                item,
+                "`env` must be a table of strings, e.g. `env = { KEY = \"value\" }`",
+            )
         })?;
         table
             .iter()
@@ -526,11 +542,16 @@ impl<'m> Parser<'m> {
         let Some(list) = item.as_array() else {
             return Err(self
                 .manifest
-                .error_at(item, "`depends-on` must be a string or an array, found a table")
+                .error_at(
+                    item,
+                    "`depends-on` must be a string or an array, found a table",
+                )
                 .help("write `depends-on = [{ task = \"name\" }]`")
                 .into());
         };
-        list.iter().map(|value| self.dependency(value, true)).collect()
+        list.iter()
+            .map(|value| self.dependency(value, true))
+            .collect()
     }
 
     fn dependency(&self, value: &Value, strict: bool) -> Result<Dependency> {
@@ -578,9 +599,10 @@ impl<'m> Parser<'m> {
         };
         let mut args = Vec::new();
         if let Some(item) = table.get("args") {
-            let list = item
-                .as_array()
-                .ok_or_else(|| self.manifest.error_at(item, "`args` of a dependency must be an array"))?;
+            let list = item.as_array().ok_or_else(|| {
+                self.manifest
+                    .error_at(item, "`args` of a dependency must be an array")
+            })?;
             for value in list.iter() {
                 args.push(self.dependency_arg(value)?);
             }
@@ -601,16 +623,25 @@ impl<'m> Parser<'m> {
             let mut entries = table.iter();
             if let (Some((name, v)), None) = (entries.next(), entries.next()) {
                 let text = v.as_str().ok_or_else(|| {
-                    self.error(v.span(), format!("the value of argument `{name}` must be a string"))
+                    self.error(
+                        v.span(),
+                        format!("the value of argument `{name}` must be a string"),
+                    )
                 })?;
                 return Ok(DependencyArg::Named(name.to_string(), text.to_string()));
             }
             return Err(self
-                .error(value.span(), "a named argument must have exactly one key, e.g. `{ name = \"value\" }`")
+                .error(
+                    value.span(),
+                    "a named argument must have exactly one key, e.g. `{ name = \"value\" }`",
+                )
                 .into());
         }
         Err(self
-            .error(value.span(), "a dependency argument must be a string or `{ name = \"value\" }`")
+            .error(
+                value.span(),
+                "a dependency argument must be a string or `{ name = \"value\" }`",
+            )
             .into())
     }
 
@@ -631,7 +662,10 @@ impl<'m> Parser<'m> {
                 self.arg_table(table, span.clone())?
             } else {
                 return Err(self
-                    .error(span, "an argument must be a name or `{ arg = \"name\", default = \"value\" }`")
+                    .error(
+                        span,
+                        "an argument must be a name or `{ arg = \"name\", default = \"value\" }`",
+                    )
                     .into());
             };
             check_arg_name(&spec.name).map_err(|msg| self.error(span.clone(), msg))?;
@@ -645,10 +679,13 @@ impl<'m> Parser<'m> {
                 && !choices.contains(default)
             {
                 return Err(self
-                    .error(span, format!(
-                        "default value '{default}' is not one of the allowed choices: {}",
-                        choices.join(", ")
-                    ))
+                    .error(
+                        span,
+                        format!(
+                            "default value '{default}' is not one of the allowed choices: {}",
+                            choices.join(", ")
+                        ),
+                    )
                     .into());
             }
             specs.push(spec);
@@ -717,7 +754,9 @@ fn check_arg_name(name: &str) -> std::result::Result<(), String> {
         ));
     }
     if name == "pixi" {
-        return Err("'pixi' is reserved for the built-in template variables; rename the argument".into());
+        return Err(
+            "'pixi' is reserved for the built-in template variables; rename the argument".into(),
+        );
     }
     Ok(())
 }
@@ -729,18 +768,28 @@ mod tests {
     #[test]
     fn quote_rule_matches_pixi() {
         assert_eq!(quote_word("$PATH"), "$PATH");
-        assert_eq!(quote_word("PATH=\"$PATH;build/Debug\""), "PATH=\"$PATH;build/Debug\"");
+        assert_eq!(
+            quote_word("PATH=\"$PATH;build/Debug\""),
+            "PATH=\"$PATH;build/Debug\""
+        );
         assert_eq!(quote_word("name=[64,64]"), "\"name=[64,64]\"");
         assert_eq!(quote_word(""), "\"\"");
         assert_eq!(quote_word("a b"), "\"a b\"");
         assert_eq!(quote_word("say \"hi\" \\o"), "\"say \\\"hi\\\" \\\\o\"");
-        assert_eq!(join_words(["echo", "a;b", "c d"].into_iter()), "echo a;b \"c d\"");
+        assert_eq!(
+            join_words(["echo", "a;b", "c d"].into_iter()),
+            "echo a;b \"c d\""
+        );
     }
 
     #[test]
     fn arg_names_follow_the_identifier_rule() {
         assert!(check_arg_name("python_file").is_ok());
-        assert!(check_arg_name("python-file").unwrap_err().contains("character '-'"));
+        assert!(
+            check_arg_name("python-file")
+                .unwrap_err()
+                .contains("character '-'")
+        );
         assert!(check_arg_name("1x").is_err());
         assert!(check_arg_name("pixi").is_err());
     }

@@ -109,11 +109,17 @@ impl TaskCache {
                 })
             };
             add(&mut overrides, glob)?;
-            if !bare.is_empty() && !bare.contains(['*', '?', '[']) && self.root.join(bare).is_dir() {
-                add(&mut overrides, &format!("{}/**", glob.trim_end_matches('/')))?;
+            if !bare.is_empty() && !bare.contains(['*', '?', '[']) && self.root.join(bare).is_dir()
+            {
+                add(
+                    &mut overrides,
+                    &format!("{}/**", glob.trim_end_matches('/')),
+                )?;
             }
         }
-        let overrides = overrides.build().context("failed to build the glob matcher")?;
+        let overrides = overrides
+            .build()
+            .context("failed to build the glob matcher")?;
         let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(&self.root)
             .overrides(overrides)
             .hidden(false)
@@ -137,6 +143,12 @@ impl TaskCache {
 /// A name safe in a file name.
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

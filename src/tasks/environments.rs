@@ -35,7 +35,11 @@ impl<'a> Environments<'a> {
     ) -> Result<Environments<'a>> {
         let mut decls: Vec<(&str, Vec<&'a Feature>)> = Vec::new();
         let default_feature = &set.features[0];
-        if !set.environments.iter().any(|e| e.name == DEFAULT_ENVIRONMENT) {
+        if !set
+            .environments
+            .iter()
+            .any(|e| e.name == DEFAULT_ENVIRONMENT)
+        {
             decls.push((DEFAULT_ENVIRONMENT, vec![default_feature]));
         }
         for decl in &set.environments {
@@ -54,7 +58,9 @@ impl<'a> Environments<'a> {
                         decl.name
                     ))
                     .at_opt(manifest.location(decl.span.clone()))
-                    .help(format!("declare it as [feature.{name}], or remove it from the list"))
+                    .help(format!(
+                        "declare it as [feature.{name}], or remove it from the list"
+                    ))
                     .into());
                 };
                 features.push(feature);
@@ -62,7 +68,11 @@ impl<'a> Environments<'a> {
             if !decl.no_default_feature {
                 features.push(default_feature);
             }
-            let position = if decl.name == DEFAULT_ENVIRONMENT { 0 } else { decls.len() };
+            let position = if decl.name == DEFAULT_ENVIRONMENT {
+                0
+            } else {
+                decls.len()
+            };
             decls.insert(position, (&decl.name, features));
         }
         let list = decls
@@ -149,11 +159,16 @@ impl<'a> Environments<'a> {
     }
 
     fn not_found(&self, name: &str, env: Option<&str>) -> anyhow::Error {
-        let elsewhere = self.set.features.iter().chain(self.set.environments.iter().map(|e| &e.inline)).any(|f| {
-            f.targets
-                .iter()
-                .any(|t| t.tasks.iter().any(|task| task.name == name))
-        });
+        let elsewhere = self
+            .set
+            .features
+            .iter()
+            .chain(self.set.environments.iter().map(|e| &e.inline))
+            .any(|f| {
+                f.targets
+                    .iter()
+                    .any(|t| t.tasks.iter().any(|task| task.name == name))
+            });
         let message = match env {
             Some(env) if self.get(env).is_some() && elsewhere => {
                 format!("the task '{name}' is not available in environment '{env}'")
@@ -176,9 +191,7 @@ impl<'a> Environments<'a> {
         if let Some(close) = closest(name, &names) {
             diagnostic = diagnostic.help(format!("did you mean '{close}'?"));
         }
-        diagnostic
-            .help("`berth task list` shows the tasks")
-            .into()
+        diagnostic.help("`berth task list` shows the tasks").into()
     }
 }
 
@@ -316,8 +329,14 @@ mod tests {
     fn best_platform_follows_pixi() {
         let declared = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(best_platform("linux-64", &[]), "linux-64");
-        assert_eq!(best_platform("linux-64", &declared(&["osx-arm64", "linux-64"])), "linux-64");
+        assert_eq!(
+            best_platform("linux-64", &declared(&["osx-arm64", "linux-64"])),
+            "linux-64"
+        );
         assert_eq!(best_platform("osx-arm64", &declared(&["osx-64"])), "osx-64");
-        assert_eq!(best_platform("linux-64", &declared(&["osx-arm64"])), "osx-arm64");
+        assert_eq!(
+            best_platform("linux-64", &declared(&["osx-arm64"])),
+            "osx-arm64"
+        );
     }
 }

@@ -118,12 +118,16 @@ pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
             }
             DependencyArg::Named(name, value) => {
                 named_seen = true;
-                let at = task.args.iter().position(|a| &a.name == name).ok_or_else(|| {
-                    Diagnostic::new(format!(
-                        "named argument '{name}' does not exist for task {}",
-                        task.name
-                    ))
-                })?;
+                let at = task
+                    .args
+                    .iter()
+                    .position(|a| &a.name == name)
+                    .ok_or_else(|| {
+                        Diagnostic::new(format!(
+                            "named argument '{name}' does not exist for task {}",
+                            task.name
+                        ))
+                    })?;
                 given[at] = Some(value);
             }
         }
@@ -201,7 +205,8 @@ impl<'a> Planner<'_, 'a> {
         if walk.seen.contains(&key) {
             return Ok(());
         }
-        walk.stack.push((node.task.name.clone(), node.environment.clone()));
+        walk.stack
+            .push((node.task.name.clone(), node.environment.clone()));
         for dependency in &node.task.depends_on {
             let at = self.manifest.location(dependency.span.clone());
             let in_environment = dependency
@@ -217,7 +222,10 @@ impl<'a> Planner<'_, 'a> {
                 .iter()
                 .position(|(name, env)| name == &task.name && env == &environment.name)
             {
-                let mut cycle: Vec<&str> = walk.stack[start..].iter().map(|(n, _)| n.as_str()).collect();
+                let mut cycle: Vec<&str> = walk.stack[start..]
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect();
                 cycle.push(&task.name);
                 return Err(Diagnostic::new(format!(
                     "the tasks depend on each other in a cycle: {}",
@@ -263,7 +271,10 @@ impl<'a> Planner<'_, 'a> {
         arg: &DependencyArg,
         parent: &Invocation<'a>,
     ) -> std::result::Result<DependencyArg, minijinja::Error> {
-        let render = |text: &str| self.renderer.render(text, &parent.environment, &parent.args);
+        let render = |text: &str| {
+            self.renderer
+                .render(text, &parent.environment, &parent.args)
+        };
         Ok(match arg {
             DependencyArg::Positional(value) => DependencyArg::Positional(render(value)?),
             DependencyArg::Named(name, value) => DependencyArg::Named(name.clone(), render(value)?),
@@ -298,9 +309,14 @@ mod tests {
     use crate::tasks::template::PixiVars;
 
     fn manifest(tasks: &str) -> Manifest {
-        let text = format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}");
-        Manifest::parse(std::path::Path::new("/p/pixi.toml"), ManifestKind::Pixi, text.into_bytes())
-            .unwrap()
+        let text =
+            format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}");
+        Manifest::parse(
+            std::path::Path::new("/p/pixi.toml"),
+            ManifestKind::Pixi,
+            text.into_bytes(),
+        )
+        .unwrap()
     }
 
     fn renderer() -> Renderer {
@@ -353,14 +369,20 @@ mod tests {
         let tasks = "root = \"echo root\"\ntask1 = { cmd = \"echo task1\", depends-on = [\"root\"] }\n\
                      task2 = { cmd = \"echo task2\", depends-on = [\"root\"] }\n\
                      top = { cmd = \"echo top\", depends-on = [\"task1\", \"task2\"] }\n";
-        assert_eq!(order(tasks, "top", &["--test"]).unwrap(), ["root", "task1", "task2", "top '--test'"]);
+        assert_eq!(
+            order(tasks, "top", &["--test"]).unwrap(),
+            ["root", "task1", "task2", "top '--test'"]
+        );
     }
 
     #[test]
     fn the_same_task_runs_once_per_argument_set() {
         let tasks = "echo = { cmd = \"echo {{ x }}\", args = [\"x\"] }\n\
                      both = { depends-on = [{ task = \"echo\", args = [\"a\"] }, { task = \"echo\", args = [\"b\"] }, { task = \"echo\", args = [{ x = \"a\" }] }] }\n";
-        assert_eq!(order(tasks, "both", &[]).unwrap(), ["echo a", "echo b", "both"]);
+        assert_eq!(
+            order(tasks, "both", &[]).unwrap(),
+            ["echo a", "echo b", "both"]
+        );
     }
 
     #[test]
@@ -373,24 +395,46 @@ mod tests {
     #[test]
     fn cycles_are_errors_naming_the_path() {
         let one = "a = { cmd = \"true\", depends-on = [\"a\"] }\n";
-        assert!(order(one, "a", &[]).unwrap_err().to_string().ends_with("a -> a"));
+        assert!(
+            order(one, "a", &[])
+                .unwrap_err()
+                .to_string()
+                .ends_with("a -> a")
+        );
         let three = "a = { cmd = \"true\", depends-on = [\"b\"] }\nb = { cmd = \"true\", depends-on = [\"c\"] }\nc = { cmd = \"true\", depends-on = [\"a\"] }\n";
-        assert!(order(three, "a", &[]).unwrap_err().to_string().ends_with("a -> b -> c -> a"));
+        assert!(
+            order(three, "a", &[])
+                .unwrap_err()
+                .to_string()
+                .ends_with("a -> b -> c -> a")
+        );
     }
 
     #[test]
     fn double_dash_rules_follow_pixi() {
         let free = "t = \"echo\"\n";
-        assert_eq!(order(free, "t", &["arg1", "--", "arg2"]).unwrap(), ["t 'arg1' '--' 'arg2'"]);
-        assert_eq!(order(free, "t", &["--", "arg1", "arg2"]).unwrap(), ["t 'arg1' 'arg2'"]);
+        assert_eq!(
+            order(free, "t", &["arg1", "--", "arg2"]).unwrap(),
+            ["t 'arg1' '--' 'arg2'"]
+        );
+        assert_eq!(
+            order(free, "t", &["--", "arg1", "arg2"]).unwrap(),
+            ["t 'arg1' 'arg2'"]
+        );
         assert_eq!(order(free, "t", &["--verbose"]).unwrap(), ["t '--verbose'"]);
         let typed = "t = { cmd = \"echo {{ mode }}\", args = [{ arg = \"mode\", default = \"debug\", choices = [\"debug\", \"release\"] }] }\n";
-        assert_eq!(order(typed, "t", &["release", "--", "--verbose"]).unwrap(), ["t release '--verbose'"]);
+        assert_eq!(
+            order(typed, "t", &["release", "--", "--verbose"]).unwrap(),
+            ["t release '--verbose'"]
+        );
         assert_eq!(order(typed, "t", &["--", "x"]).unwrap(), ["t debug 'x'"]);
         let err = order(typed, "t", &["a", "b"]).unwrap_err().to_string();
         assert_eq!(err, "task 't' received more arguments than expected");
         let err = order(typed, "t", &["fast"]).unwrap_err().to_string();
-        assert_eq!(err, "got 'fast' for argument 'mode' of task 't', choose from: debug, release");
+        assert_eq!(
+            err,
+            "got 'fast' for argument 'mode' of task 't', choose from: debug, release"
+        );
         let required = "t = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n";
         let err = order(required, "t", &[]).unwrap_err().to_string();
         assert_eq!(err, "no value provided for argument 'a' of task 't'");
@@ -404,6 +448,9 @@ mod tests {
         let err = order(tasks, "bad", &[]).unwrap_err().to_string();
         assert_eq!(err, "named argument 'foo' does not exist for task base");
         let err = order(tasks, "order", &[]).unwrap_err().to_string();
-        assert_eq!(err, "Positional argument 'y' found after named argument for task base");
+        assert_eq!(
+            err,
+            "Positional argument 'y' found after named argument for task base"
+        );
     }
 }

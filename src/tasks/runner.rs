@@ -103,8 +103,14 @@ impl Runner<'_> {
             if cached {
                 let fingerprint = cache.fingerprint(&key)?;
                 for (set, matched) in [
-                    ("input", !prepared.inputs.is_empty() && !fingerprint.inputs_matched),
-                    ("output", !prepared.outputs.is_empty() && !fingerprint.outputs_matched),
+                    (
+                        "input",
+                        !prepared.inputs.is_empty() && !fingerprint.inputs_matched,
+                    ),
+                    (
+                        "output",
+                        !prepared.outputs.is_empty() && !fingerprint.outputs_matched,
+                    ),
                 ] {
                     if matched {
                         ui::warn(&format!(
@@ -172,7 +178,10 @@ impl Runner<'_> {
         let mut script = String::new();
         for (key, value) in &task.env {
             let value = render(value, &task.span, &format!("env `{key}`"))?;
-            script.push_str(&format!("export \"{key}={}\";\n", value.replace('"', "\\\"")));
+            script.push_str(&format!(
+                "export \"{key}={}\";\n",
+                value.replace('"', "\\\"")
+            ));
         }
         script.push_str(&command);
         let mut shown = command;
@@ -202,7 +211,7 @@ impl Runner<'_> {
         let clean = self.clean_env || invocation.task.clean_env;
         let mut env: HashMap<OsString, OsString> = host::vars()
             .into_iter()
-            .filter(|(key, _)| !clean || key.to_str().is_some_and(|k| CLEAN_ENV_KEEP.contains(&k)))
+            .filter(|(key, _)| !clean || key.to_str().is_some_and(kept_by_clean_env))
             .collect();
         let root = &self.project.root;
         let prefix = self.project.layout.envs_dir.join(&invocation.environment);
@@ -247,7 +256,12 @@ impl Runner<'_> {
     }
 }
 
-/// The variables `clean-env` keeps (pixi's list).
+/// Whether `clean-env` keeps a variable (pixi's list; three more on macOS).
+fn kept_by_clean_env(key: &str) -> bool {
+    CLEAN_ENV_KEEP.contains(&key)
+        || (host::Os::current() == host::Os::Macos && CLEAN_ENV_KEEP_MACOS.contains(&key))
+}
+
 const CLEAN_ENV_KEEP: &[&str] = &[
     "DISPLAY",
     "LC_ALL",
@@ -260,10 +274,9 @@ const CLEAN_ENV_KEEP: &[&str] = &[
     "LOGNAME",
     "HOME",
     "HOSTNAME",
-    "TMPDIR",
-    "XPC_SERVICE_NAME",
-    "XPC_FLAGS",
 ];
+
+const CLEAN_ENV_KEEP_MACOS: &[&str] = &["TMPDIR", "XPC_SERVICE_NAME", "XPC_FLAGS"];
 
 pub fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

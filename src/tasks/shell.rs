@@ -47,7 +47,11 @@ impl Shell {
         let _entered = self.runtime.enter();
         for (unix, kind, forward) in [
             (Unix::terminate(), SignalKind::SIGTERM, true),
-            (Unix::hangup(), SignalKind::Other(Unix::hangup().as_raw_value()), true),
+            (
+                Unix::hangup(),
+                SignalKind::Other(Unix::hangup().as_raw_value()),
+                true,
+            ),
             (Unix::interrupt(), SignalKind::SIGINT, !interactive),
             (Unix::quit(), SignalKind::SIGQUIT, !interactive),
         ] {

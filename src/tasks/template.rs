@@ -94,17 +94,30 @@ mod tests {
         let r = renderer("linux-64");
         let args = vec![("name".to_string(), "world".to_string())];
         assert_eq!(
-            r.render("echo {{ name | upper }} on {{ pixi.platform }} in {{ pixi.environment.name }}", "dev", &args)
-                .unwrap(),
+            r.render(
+                "echo {{ name | upper }} on {{ pixi.platform }} in {{ pixi.environment.name }}",
+                "dev",
+                &args
+            )
+            .unwrap(),
             "echo WORLD on linux-64 in dev"
         );
         assert_eq!(
-            r.render("{% if pixi.is_linux %}l{% else %}o{% endif %}{{ pixi.is_win }}", "default", &[])
-                .unwrap(),
+            r.render(
+                "{% if pixi.is_linux %}l{% else %}o{% endif %}{{ pixi.is_win }}",
+                "default",
+                &[]
+            )
+            .unwrap(),
             "lfalse".replace("false", "False")
         );
         assert_eq!(
-            r.render("{% for x in 'a b' | split %}[{{ x }}]{% endfor %}", "default", &[]).unwrap(),
+            r.render(
+                "{% for x in 'a b' | split %}[{{ x }}]{% endfor %}",
+                "default",
+                &[]
+            )
+            .unwrap(),
             "[a][b]"
         );
     }
@@ -113,9 +126,15 @@ mod tests {
     fn undefined_is_an_error_and_nothing_is_escaped() {
         let r = renderer("osx-arm64");
         assert!(r.render("echo {{ missing }}", "default", &[]).is_err());
-        assert!(r.render("docker ps --format '{{.Names}}'", "default", &[]).is_err());
+        assert!(
+            r.render("docker ps --format '{{.Names}}'", "default", &[])
+                .is_err()
+        );
         let args = vec![("x".to_string(), "<a & 'b'>".to_string())];
         assert_eq!(r.render("{{ x }}", "default", &args).unwrap(), "<a & 'b'>");
-        assert_eq!(r.render("awk '{print $1}'", "default", &[]).unwrap(), "awk '{print $1}'");
+        assert_eq!(
+            r.render("awk '{print $1}'", "default", &[]).unwrap(),
+            "awk '{print $1}'"
+        );
     }
 }

@@ -22,7 +22,10 @@ fn a_string_task_runs_in_the_root_and_prints_a_banner_on_stderr() {
         .success()
         .stdout_is(&format!("hello from {}\n", p.root.display()))
         .stderr_has("✨ berth task (hello): echo hello from $PWD");
-    p.berth(["-q", "run", "hello"]).run().success().stderr_lacks("berth task");
+    p.berth(["-q", "run", "hello"])
+        .run()
+        .success()
+        .stderr_lacks("berth task");
 }
 
 #[test]
@@ -42,8 +45,14 @@ fn aliases_run_their_dependencies_in_order() {
          table = { depends-on = [\"a\", \"b\"], description = \"both\" }\n\
          array = [{ task = \"b\" }, { task = \"a\" }]\n",
     );
-    p.berth(["run", "table"]).run().success().stdout_is("a\nb\n");
-    p.berth(["run", "array"]).run().success().stdout_is("b\na\n");
+    p.berth(["run", "table"])
+        .run()
+        .success()
+        .stdout_is("a\nb\n");
+    p.berth(["run", "array"])
+        .run()
+        .success()
+        .stdout_is("b\na\n");
 }
 
 #[test]
@@ -67,11 +76,9 @@ fn unknown_task_keys_are_errors_listing_the_allowed_ones() {
         .stderr_has("--> pixi.toml:7:21")
         .stderr_has("did you mean 'depends-on'?");
     let alias = tasks("t = { depends-on = [\"x\"], cwd = \"sub\" }\n");
-    alias
-        .berth(["run", "t"])
-        .run()
-        .code(1)
-        .stderr_has("unexpected key `cwd` in task `t`, expected only 'depends-on', 'description', 'args'");
+    alias.berth(["run", "t"]).run().code(1).stderr_has(
+        "unexpected key `cwd` in task `t`, expected only 'depends-on', 'description', 'args'",
+    );
 }
 
 #[test]
@@ -87,14 +94,19 @@ fn deprecated_depends_on_works_with_a_warning() {
 
 #[test]
 fn cwd_is_relative_to_the_root_and_must_exist() {
-    let p = tasks("here = { cmd = \"echo $PWD\", cwd = \"sub/dir\" }\nmissing = { cmd = \"true\", cwd = \"nope\" }\n");
+    let p = tasks(
+        "here = { cmd = \"echo $PWD\", cwd = \"sub/dir\" }\nmissing = { cmd = \"true\", cwd = \"nope\" }\n",
+    );
     std::fs::create_dir_all(p.path("sub/dir")).unwrap();
     p.berth(["run", "here"])
         .current_dir(p.path("sub"))
         .run()
         .success()
         .stdout_is(&format!("{}\n", p.path("sub/dir").display()));
-    p.berth(["run", "missing"]).run().code(1).stderr_has("invalid working directory 'nope'");
+    p.berth(["run", "missing"])
+        .run()
+        .code(1)
+        .stderr_has("invalid working directory 'nope'");
 }
 
 #[test]
@@ -103,8 +115,15 @@ fn env_values_are_templated_exported_in_order_and_escaped() {
         "t = { cmd = \"echo $A / $B\", args = [{ arg = \"v\", default = \"1\" }], \
          env = { A = \"x{{ v }}\", B = \"$A \\\"quoted\\\"\" } }\n",
     );
-    p.berth(["run", "t"]).env("A", "outside").run().success().stdout_is("x1 / x1 \"quoted\"\n");
-    p.berth(["run", "t", "2"]).run().success().stdout_is("x2 / x2 \"quoted\"\n");
+    p.berth(["run", "t"])
+        .env("A", "outside")
+        .run()
+        .success()
+        .stdout_is("x1 / x1 \"quoted\"\n");
+    p.berth(["run", "t", "2"])
+        .run()
+        .success()
+        .stdout_is("x2 / x2 \"quoted\"\n");
 }
 
 #[test]
@@ -112,7 +131,10 @@ fn typed_args_defaults_choices_and_their_errors() {
     let p = tasks(
         "build = { cmd = \"echo {{ target }} {{ mode }}\", args = [\"target\", { arg = \"mode\", default = \"debug\", choices = [\"debug\", \"release\"] }] }\n",
     );
-    p.berth(["run", "build", "app"]).run().success().stdout_is("app debug\n");
+    p.berth(["run", "build", "app"])
+        .run()
+        .success()
+        .stdout_is("app debug\n");
     p.berth(["run", "build", "app", "release", "--", "--verbose", "x y"])
         .run()
         .success()
@@ -135,12 +157,25 @@ fn typed_args_defaults_choices_and_their_errors() {
 #[test]
 fn arg_declarations_are_checked() {
     for (args, message) in [
-        ("[\"python-file\"]", "'python-file' is not a valid argument name since it contains the character '-'"),
-        ("[{ arg = \"a\", default = \"x\" }, \"b\"]", "default value required after previous arguments with defaults"),
-        ("[{ arg = \"m\", default = \"invalid\", choices = [\"debug\", \"release\"] }]", "default value 'invalid' is not one of the allowed choices: debug, release"),
+        (
+            "[\"python-file\"]",
+            "'python-file' is not a valid argument name since it contains the character '-'",
+        ),
+        (
+            "[{ arg = \"a\", default = \"x\" }, \"b\"]",
+            "default value required after previous arguments with defaults",
+        ),
+        (
+            "[{ arg = \"m\", default = \"invalid\", choices = [\"debug\", \"release\"] }]",
+            "default value 'invalid' is not one of the allowed choices: debug, release",
+        ),
     ] {
         let p = tasks(&format!("t = {{ cmd = \"echo\", args = {args} }}\n"));
-        p.berth(["task", "list"]).run().code(1).stderr_has(message).stderr_has("--> pixi.toml:7:");
+        p.berth(["task", "list"])
+            .run()
+            .code(1)
+            .stderr_has(message)
+            .stderr_has("--> pixi.toml:7:");
     }
 }
 
@@ -151,9 +186,15 @@ fn extra_words_are_single_quoted_and_a_leading_double_dash_dropped() {
         .run()
         .success()
         .stdout_is("a b say \"hi\" $HOME && x\n");
-    p.berth(["run", "e", "--", "--flag", "--", "z"]).run().success().stdout_is("--flag -- z\n");
+    p.berth(["run", "e", "--", "--flag", "--", "z"])
+        .run()
+        .success()
+        .stdout_is("--flag -- z\n");
     // pixi does not escape `'` inside a word: the script no longer parses.
-    p.berth(["run", "e", "it's"]).run().code(1).stderr_has("failed to parse the shell script of task 'e'");
+    p.berth(["run", "e", "it's"])
+        .run()
+        .code(1)
+        .stderr_has("failed to parse the shell script of task 'e'");
 }
 
 #[test]
@@ -176,7 +217,9 @@ fn templates_render_args_filters_and_pixi_vars() {
 
 #[test]
 fn a_template_error_names_the_task_and_the_cmd_position() {
-    let p = tasks("ok = \"true\"\nps = \"docker ps --format '{{.Names}}'\"\nundef = \"echo {{ nope }}\"\n");
+    let p = tasks(
+        "ok = \"true\"\nps = \"docker ps --format '{{.Names}}'\"\nundef = \"echo {{ nope }}\"\n",
+    );
     p.berth(["run", "ps"])
         .run()
         .code(1)
@@ -204,10 +247,19 @@ fn dependencies_run_depth_first_once_with_args_and_stop_at_the_first_failure() {
          after = { cmd = \"echo never\", depends-on = [\"fails\"] }\n\
          missing = { cmd = \"true\", depends-on = [\"nope\"] }\n",
     );
-    p.berth(["run", "top", "--test"]).run().success().stdout_is("root\ntask1\ntask2\ntop --test\n");
-    p.berth(["run", "many", "v"]).run().success().stdout_is("say v1\nsay v2\n");
+    p.berth(["run", "top", "--test"])
+        .run()
+        .success()
+        .stdout_is("root\ntask1\ntask2\ntop --test\n");
+    p.berth(["run", "many", "v"])
+        .run()
+        .success()
+        .stdout_is("say v1\nsay v2\n");
     p.berth(["run", "after"]).run().code(7).stdout_is("root\n");
-    p.berth(["run", "--skip-deps", "top"]).run().success().stdout_is("top\n");
+    p.berth(["run", "--skip-deps", "top"])
+        .run()
+        .success()
+        .stdout_is("top\n");
     p.berth(["run", "missing"])
         .run()
         .code(1)
@@ -219,7 +271,10 @@ fn dependencies_run_depth_first_once_with_args_and_stop_at_the_first_failure() {
 fn cycles_of_every_length_are_errors_showing_the_path() {
     for (manifest, expected) in [
         ("a = { cmd = \"true\", depends-on = [\"a\"] }\n", "a -> a"),
-        ("a = { cmd = \"true\", depends-on = [\"b\"] }\nb = { cmd = \"true\", depends-on = [\"a\"] }\n", "a -> b -> a"),
+        (
+            "a = { cmd = \"true\", depends-on = [\"b\"] }\nb = { cmd = \"true\", depends-on = [\"a\"] }\n",
+            "a -> b -> a",
+        ),
         (
             "a = { cmd = \"true\", depends-on = [\"b\"] }\nb = { cmd = \"true\", depends-on = [\"c\"] }\nc = { depends-on = [\"a\"] }\n",
             "a -> b -> c -> a",
@@ -246,7 +301,10 @@ fn the_tasks_exit_code_is_berths() {
     p.berth(["run", "ok"]).run().code(0);
     p.berth(["run", "no"]).run().code(1);
     p.berth(["run", "seven"]).run().code(7);
-    p.berth(["run", "notfound"]).run().code(127).stderr_has("Available tasks:");
+    p.berth(["run", "notfound"])
+        .run()
+        .code(127)
+        .stderr_has("Available tasks:");
     p.berth(["run", "term"]).run().code(143);
     p.berth(["run", "int"]).run().code(130);
 }
@@ -302,12 +360,16 @@ fn pixi_variables_and_init_cwd_are_set() {
     out.success().stdout_is(&format!(
         "{root} vars {root}/pixi.toml 1.2.3 default 1 {root}/deep/er {exe}\n",
         root = p.root.display(),
-        exe = Path::new(crate::harness::BERTH).canonicalize().unwrap().display()
+        exe = Path::new(crate::harness::BERTH)
+            .canonicalize()
+            .unwrap()
+            .display()
     ));
     std::fs::create_dir_all(p.path(".pixi/envs/default/bin")).unwrap();
     let path = p.berth(["run", "path"]).run();
     assert!(
-        path.stdout.starts_with(&format!("{}:", p.path(".pixi/envs/default/bin").display())),
+        path.stdout
+            .starts_with(&format!("{}:", p.path(".pixi/envs/default/bin").display())),
         "PATH: {}",
         path.stdout
     );
@@ -315,11 +377,25 @@ fn pixi_variables_and_init_cwd_are_set() {
 
 #[test]
 fn clean_env_keeps_only_pixis_list() {
-    let p = tasks("clean = { cmd = \"echo [$SECRET] [$HOME]\", clean-env = true }\ndirty = \"echo [$SECRET]\"\n");
+    let p = tasks(
+        "clean = { cmd = \"echo [$SECRET] [$HOME]\", clean-env = true }\ndirty = \"echo [$SECRET]\"\n",
+    );
     let home = p.home.display().to_string();
-    p.berth(["run", "clean"]).env("SECRET", "s3").run().success().stdout_is(&format!("[] [{home}]\n"));
-    p.berth(["run", "dirty"]).env("SECRET", "s3").run().success().stdout_is("[s3]\n");
-    p.berth(["run", "--clean-env", "dirty"]).env("SECRET", "s3").run().success().stdout_is("[]\n");
+    p.berth(["run", "clean"])
+        .env("SECRET", "s3")
+        .run()
+        .success()
+        .stdout_is(&format!("[] [{home}]\n"));
+    p.berth(["run", "dirty"])
+        .env("SECRET", "s3")
+        .run()
+        .success()
+        .stdout_is("[s3]\n");
+    p.berth(["run", "--clean-env", "dirty"])
+        .env("SECRET", "s3")
+        .run()
+        .success()
+        .stdout_is("[]\n");
 }
 
 // ---- overrides: targets, features, environments ----
@@ -331,22 +407,38 @@ fn target_tasks_override_by_platform_and_declaration_order() {
          [target.linux-64.tasks]\ntest = \"echo linux-64\"\n\n[target.win.tasks]\ntest = \"echo win\"\n\n\
          [target.\"osx-*\".tasks]\nglob = \"echo osx glob\"\n",
     );
-    for (platform, expected) in [("linux-64", "linux-64"), ("osx-64", "unix"), ("win-64", "win"), ("linux-aarch64", "unix")] {
+    for (platform, expected) in [
+        ("linux-64", "linux-64"),
+        ("osx-64", "unix"),
+        ("win-64", "win"),
+        ("linux-aarch64", "unix"),
+    ] {
         p.berth(["run", "test"])
             .env("PIXI_OVERRIDE_PLATFORM", platform)
             .run()
             .success()
             .stdout_is(&format!("{expected}\n"));
     }
-    p.berth(["run", "glob"]).env("PIXI_OVERRIDE_PLATFORM", "osx-arm64").run().success().stdout_is("osx glob\n");
+    p.berth(["run", "glob"])
+        .env("PIXI_OVERRIDE_PLATFORM", "osx-arm64")
+        .run()
+        .success()
+        .stdout_is("osx glob\n");
     p.berth(["run", "glob"])
         .env("PIXI_OVERRIDE_PLATFORM", "linux-64")
         .run()
         .code(1)
         .stderr_has("the task 'glob' is not available for platform 'linux-64'");
     // The later-declared matching selector wins, whatever its kind.
-    let reversed = tasks("[target.linux-64.tasks]\nt = \"echo subdir\"\n\n[target.unix.tasks]\nt = \"echo family\"\n");
-    reversed.berth(["run", "t"]).env("PIXI_OVERRIDE_PLATFORM", "linux-64").run().success().stdout_is("family\n");
+    let reversed = tasks(
+        "[target.linux-64.tasks]\nt = \"echo subdir\"\n\n[target.unix.tasks]\nt = \"echo family\"\n",
+    );
+    reversed
+        .berth(["run", "t"])
+        .env("PIXI_OVERRIDE_PLATFORM", "linux-64")
+        .run()
+        .success()
+        .stdout_is("family\n");
 }
 
 #[test]
@@ -358,12 +450,18 @@ fn features_and_inline_environments_override_in_pixis_order() {
          bare = { features = [], no-default-feature = true }\n\
          inline = { features = [\"a\"], tasks = { t = \"echo inline\" } }\n",
     );
-    let run = |env: &str| p.berth(["run", "-e", env, "t"]).env("PIXI_OVERRIDE_PLATFORM", "linux-64").run();
+    let run = |env: &str| {
+        p.berth(["run", "-e", env, "t"])
+            .env("PIXI_OVERRIDE_PLATFORM", "linux-64")
+            .run()
+    };
     run("ab").success().stdout_is("a\n");
     run("ba").success().stdout_is("b linux\n");
     run("inline").success().stdout_is("inline\n");
     run("default").success().stdout_is("default\n");
-    run("bare").code(1).stderr_has("the task 't' is not available in environment 'bare'");
+    run("bare")
+        .code(1)
+        .stderr_has("the task 't' is not available in environment 'bare'");
     run("nope").code(1).stderr_has("unknown environment 'nope'");
     p.berth(["run", "t"])
         .run()
@@ -379,7 +477,10 @@ fn features_and_inline_environments_override_in_pixis_order() {
         .success()
         .stdout_is("a\n");
     // only-a is in the ab, ba and inline environments with one definition: still ambiguous.
-    p.berth(["run", "only-a"]).run().code(1).stderr_has("ambiguous");
+    p.berth(["run", "only-a"])
+        .run()
+        .code(1)
+        .stderr_has("ambiguous");
 }
 
 #[test]
@@ -390,9 +491,19 @@ fn default_environment_and_dependency_environments_are_honoured() {
          pinned = { cmd = \"echo parent\", depends-on = [{ task = \"plain\", environment = \"other\" }] }\n\n\
          [feature.x.tasks]\nonly-x = \"echo x\"\n\n[environments]\nother = [\"x\"]\n",
     );
-    p.berth(["run", "where"]).run().success().stdout_is("in other\n").stderr_has("(where in other)");
-    p.berth(["run", "-e", "default", "where"]).run().success().stdout_is("in default\n");
-    p.berth(["run", "pinned"]).run().success().stdout_is("plain in other\nparent\n");
+    p.berth(["run", "where"])
+        .run()
+        .success()
+        .stdout_is("in other\n")
+        .stderr_has("(where in other)");
+    p.berth(["run", "-e", "default", "where"])
+        .run()
+        .success()
+        .stdout_is("in default\n");
+    p.berth(["run", "pinned"])
+        .run()
+        .success()
+        .stdout_is("plain in other\nparent\n");
     p.berth(["run", "only-x"]).run().success().stdout_is("x\n");
 }
 
@@ -405,19 +516,37 @@ fn inputs_and_outputs_skip_unchanged_tasks_and_rerun_after_a_change() {
          never = { cmd = \"echo ran >> never.txt\", outputs = [\"does-not-appear.txt\"] }\n",
     );
     p.write("in.txt", "one");
-    p.berth(["run", "build"]).run().success().stderr_lacks("cache hit");
-    p.berth(["run", "build"]).run().success().stderr_has("Task 'build' can be skipped (cache hit)");
+    p.berth(["run", "build"])
+        .run()
+        .success()
+        .stderr_lacks("cache hit");
+    p.berth(["run", "build"])
+        .run()
+        .success()
+        .stderr_has("Task 'build' can be skipped (cache hit)");
     assert_eq!(p.read("log.txt"), "ran\n");
     p.write("in.txt", "two");
-    p.berth(["run", "build"]).run().success().stderr_lacks("cache hit");
+    p.berth(["run", "build"])
+        .run()
+        .success()
+        .stderr_lacks("cache hit");
     assert_eq!(p.read("log.txt"), "ran\nran\n");
     assert_eq!(p.read("out.txt"), "two");
     // Extra words are part of the key.
-    p.berth(["run", "build", "x"]).run().success().stderr_lacks("cache hit");
+    p.berth(["run", "build", "x"])
+        .run()
+        .success()
+        .stderr_lacks("cache hit");
     assert!(p.path(".pixi/berth/task-cache").read_dir().unwrap().count() >= 2);
     // Outputs that never appear mean the task never caches.
-    p.berth(["run", "never"]).run().success().stderr_has("No files matched the output globs");
-    p.berth(["run", "never"]).run().success().stderr_lacks("cache hit");
+    p.berth(["run", "never"])
+        .run()
+        .success()
+        .stderr_has("No files matched the output globs");
+    p.berth(["run", "never"])
+        .run()
+        .success()
+        .stderr_lacks("cache hit");
     assert_eq!(p.read("never.txt"), "ran\nran\n");
 }
 
@@ -425,7 +554,10 @@ fn inputs_and_outputs_skip_unchanged_tasks_and_rerun_after_a_change() {
 fn a_failed_run_is_not_cached() {
     let p = tasks("t = { cmd = \"echo ran >> log.txt && exit 3\", inputs = [\"pixi.toml\"] }\n");
     p.berth(["run", "t"]).run().code(3);
-    p.berth(["run", "t"]).run().code(3).stderr_lacks("cache hit");
+    p.berth(["run", "t"])
+        .run()
+        .code(3)
+        .stderr_lacks("cache hit");
     assert_eq!(p.read("log.txt"), "ran\nran\n");
 }
 
@@ -454,7 +586,9 @@ fn an_unknown_task_suggests_the_closest_name() {
 
 #[test]
 fn dry_run_prints_banners_and_runs_nothing() {
-    let p = tasks("dep = \"echo dep > dep.txt\"\nt = { cmd = \"echo $DRY_RUN_VAR\", depends-on = [\"dep\"] }\n");
+    let p = tasks(
+        "dep = \"echo dep > dep.txt\"\nt = { cmd = \"echo $DRY_RUN_VAR\", depends-on = [\"dep\"] }\n",
+    );
     p.berth(["run", "-n", "t"])
         .run()
         .success()
@@ -467,10 +601,21 @@ fn dry_run_prints_banners_and_runs_nothing() {
 
 #[test]
 fn a_hidden_task_runs_but_is_not_listed() {
-    let p = tasks("_secret = \"echo secret\"\nshown = { cmd = \"echo shown\", depends-on = [\"_secret\"] }\n");
-    p.berth(["run", "_secret"]).run().success().stdout_is("secret\n");
-    p.berth(["run", "shown"]).run().success().stdout_is("secret\nshown\n");
-    p.berth(["task", "list"]).run().success().stdout_is("Task   Description\nshown\n");
+    let p = tasks(
+        "_secret = \"echo secret\"\nshown = { cmd = \"echo shown\", depends-on = [\"_secret\"] }\n",
+    );
+    p.berth(["run", "_secret"])
+        .run()
+        .success()
+        .stdout_is("secret\n");
+    p.berth(["run", "shown"])
+        .run()
+        .success()
+        .stdout_is("secret\nshown\n");
+    p.berth(["task", "list"])
+        .run()
+        .success()
+        .stdout_is("Task   Description\nshown\n");
 }
 
 #[test]
@@ -490,7 +635,10 @@ fn the_manifest_path_flag_and_pyproject_toml_work() {
         .run()
         .success()
         .stdout_is("hello from pyproj 0.3.0\n");
-    p.write("py/pyproject.toml", "[tool.pixi.workspace]\nchannels = []\n[tool.pixi.tasks]\nbad = { cmd = 1 }\n");
+    p.write(
+        "py/pyproject.toml",
+        "[tool.pixi.workspace]\nchannels = []\n[tool.pixi.tasks]\nbad = { cmd = 1 }\n",
+    );
     p.berth(["--manifest-path", "py", "task", "list"])
         .run()
         .code(1)
@@ -533,12 +681,18 @@ fn task_list_prints_a_sorted_table_and_json() {
 #[test]
 fn task_list_without_tasks_says_so_on_stderr() {
     let p = TestProject::with_tasks("");
-    p.berth(["task", "list"]).run().success().stdout_is("").stderr_has("No tasks found");
+    p.berth(["task", "list"])
+        .run()
+        .success()
+        .stdout_is("")
+        .stderr_has("No tasks found");
 }
 
 #[test]
 fn task_list_into_a_closed_pipe_exits_zero_quietly() {
-    let many: String = (0..3000).map(|i| format!("task-{i:05} = {{ cmd = \"true\", description = \"number {i}\" }}\n")).collect();
+    let many: String = (0..3000)
+        .map(|i| format!("task-{i:05} = {{ cmd = \"true\", description = \"number {i}\" }}\n"))
+        .collect();
     let p = tasks(&many);
     let out = p
         .command("bash")
@@ -578,10 +732,17 @@ fn the_pixi_tasks_fixture_runs_end_to_end() {
     ] {
         out.stdout_has(line);
     }
-    out.stdout_has(&format!("env=default version={}", env!("CARGO_PKG_VERSION")))
-        .stdout_has(&format!("manifest={}/pixi.toml", p.root.display()))
-        .stderr_has("(plain in default)")
-        .stderr_has("Task 'cached' can be skipped (cache hit)");
+    out.stdout_has(&format!(
+        "env=default version={}",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .stdout_has(&format!("manifest={}/pixi.toml", p.root.display()))
+    .stderr_has("(plain in default)")
+    .stderr_has("Task 'cached' can be skipped (cache hit)");
     assert_eq!(p.read("generated.txt"), "generated\n");
-    p.berth(["task", "list"]).run().success().stdout_has("run-all").stdout_has("Run every example");
+    p.berth(["task", "list"])
+        .run()
+        .success()
+        .stdout_has("run-all")
+        .stdout_has("Run every example");
 }
