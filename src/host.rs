@@ -150,3 +150,8 @@ pub fn stdin_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stdin().is_terminal()
 }
+
+/// The path of the running berth binary (`PIXI_EXE` for tasks).
+pub fn current_exe() -> std::io::Result<PathBuf> {
+    std::env::current_exe()
+}

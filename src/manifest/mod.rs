@@ -14,6 +14,8 @@ use toml_edit::{Document, Item, Table, TableLike};
 use crate::diag::{Diagnostic, Location};
 use crate::project::{ManifestKind, Project};
 
+pub mod tasks;
+
 /// A parsed manifest with its source, for error positions.
 pub struct Manifest {
     pub path: PathBuf,

@@ -161,6 +161,20 @@ impl Run {
         self
     }
 
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
     pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Run {
         self.command.env_remove(key);
         self

@@ -12,3 +12,4 @@ mod lima;
 mod onboard;
 mod runtimes;
 mod selection;
+mod tasks;

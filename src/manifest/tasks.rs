@@ -1,0 +1,796 @@
+//! The task tables of a manifest, read as pixi reads them: `[tasks]`, `[target.<sel>.tasks]`,
+//! `[feature.<F>(.target.<sel>).tasks]`, `[environments]` and their inline `tasks`.
+//!
+//! This is a model only: nothing here resolves platforms or runs anything. Positions are kept
+//! as byte spans and turned into `file:line:col` only when an error needs one, so listing
+//! thousands of tasks does not rescan the source per task.
+
+use std::ops::Range;
+
+use anyhow::Result;
+use toml_edit::{Item, TableLike, Value};
+
+use super::Manifest;
+use crate::diag::Diagnostic;
+use crate::settings::closest;
+use crate::ui;
+
+pub type Span = Option<Range<usize>>;
+
+/// Every task declaration of the manifest, grouped by feature and environment.
+pub struct TaskSet {
+    /// The default feature (top-level tables) first, then `[feature.*]` in declaration order.
+    pub features: Vec<Feature>,
+    /// `[environments]` in declaration order (without the implicit `default`).
+    pub environments: Vec<EnvironmentDecl>,
+    /// Rich platforms of `[workspace].platforms`: (name, subdir).
+    pub rich_platforms: Vec<(String, String)>,
+}
+
+pub const DEFAULT_FEATURE: &str = "default";
+
+/// A feature's tasks: its plain table first, then every `[target.<sel>]` in declaration order.
+#[derive(Default)]
+pub struct Feature {
+    pub name: String,
+    pub targets: Vec<TargetTasks>,
+}
+
+pub struct TargetTasks {
+    /// `None` for the plain `tasks` table.
+    pub selector: Option<String>,
+    pub tasks: Vec<Task>,
+}
+
+pub struct EnvironmentDecl {
+    pub name: String,
+    pub features: Vec<String>,
+    pub no_default_feature: bool,
+    /// The inline `[environments.E.tasks]` / `[environments.E.target.<sel>.tasks]`.
+    pub inline: Feature,
+    pub span: Span,
+}
+
+/// One task declaration.
+#[derive(Debug)]
+pub struct Task {
+    /// Unique per declaration: two environments share a task only if they share its id.
+    pub id: usize,
+    pub name: String,
+    /// The task's key in the manifest.
+    pub span: Span,
+    /// `None` for an alias, which only runs its dependencies.
+    pub cmd: Option<Cmd>,
+    pub depends_on: Vec<Dependency>,
+    pub cwd: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub description: Option<String>,
+    pub args: Vec<ArgSpec>,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub clean_env: bool,
+    pub default_environment: Option<String>,
+}
+
+impl Task {
+    /// Hidden tasks (`_name`) run but are not listed.
+    pub fn is_hidden(&self) -> bool {
+        self.name.starts_with('_')
+    }
+}
+
+#[derive(Debug)]
+pub struct Cmd {
+    pub body: CmdBody,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum CmdBody {
+    /// One script.
+    Script(String),
+    /// Words, each rendered and then joined with pixi's quote rule.
+    Words(Vec<String>),
+}
+
+impl Cmd {
+    /// The command as written (unrendered); words joined with the quote rule.
+    pub fn source(&self) -> String {
+        match &self.body {
+            CmdBody::Script(script) => script.clone(),
+            CmdBody::Words(words) => join_words(words.iter().map(String::as_str)),
+        }
+    }
+}
+
+/// pixi's rule for joining a `cmd` array: a word is double-quoted only if it holds a space,
+/// tab, CR, LF, `[` or `]` (so shell operators in a word stay shell syntax, as in pixi).
+pub fn quote_word(word: &str) -> String {
+    if word.is_empty() {
+        return "\"\"".to_string();
+    }
+    if !word.contains([' ', '\t', '\r', '\n', '[', ']']) {
+        return word.to_string();
+    }
+    let escaped = word.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
+
+pub fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    words.map(quote_word).collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub task: String,
+    pub args: Vec<DependencyArg>,
+    pub environment: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyArg {
+    Positional(String),
+    Named(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ArgSpec {
+    pub name: String,
+    pub default: Option<String>,
+    pub choices: Option<Vec<String>>,
+}
+
+const EXECUTE_KEYS: &[&str] = &[
+    "cmd",
+    "inputs",
+    "outputs",
+    "depends-on",
+    "cwd",
+    "env",
+    "default-environment",
+    "description",
+    "clean-env",
+    "args",
+];
+const ALIAS_KEYS: &[&str] = &["depends-on", "description", "args"];
+const DEPRECATED_DEPENDS_ON: &str = "depends_on";
+
+impl TaskSet {
+    pub fn parse(manifest: &Manifest) -> Result<TaskSet> {
+        let mut parser = Parser {
+            manifest,
+            next_id: 0,
+        };
+        let mut set = TaskSet {
+            features: Vec::new(),
+            environments: Vec::new(),
+            rich_platforms: rich_platforms(manifest),
+        };
+        let Some(pixi) = manifest.pixi() else {
+            set.features.push(Feature {
+                name: DEFAULT_FEATURE.to_string(),
+                targets: Vec::new(),
+            });
+            return Ok(set);
+        };
+        set.features
+            .push(parser.feature(DEFAULT_FEATURE, pixi, "")?);
+        if let Some(features) = pixi.get("feature").and_then(Item::as_table_like) {
+            for (name, item) in features.iter() {
+                let Some(table) = item.as_table_like() else {
+                    continue;
+                };
+                let prefix = format!("feature.{name}.");
+                set.features.push(parser.feature(name, table, &prefix)?);
+            }
+        }
+        if let Some(environments) = pixi.get("environments") {
+            let table = environments
+                .as_table_like()
+                .ok_or_else(|| manifest.error_at(environments, "`environments` must be a table"))?;
+            for (name, item) in table.iter() {
+                set.environments
+                    .push(parser.environment(table, name, item)?);
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// `[workspace].platforms` entries of the form `{ platform = "linux-64", name = "gpu" }`.
+fn rich_platforms(manifest: &Manifest) -> Vec<(String, String)> {
+    let Some(list) = manifest
+        .pixi()
+        .and_then(|p| p.get("workspace").or_else(|| p.get("project")))
+        .and_then(|w| w.get("platforms"))
+        .and_then(Item::as_array)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(Value::as_inline_table)
+        .filter_map(|t| {
+            let name = t.get("name")?.as_str()?;
+            let platform = t.get("platform")?.as_str()?;
+            Some((name.to_string(), platform.to_string()))
+        })
+        .collect()
+}
+
+struct Parser<'m> {
+    manifest: &'m Manifest,
+    next_id: usize,
+}
+
+impl<'m> Parser<'m> {
+    fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message).at_opt(self.manifest.location(span))
+    }
+
+    /// A feature's `tasks` and `target.<sel>.tasks` from `table` (the feature's table).
+    fn feature(&mut self, name: &str, table: &dyn TableLike, prefix: &str) -> Result<Feature> {
+        let mut feature = Feature {
+            name: name.to_string(),
+            targets: Vec::new(),
+        };
+        if let Some(tasks) = table.get("tasks") {
+            let tasks = self.tasks_table(tasks, &format!("{prefix}tasks"))?;
+            feature.targets.push(TargetTasks {
+                selector: None,
+                tasks,
+            });
+        }
+        if let Some(targets) = table.get("target").and_then(Item::as_table_like) {
+            for (selector, item) in targets.iter() {
+                let Some(tasks) = item.get("tasks") else {
+                    continue;
+                };
+                if selector.contains('(') {
+                    return Err(self
+                        .manifest
+                        .error_at_key(
+                            targets,
+                            selector,
+                            format!("target selector `{selector}` is not a platform"),
+                        )
+                        .help("`if(...)` selectors are only allowed in [package] tables; use a platform such as `linux-64`, a family (`linux`, `unix`, `win`, `osx`) or a glob")
+                        .into());
+                }
+                let tasks = self.tasks_table(tasks, &format!("{prefix}target.{selector}.tasks"))?;
+                feature.targets.push(TargetTasks {
+                    selector: Some(selector.to_string()),
+                    tasks,
+                });
+            }
+        }
+        Ok(feature)
+    }
+
+    fn environment(
+        &mut self,
+        table: &dyn TableLike,
+        name: &str,
+        item: &Item,
+    ) -> Result<EnvironmentDecl> {
+        let span = table.key(name).and_then(toml_edit::Key::span);
+        let mut decl = EnvironmentDecl {
+            name: name.to_string(),
+            features: Vec::new(),
+            no_default_feature: false,
+            inline: Feature {
+                name: format!("environments.{name}"),
+                targets: Vec::new(),
+            },
+            span: span.clone(),
+        };
+        if let Some(list) = item.as_array() {
+            decl.features = self.strings(list, "a feature name")?;
+            return Ok(decl);
+        }
+        let Some(env) = item.as_table_like() else {
+            return Err(self
+                .error(
+                    span,
+                    format!("environment `{name}` must be a list of features or a table"),
+                )
+                .help(format!(
+                    "write `{name} = [\"feature\"]` or `{name} = {{ features = [\"feature\"] }}`"
+                ))
+                .into());
+        };
+        if let Some(features) = env.get("features") {
+            let list = features.as_array().ok_or_else(|| {
+                self.manifest
+                    .error_at(features, "`features` must be a list of feature names")
+            })?;
+            decl.features = self.strings(list, "a feature name")?;
+        }
+        if let Some(flag) = env.get("no-default-feature") {
+            decl.no_default_feature = flag.as_bool().ok_or_else(|| {
+                self.manifest
+                    .error_at(flag, "`no-default-feature` must be true or false")
+            })?;
+        }
+        let prefix = format!("environments.{name}.");
+        decl.inline = self.feature(&format!("environments.{name}"), env, &prefix)?;
+        Ok(decl)
+    }
+
+    fn strings(&self, list: &toml_edit::Array, what: &str) -> Result<Vec<String>> {
+        list.iter()
+            .map(|value| {
+                value.as_str().map(str::to_string).ok_or_else(|| {
+                    self.error(value.span(), format!("expected {what} (a string)"))
+                        .into()
+                })
+            })
+            .collect()
+    }
+
+    fn tasks_table(&mut self, item: &Item, path: &str) -> Result<Vec<Task>> {
+        let table = item.as_table_like().ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{path}` must be a table"))
+        })?;
+        let mut tasks = Vec::with_capacity(table.len());
+        for (name, value) in table.iter() {
+            let span = table.key(name).and_then(toml_edit::Key::span);
+            tasks.push(self.task(name, span, value)?);
+        }
+        Ok(tasks)
+    }
+
+    fn new_task(&mut self, name: &str, span: Span) -> Task {
+        self.next_id += 1;
+        Task {
+            id: self.next_id,
+            name: name.to_string(),
+            span,
+            cmd: None,
+            depends_on: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+            description: None,
+            args: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            clean_env: false,
+            default_environment: None,
+        }
+    }
+
+    fn task(&mut self, name: &str, span: Span, item: &Item) -> Result<Task> {
+        let mut task = self.new_task(name, span.clone());
+        if let Some(script) = item.as_str() {
+            task.cmd = Some(Cmd {
+                body: CmdBody::Script(script.to_string()),
+                span: item.span(),
+            });
+            return Ok(task);
+        }
+        if let Some(list) = item.as_array() {
+            if let Some(word) = list.iter().find(|v| v.is_str()) {
+                return Err(self
+                    .error(word.span(), format!("task `{name}` is an array of strings: expected a table, found a string"))
+                    .help(format!(
+                        "write a command as `{name} = \"cmd args\"`, or run tasks in order with `{name} = [{{ task = \"a\" }}, {{ task = \"b\" }}]`"
+                    ))
+                    .into());
+            }
+            // The alias shorthand: `[{ task = "a" }, …]`; unknown keys are ignored, as in pixi.
+            for value in list.iter() {
+                task.depends_on.push(self.dependency(value, false)?);
+            }
+            return Ok(task);
+        }
+        if let Some(list) = item.as_array_of_tables() {
+            for table in list.iter() {
+                task.depends_on
+                    .push(self.dependency_table(table, table.span(), false)?);
+            }
+            return Ok(task);
+        }
+        let Some(table) = item.as_table_like() else {
+            return Err(self
+                .error(
+                    item.span(),
+                    format!("task `{name}`: expected a string or a table"),
+                )
+                .help("write `name = \"command\"` or `name = { cmd = \"command\", … }`")
+                .into());
+        };
+        let allowed = if table.contains_key("cmd") {
+            EXECUTE_KEYS
+        } else {
+            ALIAS_KEYS
+        };
+        let mut depends_on_seen = false;
+        for (key, value) in table.iter() {
+            match key {
+                "cmd" => task.cmd = Some(self.cmd(name, value)?),
+                "depends-on" => {
+                    depends_on_seen = true;
+                    task.depends_on = self.depends_on(value)?;
+                }
+                DEPRECATED_DEPENDS_ON if !depends_on_seen && !table.contains_key("depends-on") => {
+                    ui::warn(&format!(
+                        "the `depends_on` field is deprecated; use `depends-on` instead ({})",
+                        self.manifest
+                            .location(table.key(key).and_then(toml_edit::Key::span))
+                            .map_or_else(String::new, |l| l.to_string())
+                    ));
+                    task.depends_on = self.depends_on(value)?;
+                }
+                _ if !allowed.contains(&key) => {
+                    return Err(self.unknown_key(table, name, key, allowed).into());
+                }
+                "cwd" => task.cwd = Some(self.string(value, "cwd")?),
+                "description" => task.description = Some(self.string(value, "description")?),
+                "default-environment" => {
+                    task.default_environment = Some(self.string(value, "default-environment")?)
+                }
+                "clean-env" => {
+                    task.clean_env = value.as_bool().ok_or_else(|| {
+                        self.manifest
+                            .error_at(value, "`clean-env` must be true or false")
+                    })?
+                }
+                "env" => task.env = self.env(value)?,
+                "inputs" => task.inputs = self.globs(value, "inputs")?,
+                "outputs" => task.outputs = self.globs(value, "outputs")?,
+                "args" => task.args = self.args(value)?,
+                _ => unreachable!("every allowed key is matched above"),
+            }
+        }
+        Ok(task)
+    }
+
+    fn unknown_key(
+        &self,
+        table: &dyn TableLike,
+        task: &str,
+        key: &str,
+        allowed: &[&str],
+    ) -> Diagnostic {
+        let listed = allowed
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut diagnostic = self.manifest.error_at_key(
+            table,
+            key,
+            format!("unexpected key `{key}` in task `{task}`, expected only {listed}"),
+        );
+        if let Some(suggestion) = closest(key, allowed) {
+            diagnostic = diagnostic.help(format!("did you mean '{suggestion}'?"));
+        }
+        if allowed == ALIAS_KEYS {
+            diagnostic = diagnostic
+                .help("a task without `cmd` is an alias; add `cmd` to use the other keys");
+        }
+        diagnostic
+    }
+
+    fn string(&self, item: &Item, key: &str) -> Result<String> {
+        item.as_str().map(str::to_string).ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{key}` must be a string"))
+                .into()
+        })
+    }
+
+    fn cmd(&self, task: &str, item: &Item) -> Result<Cmd> {
+        let body = if let Some(script) = item.as_str() {
+            CmdBody::Script(script.to_string())
+        } else if let Some(list) = item.as_array() {
+            CmdBody::Words(self.strings(list, "a word of the command")?)
+        } else {
+            return Err(self
+                .manifest
+                .error_at(
+                    item,
+                    format!("`cmd` of task `{task}` must be a string or an array of strings"),
+                )
+                .into());
+        };
+        Ok(Cmd {
+            body,
+            span: item.span(),
+        })
+    }
+
+    fn env(&self, item: &Item) -> Result<Vec<(String, String)>> {
+        let table = item.as_table_like().ok_or_else(|| {
+            self.manifest.error_at(
+                item,
+                "`env` must be a table of strings, e.g. `env = { KEY = \"value\" }`",
+            )
+        })?;
+        table
+            .iter()
+            .map(|(key, value)| {
+                let value = value.as_str().ok_or_else(|| {
+                    self.manifest
+                        .error_at(value, format!("the value of env `{key}` must be a string"))
+                })?;
+                Ok((key.to_string(), value.to_string()))
+            })
+            .collect()
+    }
+
+    fn globs(&self, item: &Item, key: &str) -> Result<Vec<String>> {
+        let list = item.as_array().ok_or_else(|| {
+            self.manifest.error_at(
+                item,
+                format!("`{key}` must be an array of globs, e.g. [\"main.py\", \"tests_*\"]"),
+            )
+        })?;
+        self.strings(list, "a glob")
+    }
+
+    fn depends_on(&self, item: &Item) -> Result<Vec<Dependency>> {
+        if let Some(name) = item.as_str() {
+            return Ok(vec![Dependency {
+                task: name.to_string(),
+                args: Vec::new(),
+                environment: None,
+                span: item.span(),
+            }]);
+        }
+        let Some(list) = item.as_array() else {
+            return Err(self
+                .manifest
+                .error_at(
+                    item,
+                    "`depends-on` must be a string or an array, found a table",
+                )
+                .help("write `depends-on = [{ task = \"name\" }]`")
+                .into());
+        };
+        list.iter()
+            .map(|value| self.dependency(value, true))
+            .collect()
+    }
+
+    fn dependency(&self, value: &Value, strict: bool) -> Result<Dependency> {
+        if let Some(name) = value.as_str() {
+            return Ok(Dependency {
+                task: name.to_string(),
+                args: Vec::new(),
+                environment: None,
+                span: value.span(),
+            });
+        }
+        let Some(table) = value.as_inline_table() else {
+            return Err(self
+                .error(value.span(), "a dependency must be a task name or `{ task = \"name\", args = [...], environment = \"env\" }`")
+                .into());
+        };
+        self.dependency_table(table, value.span(), strict)
+    }
+
+    fn dependency_table(
+        &self,
+        table: &dyn TableLike,
+        span: Span,
+        strict: bool,
+    ) -> Result<Dependency> {
+        const KEYS: &[&str] = &["task", "args", "environment"];
+        if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
+            let mut diagnostic = self.manifest.error_at_key(
+                table,
+                key,
+                format!("unexpected key `{key}` in a dependency, expected only 'task', 'args', 'environment'"),
+            );
+            if let Some(suggestion) = closest(key, KEYS) {
+                diagnostic = diagnostic.help(format!("did you mean '{suggestion}'?"));
+            }
+            return Err(diagnostic.into());
+        }
+        let task = table
+            .get("task")
+            .and_then(Item::as_str)
+            .ok_or_else(|| self.error(span.clone(), "a dependency needs `task = \"name\"`"))?;
+        let environment = match table.get("environment") {
+            Some(item) => Some(self.string(item, "environment")?),
+            None => None,
+        };
+        let mut args = Vec::new();
+        if let Some(item) = table.get("args") {
+            let list = item.as_array().ok_or_else(|| {
+                self.manifest
+                    .error_at(item, "`args` of a dependency must be an array")
+            })?;
+            for value in list.iter() {
+                args.push(self.dependency_arg(value)?);
+            }
+        }
+        Ok(Dependency {
+            task: task.to_string(),
+            args,
+            environment,
+            span,
+        })
+    }
+
+    fn dependency_arg(&self, value: &Value) -> Result<DependencyArg> {
+        if let Some(text) = value.as_str() {
+            return Ok(DependencyArg::Positional(text.to_string()));
+        }
+        if let Some(table) = value.as_inline_table() {
+            let mut entries = table.iter();
+            if let (Some((name, v)), None) = (entries.next(), entries.next()) {
+                let text = v.as_str().ok_or_else(|| {
+                    self.error(
+                        v.span(),
+                        format!("the value of argument `{name}` must be a string"),
+                    )
+                })?;
+                return Ok(DependencyArg::Named(name.to_string(), text.to_string()));
+            }
+            return Err(self
+                .error(
+                    value.span(),
+                    "a named argument must have exactly one key, e.g. `{ name = \"value\" }`",
+                )
+                .into());
+        }
+        Err(self
+            .error(
+                value.span(),
+                "a dependency argument must be a string or `{ name = \"value\" }`",
+            )
+            .into())
+    }
+
+    fn args(&self, item: &Item) -> Result<Vec<ArgSpec>> {
+        let list = item
+            .as_array()
+            .ok_or_else(|| self.manifest.error_at(item, "`args` must be an array"))?;
+        let mut specs: Vec<ArgSpec> = Vec::new();
+        for value in list.iter() {
+            let span = value.span();
+            let spec = if let Some(name) = value.as_str() {
+                ArgSpec {
+                    name: name.to_string(),
+                    default: None,
+                    choices: None,
+                }
+            } else if let Some(table) = value.as_inline_table() {
+                self.arg_table(table, span.clone())?
+            } else {
+                return Err(self
+                    .error(
+                        span,
+                        "an argument must be a name or `{ arg = \"name\", default = \"value\" }`",
+                    )
+                    .into());
+            };
+            check_arg_name(&spec.name).map_err(|msg| self.error(span.clone(), msg))?;
+            if specs.last().is_some_and(|prev| prev.default.is_some()) && spec.default.is_none() {
+                return Err(self
+                    .error(span, format!("argument `{}` needs a default value: default value required after previous arguments with defaults", spec.name))
+                    .help("give it a default, or move it before the arguments that have defaults")
+                    .into());
+            }
+            if let (Some(default), Some(choices)) = (&spec.default, &spec.choices)
+                && !choices.contains(default)
+            {
+                return Err(self
+                    .error(
+                        span,
+                        format!(
+                            "default value '{default}' is not one of the allowed choices: {}",
+                            choices.join(", ")
+                        ),
+                    )
+                    .into());
+            }
+            specs.push(spec);
+        }
+        Ok(specs)
+    }
+
+    fn arg_table(&self, table: &toml_edit::InlineTable, span: Span) -> Result<ArgSpec> {
+        const KEYS: &[&str] = &["arg", "default", "choices"];
+        if let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
+            let mut diagnostic = self.manifest.error_at_key(
+                table,
+                key,
+                format!("unexpected key `{key}` in an argument, expected only 'arg', 'default', 'choices'"),
+            );
+            if let Some(suggestion) = closest(key, KEYS) {
+                diagnostic = diagnostic.help(format!("did you mean '{suggestion}'?"));
+            }
+            return Err(diagnostic.into());
+        }
+        let name = table
+            .get("arg")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.error(span, "an argument table needs `arg = \"name\"`"))?;
+        let default = match table.get("default") {
+            Some(v) => Some(
+                v.as_str()
+                    .ok_or_else(|| self.error(v.span(), "`default` must be a string"))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let choices = match table.get("choices") {
+            Some(v) => {
+                let list = v
+                    .as_array()
+                    .ok_or_else(|| self.error(v.span(), "`choices` must be an array of strings"))?;
+                Some(self.strings(list, "a choice")?)
+            }
+            None => None,
+        };
+        Ok(ArgSpec {
+            name: name.to_string(),
+            default,
+            choices,
+        })
+    }
+}
+
+/// An argument name must be a MiniJinja identifier (`a-b` would be a subtraction), and not
+/// `pixi`, which names the built-in variables.
+fn check_arg_name(name: &str) -> std::result::Result<(), String> {
+    if let Some(bad) = name.chars().find(|c| *c == '-') {
+        return Err(format!(
+            "'{name}' is not a valid argument name since it contains the character '{bad}'"
+        ));
+    }
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "'{name}' is not a valid argument name: use letters, digits and `_`, not starting with a digit"
+        ));
+    }
+    if name == "pixi" {
+        return Err(
+            "'pixi' is reserved for the built-in template variables; rename the argument".into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_rule_matches_pixi() {
+        assert_eq!(quote_word("$PATH"), "$PATH");
+        assert_eq!(
+            quote_word("PATH=\"$PATH;build/Debug\""),
+            "PATH=\"$PATH;build/Debug\""
+        );
+        assert_eq!(quote_word("name=[64,64]"), "\"name=[64,64]\"");
+        assert_eq!(quote_word(""), "\"\"");
+        assert_eq!(quote_word("a b"), "\"a b\"");
+        assert_eq!(quote_word("say \"hi\" \\o"), "\"say \\\"hi\\\" \\\\o\"");
+        assert_eq!(
+            join_words(["echo", "a;b", "c d"].into_iter()),
+            "echo a;b \"c d\""
+        );
+    }
+
+    #[test]
+    fn arg_names_follow_the_identifier_rule() {
+        assert!(check_arg_name("python_file").is_ok());
+        assert!(
+            check_arg_name("python-file")
+                .unwrap_err()
+                .contains("character '-'")
+        );
+        assert!(check_arg_name("1x").is_err());
+        assert!(check_arg_name("pixi").is_err());
+    }
+}

@@ -1,0 +1,456 @@
+//! From a task name and its words to the ordered list of task invocations: arguments bound
+//! as pixi binds them, `depends-on` walked depth-first in post-order, each unique
+//! (task, args, environment) once, and a cycle reported as `a -> b -> a`.
+
+use std::collections::HashSet;
+
+use anyhow::Result;
+
+use super::environments::Environments;
+use super::template::{self, Renderer};
+use crate::diag::Diagnostic;
+use crate::manifest::Manifest;
+use crate::manifest::tasks::{ArgSpec, DependencyArg, Task};
+
+/// One task to run, with everything that makes it unique.
+#[derive(Debug, Clone)]
+pub struct Invocation<'a> {
+    pub task: &'a Task,
+    pub environment: String,
+    /// Values of the task's typed args, in declaration order.
+    pub args: Vec<(String, String)>,
+    /// Words appended to the script, each single-quoted.
+    pub extra: Vec<String>,
+}
+
+impl Invocation<'_> {
+    fn key(&self) -> (String, String, Vec<(String, String)>, Vec<String>) {
+        (
+            self.task.name.clone(),
+            self.environment.clone(),
+            self.args.clone(),
+            self.extra.clone(),
+        )
+    }
+}
+
+/// Typed args and appended words, bound from what a caller gave.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub args: Vec<(String, String)>,
+    pub extra: Vec<String>,
+}
+
+/// Bind the words after the task name on the command line (pixi.md 2.3).
+///
+/// Without typed args every word is appended, a leading `--` dropped. With typed args the
+/// words before the first `--` fill them in order and only the words after it are appended.
+pub fn bind_cli(task: &Task, words: &[String]) -> Result<Bound> {
+    if task.args.is_empty() {
+        let words = match words.first() {
+            Some(first) if first == "--" => &words[1..],
+            _ => words,
+        };
+        return Ok(Bound {
+            args: Vec::new(),
+            extra: words.to_vec(),
+        });
+    }
+    let (values, extra) = match words.iter().position(|w| w == "--") {
+        Some(at) => (&words[..at], words[at + 1..].to_vec()),
+        None => (words, Vec::new()),
+    };
+    if values.len() > task.args.len() {
+        return Err(Diagnostic::new(format!(
+            "task '{}' received more arguments than expected",
+            task.name
+        ))
+        .help("use `--` to separate task arguments from extra passthrough arguments")
+        .into());
+    }
+    let given: Vec<Option<&str>> = task
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, _)| values.get(i).map(String::as_str))
+        .collect();
+    Ok(Bound {
+        args: fill(task, &given)?,
+        extra,
+    })
+}
+
+/// Bind the rendered `args` of a `depends-on` entry: positional first, then named.
+/// A task without typed args gets them as words (`name=value` for named ones).
+pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
+    if task.args.is_empty() {
+        let extra = args
+            .iter()
+            .map(|arg| match arg {
+                DependencyArg::Positional(value) => value.clone(),
+                DependencyArg::Named(name, value) => format!("{name}={value}"),
+            })
+            .collect();
+        return Ok(Bound {
+            args: Vec::new(),
+            extra,
+        });
+    }
+    let mut given: Vec<Option<&str>> = vec![None; task.args.len()];
+    let mut named_seen = false;
+    for (i, arg) in args.iter().enumerate() {
+        match arg {
+            DependencyArg::Positional(value) => {
+                if named_seen {
+                    return Err(Diagnostic::new(format!(
+                        "Positional argument '{value}' found after named argument for task {}",
+                        task.name
+                    ))
+                    .into());
+                }
+                let slot = given.get_mut(i).ok_or_else(|| {
+                    Diagnostic::new(format!(
+                        "task '{}' received more arguments than expected",
+                        task.name
+                    ))
+                })?;
+                *slot = Some(value);
+            }
+            DependencyArg::Named(name, value) => {
+                named_seen = true;
+                let at = task
+                    .args
+                    .iter()
+                    .position(|a| &a.name == name)
+                    .ok_or_else(|| {
+                        Diagnostic::new(format!(
+                            "named argument '{name}' does not exist for task {}",
+                            task.name
+                        ))
+                    })?;
+                given[at] = Some(value);
+            }
+        }
+    }
+    Ok(Bound {
+        args: fill(task, &given)?,
+        extra: Vec::new(),
+    })
+}
+
+/// Each arg's value: given, else its default; checked against its choices.
+fn fill(task: &Task, given: &[Option<&str>]) -> Result<Vec<(String, String)>> {
+    task.args
+        .iter()
+        .zip(given)
+        .map(|(spec, value)| {
+            let value = match value.map(str::to_string).or_else(|| spec.default.clone()) {
+                Some(value) => value,
+                None => {
+                    return Err(Diagnostic::new(format!(
+                        "no value provided for argument '{}' of task '{}'{}",
+                        spec.name,
+                        task.name,
+                        choose_from(spec)
+                    ))
+                    .into());
+                }
+            };
+            if let Some(choices) = &spec.choices
+                && !choices.contains(&value)
+            {
+                return Err(Diagnostic::new(format!(
+                    "got '{value}' for argument '{}' of task '{}'{}",
+                    spec.name,
+                    task.name,
+                    choose_from(spec)
+                ))
+                .into());
+            }
+            Ok((spec.name.clone(), value))
+        })
+        .collect()
+}
+
+fn choose_from(spec: &ArgSpec) -> String {
+    spec.choices
+        .as_ref()
+        .map(|c| format!(", choose from: {}", c.join(", ")))
+        .unwrap_or_default()
+}
+
+/// Orders a task and its dependencies.
+pub struct Planner<'p, 'a> {
+    pub environments: &'p Environments<'a>,
+    pub renderer: &'p Renderer,
+    pub manifest: &'p Manifest,
+    /// `-e`: dependencies without their own `environment` run there too.
+    pub forced_environment: Option<&'p str>,
+}
+
+impl<'a> Planner<'_, 'a> {
+    /// The invocations to run, dependencies first (depth-first post-order).
+    pub fn plan(&self, root: Invocation<'a>) -> Result<Vec<Invocation<'a>>> {
+        let mut walk = Walk {
+            stack: Vec::new(),
+            seen: HashSet::new(),
+            order: Vec::new(),
+        };
+        self.visit(root, &mut walk)?;
+        Ok(walk.order)
+    }
+
+    fn visit(&self, node: Invocation<'a>, walk: &mut Walk<'a>) -> Result<()> {
+        let key = node.key();
+        if walk.seen.contains(&key) {
+            return Ok(());
+        }
+        walk.stack
+            .push((node.task.name.clone(), node.environment.clone()));
+        for dependency in &node.task.depends_on {
+            let at = self.manifest.location(dependency.span.clone());
+            let in_environment = dependency
+                .environment
+                .as_deref()
+                .or(self.forced_environment);
+            let (environment, task) = self
+                .environments
+                .find(&dependency.task, in_environment)
+                .map_err(|err| locate(err, at.clone()))?;
+            if let Some(start) = walk
+                .stack
+                .iter()
+                .position(|(name, env)| name == &task.name && env == &environment.name)
+            {
+                let mut cycle: Vec<&str> = walk.stack[start..]
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                cycle.push(&task.name);
+                return Err(Diagnostic::new(format!(
+                    "the tasks depend on each other in a cycle: {}",
+                    cycle.join(" -> ")
+                ))
+                .at_opt(at)
+                .help(format!(
+                    "remove `{}` from the `depends-on` of task `{}`",
+                    task.name, node.task.name
+                ))
+                .into());
+            }
+            let rendered = dependency
+                .args
+                .iter()
+                .map(|arg| self.render_arg(arg, &node))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|err| {
+                    Diagnostic::new(format!(
+                        "failed to replace argument placeholders in a dependency of task '{}': {}",
+                        node.task.name,
+                        template::describe(&err)
+                    ))
+                    .at_opt(at.clone())
+                })?;
+            let bound = bind_dependency(task, &rendered).map_err(|err| locate(err, at.clone()))?;
+            let child = Invocation {
+                task,
+                environment: environment.name.clone(),
+                args: bound.args,
+                extra: bound.extra,
+            };
+            self.visit(child, walk)?;
+        }
+        walk.stack.pop();
+        walk.seen.insert(key);
+        walk.order.push(node);
+        Ok(())
+    }
+
+    fn render_arg(
+        &self,
+        arg: &DependencyArg,
+        parent: &Invocation<'a>,
+    ) -> std::result::Result<DependencyArg, minijinja::Error> {
+        let render = |text: &str| {
+            self.renderer
+                .render(text, &parent.environment, &parent.args)
+        };
+        Ok(match arg {
+            DependencyArg::Positional(value) => DependencyArg::Positional(render(value)?),
+            DependencyArg::Named(name, value) => DependencyArg::Named(name.clone(), render(value)?),
+        })
+    }
+}
+
+type Key = (String, String, Vec<(String, String)>, Vec<String>);
+
+struct Walk<'a> {
+    /// (task, environment) of the invocations being visited, outermost first.
+    stack: Vec<(String, String)>,
+    seen: HashSet<Key>,
+    order: Vec<Invocation<'a>>,
+}
+
+/// Give an error a manifest position if it has none yet.
+fn locate(err: anyhow::Error, at: Option<crate::diag::Location>) -> anyhow::Error {
+    match err.downcast::<Diagnostic>() {
+        Ok(diagnostic) if diagnostic.location.is_none() => diagnostic.at_opt(at).into(),
+        Ok(diagnostic) => diagnostic.into(),
+        Err(err) => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::tasks::TaskSet;
+    use crate::project::ManifestKind;
+    use crate::tasks::environments::Environments;
+    use crate::tasks::template::PixiVars;
+
+    fn manifest(tasks: &str) -> Manifest {
+        let text =
+            format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}");
+        Manifest::parse(
+            std::path::Path::new("/p/pixi.toml"),
+            ManifestKind::Pixi,
+            text.into_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn renderer() -> Renderer {
+        Renderer::new(PixiVars {
+            platform: "linux-64".into(),
+            manifest_path: "/p/pixi.toml".into(),
+            version: "0".into(),
+            init_cwd: "/p".into(),
+        })
+    }
+
+    /// The order `name` runs in, as `task(args)` strings.
+    fn order(tasks: &str, name: &str, words: &[&str]) -> Result<Vec<String>> {
+        let manifest = manifest(tasks);
+        let set = TaskSet::parse(&manifest)?;
+        let envs = Environments::resolve(&manifest, &set, "linux-64")?;
+        let renderer = renderer();
+        let planner = Planner {
+            environments: &envs,
+            renderer: &renderer,
+            manifest: &manifest,
+            forced_environment: None,
+        };
+        let (env, task) = envs.find(name, None)?;
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        let bound = bind_cli(task, &words)?;
+        let plan = planner.plan(Invocation {
+            task,
+            environment: env.name.clone(),
+            args: bound.args,
+            extra: bound.extra,
+        })?;
+        Ok(plan
+            .iter()
+            .map(|i| {
+                let mut shown = i.task.name.clone();
+                for (_, v) in &i.args {
+                    shown.push_str(&format!(" {v}"));
+                }
+                for w in &i.extra {
+                    shown.push_str(&format!(" '{w}'"));
+                }
+                shown
+            })
+            .collect())
+    }
+
+    #[test]
+    fn dependencies_run_depth_first_each_once() {
+        let tasks = "root = \"echo root\"\ntask1 = { cmd = \"echo task1\", depends-on = [\"root\"] }\n\
+                     task2 = { cmd = \"echo task2\", depends-on = [\"root\"] }\n\
+                     top = { cmd = \"echo top\", depends-on = [\"task1\", \"task2\"] }\n";
+        assert_eq!(
+            order(tasks, "top", &["--test"]).unwrap(),
+            ["root", "task1", "task2", "top '--test'"]
+        );
+    }
+
+    #[test]
+    fn the_same_task_runs_once_per_argument_set() {
+        let tasks = "echo = { cmd = \"echo {{ x }}\", args = [\"x\"] }\n\
+                     both = { depends-on = [{ task = \"echo\", args = [\"a\"] }, { task = \"echo\", args = [\"b\"] }, { task = \"echo\", args = [{ x = \"a\" }] }] }\n";
+        assert_eq!(
+            order(tasks, "both", &[]).unwrap(),
+            ["echo a", "echo b", "both"]
+        );
+    }
+
+    #[test]
+    fn dependency_args_are_rendered_with_the_parents_args() {
+        let tasks = "base = { cmd = \"echo {{ a }} {{ b }}\", args = [\"a\", { arg = \"b\", default = \"B\" }] }\n\
+                     top = { args = [\"v\"], depends-on = [{ task = \"base\", args = [\"{{ v | upper }}\"] }] }\n";
+        assert_eq!(order(tasks, "top", &["x"]).unwrap(), ["base X B", "top x"]);
+    }
+
+    #[test]
+    fn cycles_are_errors_naming_the_path() {
+        let one = "a = { cmd = \"true\", depends-on = [\"a\"] }\n";
+        assert!(
+            order(one, "a", &[])
+                .unwrap_err()
+                .to_string()
+                .ends_with("a -> a")
+        );
+        let three = "a = { cmd = \"true\", depends-on = [\"b\"] }\nb = { cmd = \"true\", depends-on = [\"c\"] }\nc = { cmd = \"true\", depends-on = [\"a\"] }\n";
+        assert!(
+            order(three, "a", &[])
+                .unwrap_err()
+                .to_string()
+                .ends_with("a -> b -> c -> a")
+        );
+    }
+
+    #[test]
+    fn double_dash_rules_follow_pixi() {
+        let free = "t = \"echo\"\n";
+        assert_eq!(
+            order(free, "t", &["arg1", "--", "arg2"]).unwrap(),
+            ["t 'arg1' '--' 'arg2'"]
+        );
+        assert_eq!(
+            order(free, "t", &["--", "arg1", "arg2"]).unwrap(),
+            ["t 'arg1' 'arg2'"]
+        );
+        assert_eq!(order(free, "t", &["--verbose"]).unwrap(), ["t '--verbose'"]);
+        let typed = "t = { cmd = \"echo {{ mode }}\", args = [{ arg = \"mode\", default = \"debug\", choices = [\"debug\", \"release\"] }] }\n";
+        assert_eq!(
+            order(typed, "t", &["release", "--", "--verbose"]).unwrap(),
+            ["t release '--verbose'"]
+        );
+        assert_eq!(order(typed, "t", &["--", "x"]).unwrap(), ["t debug 'x'"]);
+        let err = order(typed, "t", &["a", "b"]).unwrap_err().to_string();
+        assert_eq!(err, "task 't' received more arguments than expected");
+        let err = order(typed, "t", &["fast"]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "got 'fast' for argument 'mode' of task 't', choose from: debug, release"
+        );
+        let required = "t = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n";
+        let err = order(required, "t", &[]).unwrap_err().to_string();
+        assert_eq!(err, "no value provided for argument 'a' of task 't'");
+    }
+
+    #[test]
+    fn named_dependency_args_are_checked() {
+        let tasks = "base = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n\
+                     bad = { depends-on = [{ task = \"base\", args = [{ foo = \"x\" }] }] }\n\
+                     order = { depends-on = [{ task = \"base\", args = [{ a = \"x\" }, \"y\"] }] }\n";
+        let err = order(tasks, "bad", &[]).unwrap_err().to_string();
+        assert_eq!(err, "named argument 'foo' does not exist for task base");
+        let err = order(tasks, "order", &[]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "Positional argument 'y' found after named argument for task base"
+        );
+    }
+}
