@@ -180,11 +180,6 @@ impl Run {
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
-        self.command.arg(arg);
-        self
-    }
-
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
         self.command.current_dir(dir);
         self
