@@ -84,6 +84,15 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Give an error a position if it is a [`Diagnostic`] without one yet.
+pub fn locate(err: anyhow::Error, at: Option<Location>) -> anyhow::Error {
+    match err.downcast::<Diagnostic>() {
+        Ok(diagnostic) if diagnostic.location.is_none() => diagnostic.at_opt(at).into(),
+        Ok(diagnostic) => diagnostic.into(),
+        Err(err) => err,
+    }
+}
+
 /// Shorthand for `Err(Diagnostic::new(..).into())` chains.
 pub fn error(message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(message)

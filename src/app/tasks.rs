@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::Global;
 use crate::cli::{RunArgs, TaskListArgs};
+use crate::diag::locate;
 use crate::exit::ExitStatus;
 use crate::host;
 use crate::manifest::Manifest;
@@ -54,8 +55,18 @@ pub fn run(global: &Global, args: RunArgs) -> Result<ExitStatus> {
         .environment
         .clone()
         .or_else(|| shell_environment(&loaded.project));
-    let (environment, task) = environments.find(name, explicit.as_deref())?;
-    let bound = bind_cli(task, words)?;
+    let (environment, task) = environments
+        .find(name, explicit.as_deref())
+        .map_err(|err| {
+            let section = if explicit.is_some() {
+                "environments"
+            } else {
+                "tasks"
+            };
+            locate(err, loaded.manifest.section_location(section))
+        })?;
+    let bound = bind_cli(task, words)
+        .map_err(|err| locate(err, loaded.manifest.location(task.span.clone())))?;
     let renderer = Renderer::new(PixiVars {
         platform: host::platform(),
         manifest_path: loaded.project.manifest_path.display().to_string(),

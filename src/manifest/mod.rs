@@ -93,6 +93,16 @@ impl Manifest {
         Diagnostic::new(message).at_opt(self.location(span))
     }
 
+    /// Where the pixi table declares `key` (e.g. `tasks`, `environments`), else where its
+    /// workspace is declared: the place to look for something a command line named.
+    pub fn section_location(&self, key: &str) -> Option<Location> {
+        let pixi = self.pixi()?;
+        let span = [key, "workspace", "project"]
+            .into_iter()
+            .find_map(|k| pixi.key(k).and_then(toml_edit::Key::span));
+        self.location(span)
+    }
+
     /// The document's top-level table.
     pub fn root(&self) -> &Table {
         self.doc.as_table()

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::environments::Environments;
 use super::template::{self, Renderer};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, locate};
 use crate::manifest::Manifest;
 use crate::manifest::tasks::{ArgSpec, DependencyArg, Task};
 
@@ -289,15 +289,6 @@ struct Walk<'a> {
     stack: Vec<(String, String)>,
     seen: HashSet<Key>,
     order: Vec<Invocation<'a>>,
-}
-
-/// Give an error a manifest position if it has none yet.
-fn locate(err: anyhow::Error, at: Option<crate::diag::Location>) -> anyhow::Error {
-    match err.downcast::<Diagnostic>() {
-        Ok(diagnostic) if diagnostic.location.is_none() => diagnostic.at_opt(at).into(),
-        Ok(diagnostic) => diagnostic.into(),
-        Err(err) => err,
-    }
 }
 
 #[cfg(test)]

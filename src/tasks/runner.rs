@@ -11,7 +11,7 @@ use super::cache::{CacheKey, TaskCache};
 use super::graph::Invocation;
 use super::shell::Shell;
 use super::template::{self, Renderer};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, locate};
 use crate::exit::ExitStatus;
 use crate::host;
 use crate::manifest::Manifest;
@@ -96,7 +96,15 @@ impl Runner<'_> {
                 None => shell.insert(Shell::new()?),
             };
             let env = self.environment(invocation);
-            let code = shell.run(&invocation.task.name, &prepared.script, env, prepared.cwd)?;
+            let code = shell
+                .run(&invocation.task.name, &prepared.script, env, prepared.cwd)
+                .map_err(|err| {
+                    let cmd = invocation.task.cmd.as_ref().and_then(|c| c.span.clone());
+                    locate(
+                        err,
+                        self.manifest.location(cmd.or(invocation.task.span.clone())),
+                    )
+                })?;
             if code != 0 {
                 return Ok(ExitStatus::from_code(code));
             }

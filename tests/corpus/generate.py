@@ -51,8 +51,8 @@ for field, values in WRONG.items():
 # Wrong task shapes.
 for i, value in enumerate(["1", "true", "[\"a\", \"b\"]", "[1]", "2.5", "[[\"a\"]]", "[{ nottask = \"x\" }]"]):
     add(f"task-shape-{i}.toml", f"[tasks]\nt = {value}\n")
-add("tasks-not-a-table.toml", "tasks = 1\n")
-add("tasks-array.toml", "tasks = [\"a\"]\n")
+add("tasks-not-a-table.toml", "tasks = 1\n" + HEAD, head=False)
+add("tasks-array.toml", "tasks = [\"a\"]\n" + HEAD, head=False)
 add("feature-tasks-not-a-table.toml", "[feature.f]\ntasks = \"x\"\n\n[environments]\nf = [\"f\"]\n")
 add("target-tasks-not-a-table.toml", "[target.linux]\ntasks = 3\n")
 add("environments-wrong.toml", "[environments]\ne = 1\n")
