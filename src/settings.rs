@@ -126,6 +126,70 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Every setting as `(key, value, source)`, in the order of [`KEYS`], for `berth doctor`.
+    pub fn entries(&self) -> Vec<(&'static str, String, &Source)> {
+        fn text<T: fmt::Debug>(value: &Option<T>) -> String {
+            value.as_ref().map_or_else(
+                || "(unset)".to_string(),
+                |v| format!("{v:?}").trim_matches('"').to_string(),
+            )
+        }
+        let mounts = self
+            .mounts
+            .value
+            .iter()
+            .map(|m| {
+                if m.writable {
+                    format!("{} (writable)", m.location)
+                } else {
+                    m.location.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mounts = if mounts.is_empty() {
+            "(none)".to_string()
+        } else {
+            mounts
+        };
+        vec![
+            ("runtime", self.runtime.value.clone(), &self.runtime.source),
+            (
+                "instance",
+                self.instance.value.clone(),
+                &self.instance.source,
+            ),
+            ("cpus", self.cpus.value.to_string(), &self.cpus.source),
+            ("memory", self.memory.value.clone(), &self.memory.source),
+            ("disk", self.disk.value.clone(), &self.disk.source),
+            ("vm-type", text(&self.vm_type.value), &self.vm_type.source),
+            ("arch", text(&self.arch.value), &self.arch.source),
+            ("mounts", mounts, &self.mounts.source),
+            (
+                "respect-docker-host",
+                self.respect_docker_host.value.to_string(),
+                &self.respect_docker_host.source,
+            ),
+            (
+                "auto-start",
+                self.auto_start.value.to_string(),
+                &self.auto_start.source,
+            ),
+            (
+                "native-fallback",
+                self.native_fallback.value.to_string(),
+                &self.native_fallback.source,
+            ),
+            (
+                "start-timeout",
+                format!("{}s", self.start_timeout_secs.value),
+                &self.start_timeout_secs.source,
+            ),
+        ]
+    }
+}
+
 fn check_keys(manifest: &Manifest, table: &dyn TableLike) -> Result<()> {
     for (key, _) in table.iter() {
         if KEYS.iter().all(|(known, _)| *known != key) {

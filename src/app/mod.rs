@@ -16,6 +16,7 @@ use crate::settings::{self, FlagSettings, Settings};
 mod clean;
 mod container;
 mod docker;
+mod doctor;
 mod init;
 mod tasks;
 
@@ -30,9 +31,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Env(args) => docker::env(&global, &args),
         Command::Init(args) => init::run(&global, &args),
         Command::System(SystemCommand::Clean(args)) => clean::run(&global, &args),
-        Command::Doctor(_) => {
-            anyhow::bail!("this command is not implemented yet")
-        }
+        Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions(args.shell),
     }
 }

@@ -165,6 +165,11 @@ impl DockerEnv {
     }
 }
 
+/// The `docker compose` plugin docker would find with the project's `DOCKER_CONFIG`.
+pub fn compose_plugin(docker_config: &Path) -> Option<PathBuf> {
+    config::find_plugin(docker_config, "compose")
+}
+
 enum ComposeProgram {
     Plugin { docker: PathBuf, plugin: PathBuf },
     Standalone(PathBuf),

@@ -117,7 +117,7 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
 }
 
 /// The backend called `name` (one of `settings::RUNTIMES` but `auto`).
-fn build<'a>(ctx: &'a Context<'a>, name: &str) -> Result<Box<dyn Runtime + 'a>> {
+pub fn build<'a>(ctx: &'a Context<'a>, name: &str) -> Result<Box<dyn Runtime + 'a>> {
     Ok(match name {
         "lima" => Box::new(lima::Lima::new(ctx)),
         "docker" => Box::new(docker_engine::DockerEngine::new(ctx)),
@@ -169,7 +169,7 @@ pub fn available(ctx: &Context<'_>, name: &str) -> Option<String> {
         "apple" => apple::detect(envs)
             .ok()
             .map(|support| format!("macOS {} with Apple's container CLI", support.macos_version)),
-        "native" => Some("no container runtime was found; only `berth exec` jobs can run".into()),
+        "native" => Some("always: `berth exec` jobs as local processes".into()),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ mod basics;
 mod clean;
 mod corpus;
 mod docker;
+mod doctor;
 mod init;
 mod lima;
 mod onboard;

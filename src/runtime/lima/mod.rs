@@ -42,8 +42,14 @@ impl<'a> Lima<'a> {
         self.instance(&self.home()).lima_yaml().is_file()
     }
 
-    pub fn limactl_found(&self) -> bool {
-        process::find_program("limactl", Some(&self.ctx.project.layout.envs_dir)).is_some()
+    /// The longest Unix socket path Lima would make for this instance, and the OS limit it
+    /// must stay under (lima.md §6).
+    pub fn socket_budget(&self) -> (usize, usize) {
+        let os = crate::host::Os::current();
+        (
+            home::longest_socket_len(&self.home().real, self.name()),
+            home::unix_path_max(os),
+        )
     }
 
     fn name(&self) -> &str {

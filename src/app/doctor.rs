@@ -1,0 +1,297 @@
+//! `berth doctor`: every runtime berth looked for, the one it picked and why, every setting
+//! with its source, the tools and their versions, and what is wrong with a `help:` each.
+//! Unlike the other commands it may run a few `--version` queries: it is for a human asking.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+
+use super::Global;
+use crate::cli::JsonArgs;
+use crate::exit::ExitStatus;
+use crate::host::{self, Arch, Os};
+use crate::runtime::{self, AUTO_ORDER, Context, State, lima::Lima};
+use crate::{docker, process, ui};
+
+#[derive(Serialize)]
+struct RuntimeRow {
+    name: &'static str,
+    /// Why it could serve here, or `None` when it cannot.
+    available: Option<String>,
+    state: Option<State>,
+    docker_host: Option<String>,
+    /// The backend's own word on its state, or the error asking it gave.
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ToolRow {
+    name: &'static str,
+    path: Option<PathBuf>,
+    version: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Problem {
+    message: String,
+    help: Vec<String>,
+}
+
+pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let ctx = workspace.runtime_context();
+    let layout = &workspace.project.layout;
+    let mut problems = Vec::new();
+
+    let selection = runtime::select(&ctx);
+    let (selected, reason) = match &selection {
+        Ok(s) => (Some(s.runtime.name()), s.reason.clone()),
+        Err(err) => {
+            problems.push(problem(err));
+            (None, String::new())
+        }
+    };
+    if let Ok(selection) = &selection
+        && selection.runtime.name() != "native"
+        && let Err(err) = selection.runtime.docker_host()
+    {
+        problems.push(problem(&err));
+    }
+    if selected == Some("native") && workspace.settings.runtime.value == "auto" {
+        problems.push(Problem {
+            message: "no container runtime was found; `berth docker` and `berth compose` cannot work".into(),
+            help: vec![match Os::current() {
+                Os::Macos => "install Lima and the docker CLI: `brew install lima docker`".into(),
+                _ => "install Docker Engine: `sudo apt-get install docker.io` (or Lima, Colima, Podman)".into(),
+            }],
+        });
+    }
+
+    let runtimes: Vec<RuntimeRow> = AUTO_ORDER
+        .iter()
+        .map(|name| runtime_row(&ctx, name))
+        .collect();
+    let tools = tools(layout);
+    let (socket_len, socket_limit) = Lima::new(&ctx).socket_budget();
+    if socket_len >= socket_limit {
+        problems.push(Problem {
+            message: format!(
+                "Lima's socket paths would be {socket_len} bytes, over the {socket_limit}-byte limit of this OS"
+            ),
+            help: vec!["`berth container init` moves the VM to a short directory and links `.pixi/lima` to it".into()],
+        });
+    }
+    let settings: Vec<serde_json::Value> = workspace
+        .settings
+        .entries()
+        .into_iter()
+        .map(|(key, value, source)| json!({"key": key, "value": value, "source": source.to_string()}))
+        .collect();
+
+    if args.json {
+        ui::out_json(&json!({
+            "project": workspace.project.root,
+            "manifest": workspace.project.manifest_path,
+            "host": {"os": Os::current().name(), "arch": Arch::current().name(), "platform": host::platform()},
+            "selected": selected.map(|name| json!({"runtime": name, "reason": reason})),
+            "runtimes": runtimes,
+            "tools": tools,
+            "settings": settings,
+            "socket_budget": {"length": socket_len, "limit": socket_limit},
+            "problems": problems,
+        }))?;
+    } else {
+        print_human(
+            &workspace,
+            selected,
+            &reason,
+            &runtimes,
+            &tools,
+            &settings,
+            (socket_len, socket_limit),
+            &problems,
+        )?;
+    }
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn problem(err: &anyhow::Error) -> Problem {
+    let diagnostic = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<crate::diag::Diagnostic>());
+    Problem {
+        message: err.to_string(),
+        help: diagnostic.map(|d| d.help.clone()).unwrap_or_default(),
+    }
+}
+
+fn runtime_row(ctx: &Context<'_>, name: &'static str) -> RuntimeRow {
+    let available = runtime::available(ctx, name);
+    let mut row = RuntimeRow {
+        name,
+        available,
+        state: None,
+        docker_host: None,
+        detail: None,
+    };
+    if row.available.is_none() || name == "native" {
+        return row;
+    }
+    match runtime::build(ctx, name).and_then(|runtime| runtime.status()) {
+        Ok(status) => {
+            row.state = Some(status.state);
+            row.docker_host = status.docker_host;
+            row.detail = status.reason;
+        }
+        Err(err) => row.detail = Some(format!("{err:#}")),
+    }
+    row
+}
+
+fn tools(layout: &crate::project::Layout) -> Vec<ToolRow> {
+    const TOOLS: &[&str] = &[
+        "docker",
+        "docker-compose",
+        "limactl",
+        "colima",
+        "podman",
+        "container",
+    ];
+    let mut rows: Vec<ToolRow> = TOOLS
+        .iter()
+        .map(|name| {
+            let path = process::find_program(name, Some(&layout.envs_dir));
+            let version = path.as_ref().and_then(|p| version_of(p, &["--version"]));
+            ToolRow {
+                name,
+                path,
+                version,
+            }
+        })
+        .collect();
+    let plugin = docker::compose_plugin(&layout.docker_config);
+    let version = plugin
+        .as_ref()
+        .and_then(|p| version_of(p, &["compose", "version"]));
+    rows.insert(
+        1,
+        ToolRow {
+            name: "docker compose (plugin)",
+            path: plugin,
+            version,
+        },
+    );
+    rows
+}
+
+/// The first line a tool prints for its version, if it answers.
+fn version_of(program: &std::path::Path, args: &[&str]) -> Option<String> {
+    let mut command = Command::new(program);
+    command.args(args);
+    let out = process::capture(command).ok()?;
+    let text = if out.stdout.trim().is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    text.lines()
+        .next()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_human(
+    workspace: &super::Workspace,
+    selected: Option<&str>,
+    reason: &str,
+    runtimes: &[RuntimeRow],
+    tools: &[ToolRow],
+    settings: &[serde_json::Value],
+    (socket_len, socket_limit): (usize, usize),
+    problems: &[Problem],
+) -> Result<()> {
+    let heading = |text: &str| ui::bold_stdout(text);
+    let mut lines = vec![
+        format!(
+            "{} {}",
+            heading("project:"),
+            ui::display_path(&workspace.project.manifest_path)
+        ),
+        format!(
+            "{} {} {} ({})",
+            heading("host:"),
+            Os::current().name(),
+            Arch::current().name(),
+            host::platform()
+        ),
+        match selected {
+            Some(name) => format!("{} {name} — {reason}", heading("runtime:")),
+            None => format!("{} none could be chosen", heading("runtime:")),
+        },
+        String::new(),
+        heading("runtimes (auto's order after an existing project instance):"),
+    ];
+    for row in runtimes {
+        let mark = if Some(row.name) == selected { "*" } else { " " };
+        let state = match (&row.available, row.state) {
+            (None, _) => ui::dim_stdout("not found"),
+            (Some(_), Some(state)) => format!("{state:?}").to_lowercase(),
+            (Some(_), None) => "available".to_string(),
+        };
+        let mut line = format!(" {mark} {:<8} {state}", row.name);
+        if let Some(host) = &row.docker_host {
+            line.push_str(&format!("  {host}"));
+        }
+        if let Some(detail) = row.detail.as_ref().or(row.available.as_ref()) {
+            line.push_str(&ui::dim_stdout(&format!("  ({detail})")));
+        }
+        lines.push(line);
+    }
+    lines.push(String::new());
+    lines.push(heading("tools:"));
+    for tool in tools {
+        let found = match (&tool.path, &tool.version) {
+            (Some(path), Some(version)) => format!("{}  {version}", path.display()),
+            (Some(path), None) => path.display().to_string(),
+            (None, _) => ui::dim_stdout("not found"),
+        };
+        lines.push(format!("   {:<24} {found}", tool.name));
+    }
+    lines.push(String::new());
+    lines.push(heading("settings:"));
+    for setting in settings {
+        let text = |k: &str| setting[k].as_str().unwrap_or_default().to_string();
+        lines.push(format!(
+            "   {:<20} {:<24} {}",
+            text("key"),
+            text("value"),
+            ui::dim_stdout(&text("source"))
+        ));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "{} Lima's longest socket path would be {socket_len} of {socket_limit} bytes",
+        heading("socket budget:")
+    ));
+    if problems.is_empty() {
+        lines.push(format!("\n{} none", heading("problems:")));
+    } else {
+        lines.push(format!("\n{}", heading("problems:")));
+        for problem in problems {
+            lines.push(format!("   - {}", problem.message));
+            for help in &problem.help {
+                lines.push(format!("     help: {help}"));
+            }
+        }
+    }
+    ui::out(&lines.join("\n"))?;
+    Ok(())
+}
