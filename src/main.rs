@@ -5,6 +5,7 @@ mod cli;
 mod diag;
 mod exit;
 mod host;
+mod jobs;
 mod manifest;
 mod process;
 mod project;

@@ -195,3 +195,22 @@ pub fn confirm(question: &str) -> Option<bool> {
     std::io::stdin().read_line(&mut answer).ok()?;
     Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
+
+/// One of berth's own output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Bytes a child printed, passed on unchanged (as they arrive) to berth's stdout or stderr.
+pub fn pass_through(stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
+    match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    }
+}

@@ -15,6 +15,7 @@ use crate::settings::{self, FlagSettings, Settings};
 
 mod container;
 mod docker;
+mod exec;
 mod tasks;
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -30,6 +31,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             anyhow::bail!("this command is not implemented yet")
         }
         Command::Completions(args) => completions(args.shell),
+        Command::Exec(args) => exec::exec(&global, args),
+        Command::Pool(command) => exec::pool(&global, command),
     }
 }
 

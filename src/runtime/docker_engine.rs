@@ -23,6 +23,9 @@ impl<'a> DockerEngine<'a> {
 
 /// The sockets a host engine listens on: rootful, then rootless.
 fn candidate_sockets() -> Vec<PathBuf> {
+    if let Some(socket) = host::var(host::BERTH_DOCKER_SOCKET).filter(|s| !s.is_empty()) {
+        return vec![PathBuf::from(socket)];
+    }
     let mut sockets = vec![PathBuf::from("/var/run/docker.sock")];
     if let Some(runtime_dir) = host::var("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         sockets.push(PathBuf::from(runtime_dir).join("docker.sock"));
