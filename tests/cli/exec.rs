@@ -33,7 +33,12 @@ fn process_is_dead(pid: &str) -> bool {
     match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
         Err(_) => true,
         // The state follows the parenthesised command name.
-        Ok(stat) => stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
     }
 }
 
@@ -200,7 +205,10 @@ fn inputs_are_copied_in_and_only_matching_outputs_copied_back() {
         .collect();
     assert_eq!(
         outputs,
-        [p.path("collected/out/a.txt"), p.path("collected/result.csv")]
+        [
+            p.path("collected/out/a.txt"),
+            p.path("collected/result.csv")
+        ]
     );
     // The job wrote nothing in the project besides the outputs.
     assert!(!p.path("scratch.txt").exists() && !p.path("out").exists());
@@ -338,7 +346,12 @@ fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
     assert_eq!(status.code(), Some(130));
     let pid = std::fs::read_to_string(&pid_file).unwrap();
     assert!(process_is_dead(&pid), "the job's sleep {pid} still runs");
-    let result = pid_file.parent().unwrap().parent().unwrap().join("result.json");
+    let result = pid_file
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("result.json");
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
     assert_eq!(result["cancelled"], true);
@@ -393,7 +406,11 @@ fn container_job_exit_code_files_and_no_network() {
     assert_eq!(p.read("out.txt"), "from-host\nmore\n");
     let stdout = std::fs::read_to_string(path_of(&result["stdout_path"])).unwrap();
     assert_eq!(stdout, "/work\nlo\n", "only loopback: --network none");
-    assert_eq!(containers_of_job(&result["id"]), "", "the container is gone");
+    assert_eq!(
+        containers_of_job(&result["id"]),
+        "",
+        "the container is gone"
+    );
 }
 
 #[test]
@@ -431,7 +448,15 @@ fn container_timeout_kills_and_removes_the_container() {
     let p = project();
     let result = exec_json(
         &p,
-        &["--image", TEST_IMAGE, "--timeout", "1s", "--", "sleep", "60"],
+        &[
+            "--image",
+            TEST_IMAGE,
+            "--timeout",
+            "1s",
+            "--",
+            "sleep",
+            "60",
+        ],
         124,
     );
     assert_eq!(result["timed_out"], true);
@@ -444,7 +469,12 @@ struct PoolCleanup(String);
 
 impl Drop for PoolCleanup {
     fn drop(&mut self) {
-        let ids = docker(&["ps", "-aq", "--filter", &format!("label=berth.pool={}", self.0)]);
+        let ids = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=berth.pool={}", self.0),
+        ]);
         let ids: Vec<&str> = ids.split_whitespace().collect();
         if !ids.is_empty() {
             let mut args = vec!["rm", "-f"];
@@ -455,15 +485,11 @@ impl Drop for PoolCleanup {
 }
 
 fn pool_ids(key: &str) -> Vec<String> {
-    let mut ids: Vec<String> = docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        &format!("label=berth.pool={key}"),
-    ])
-    .split_whitespace()
-    .map(str::to_string)
-    .collect();
+    let mut ids: Vec<String> =
+        docker(&["ps", "-q", "--filter", &format!("label=berth.pool={key}")])
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
     ids.sort();
     ids
 }
@@ -526,7 +552,10 @@ fn pool_reuses_warm_containers_resets_workspaces_and_replaces_dead_ones() {
         0,
     );
     let listing = std::fs::read_to_string(path_of(&second["stdout_path"])).unwrap();
-    assert_eq!(listing, "1\n", "a fresh, empty work directory, alone in /work");
+    assert_eq!(
+        listing, "1\n",
+        "a fresh, empty work directory, alone in /work"
+    );
     assert_eq!(pool_ids(&key), warm, "no container was created");
 
     // A dead pool container is replaced on the next exec.
