@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::engine;
 use super::{JobSpec, Logs, Outcome, Workspace, supervise};
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
@@ -56,6 +57,11 @@ impl Docker {
         command
     }
 
+    /// The engine's Unix socket, when berth can ask it directly.
+    pub fn socket(&self) -> Option<&Path> {
+        super::engine::unix_socket(&self.docker_host)
+    }
+
     /// Run a docker query and capture what it printed.
     pub fn query<I, S>(&self, args: I) -> Result<Captured>
     where
@@ -87,7 +93,28 @@ impl Docker {
 
     /// Remove a container, running or not; one already gone is fine.
     pub fn remove(&self, container: &str) {
-        let _ = self.query(["rm", "-f", container]);
+        let path = format!("/containers/{}?force=1", engine::query_escape(container));
+        if !self.socket().is_some_and(|s| engine::delete(s, &path)) {
+            let _ = self.query(["rm", "-f", container]);
+        }
+    }
+
+    /// The exit code of a stopped container and whether the OOM killer ended it.
+    fn exit_state(&self, container: &str) -> Option<(i32, Option<bool>)> {
+        let path = format!("/containers/{}/json", engine::query_escape(container));
+        if let Some(info) = self.socket().and_then(|s| engine::get_json(s, &path)) {
+            let code = i32::try_from(info["State"]["ExitCode"].as_i64()?).ok()?;
+            return Some((code, info["State"]["OOMKilled"].as_bool()));
+        }
+        let state = self
+            .query_ok([
+                "inspect",
+                "--format",
+                "{{.State.ExitCode}} {{.State.OOMKilled}}",
+                container,
+            ])
+            .ok()?;
+        parse_state(&state)
     }
 }
 
@@ -163,15 +190,7 @@ pub fn run(
 
     // The engine's answer beats the client's: the client exits 125 when docker itself failed.
     let client_code = ExitStatus::from_std(finished.status).code();
-    let (code, oom_killed) = match docker.query_ok([
-        "inspect",
-        "--format",
-        "{{.State.ExitCode}} {{.State.OOMKilled}}",
-        &name,
-    ]) {
-        Ok(state) => parse_state(&state).unwrap_or((client_code, None)),
-        Err(_) => (client_code, None),
-    };
+    let (code, oom_killed) = docker.exit_state(&name).unwrap_or((client_code, None));
     Ok(Outcome {
         ending: finished.ending,
         code,

@@ -18,6 +18,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::container::{Docker, env_args};
+use super::engine;
 use super::{JobLimits, JobSpec, Logs, Outcome, Workspace, supervise};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
@@ -111,8 +112,30 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Every container of the pool, by slot.
+    /// Every container of the pool, by slot: from the engine's API when its socket is at
+    /// hand, else from `docker ps`.
     fn members(&self) -> Result<Vec<Member>> {
+        let filter = format!("{{\"label\":[\"{POOL_LABEL}={}\"]}}", self.key);
+        let path = format!(
+            "/containers/json?all=1&filters={}",
+            engine::query_escape(&filter)
+        );
+        if let Some(listing) = self
+            .docker
+            .socket()
+            .and_then(|s| engine::get_json(s, &path))
+        {
+            let mut members: Vec<Member> = listing
+                .as_array()
+                .map(|all| all.iter().filter_map(member_from_api).collect())
+                .unwrap_or_default();
+            members.sort_by_key(|m| m.slot);
+            return Ok(members);
+        }
+        self.members_from_cli()
+    }
+
+    fn members_from_cli(&self) -> Result<Vec<Member>> {
         let format = "{{.Names}}\t{{.ID}}\t{{.State}}\t{{.Label \"berth.pool.image\"}}\t\
                       {{.Label \"berth.pool.slot\"}}\t{{.Label \"berth.pool.memory\"}}\t\
                       {{.Label \"berth.pool.cpus\"}}";
@@ -316,7 +339,25 @@ pub fn run(
     })
 }
 
-/// One line of the `docker ps` listing in [`Pool::members`].
+/// One container of the engine's `GET /containers/json` answer.
+fn member_from_api(container: &serde_json::Value) -> Option<Member> {
+    let label = |name: &str| container["Labels"][name].as_str().unwrap_or_default();
+    let name = container["Names"][0].as_str()?.trim_start_matches('/');
+    let id = container["Id"].as_str()?;
+    Some(Member {
+        name: name.to_string(),
+        // As `docker ps` and the container's hostname show it.
+        id: id.chars().take(12).collect(),
+        slot: label("berth.pool.slot").parse().ok()?,
+        image: label("berth.pool.image").to_string(),
+        state: container["State"].as_str()?.to_string(),
+        memory: label("berth.pool.memory").parse().ok(),
+        cpus: label("berth.pool.cpus").parse().ok(),
+        busy: false,
+    })
+}
+
+/// One line of the `docker ps` listing in [`Pool::members_from_cli`].
 fn parse_member(line: &str) -> Option<Member> {
     let fields: Vec<&str> = line.split('\t').collect();
     let [name, id, state, image, slot, memory, cpus] = fields[..] else {
@@ -370,5 +411,23 @@ mod tests {
             }
         ));
         assert!(parse_member("garbage").is_none());
+    }
+
+    #[test]
+    fn engine_listings_become_members() {
+        let container = serde_json::json!({
+            "Id": "0123456789abcdef",
+            "Names": ["/berth-pool-x-0"],
+            "State": "running",
+            "Labels": {"berth.pool.slot": "0", "berth.pool.image": "img", "berth.pool.cpus": "2"},
+        });
+        let member = member_from_api(&container).unwrap();
+        assert_eq!(member.name, "berth-pool-x-0");
+        assert_eq!(member.id, "0123456789ab");
+        assert_eq!(
+            (member.slot, member.cpus, member.memory),
+            (0, Some(2.0), None)
+        );
+        assert!(member_from_api(&serde_json::json!({"Id": "x"})).is_none());
     }
 }
