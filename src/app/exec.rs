@@ -111,7 +111,7 @@ fn choose_docker(
         Ok(docker) => Ok(Some(docker)),
         Err(why) if !no_native && settings.native_fallback.value => {
             ui::note(&format!(
-                "no container runtime found ({why}); running `{image}`'s job natively"
+                "no container runtime found ({why}); running the job natively, not in `{image}`"
             ));
             Ok(None)
         }
