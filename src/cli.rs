@@ -118,6 +118,13 @@ pub enum Command {
 
     /// Print a shell completion script
     Completions(CompletionsArgs),
+
+    /// Run one job in a container, or natively with limits, in its own workspace
+    Exec(ExecArgs),
+
+    /// Warm containers that `berth exec` reuses
+    #[command(subcommand)]
+    Pool(PoolCommand),
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +276,95 @@ pub struct InitArgs {
     /// Print the change as a diff and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The image to run the job in (without one, the job runs natively)
+    #[arg(long, value_name = "IMG")]
+    pub image: Option<String>,
+
+    /// The memory limit, e.g. `512m` or `2g`
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// The CPU limit, e.g. `1.5`; natively it bounds CPU time to cpus × timeout
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+
+    /// Kill the job after this long, e.g. `30s` or `5m` (berth then exits 124)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Native jobs: the CPU time each process may use, e.g. `10s` (RLIMIT_CPU)
+    #[arg(long, value_name = "DURATION")]
+    pub cpu_time: Option<String>,
+
+    /// A file or directory to copy into the job's work directory (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub input: Vec<std::path::PathBuf>,
+
+    /// A glob, relative to the work directory, of files to copy back (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub output: Vec<String>,
+
+    /// Where outputs are copied back to (default: the current directory)
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<std::path::PathBuf>,
+
+    /// An environment variable for the job, `K=V` (repeatable)
+    #[arg(long, value_name = "K=V")]
+    pub env: Vec<String>,
+
+    /// The container network (default: `none`)
+    #[arg(long, value_name = "NET")]
+    pub network: Option<String>,
+
+    /// Fail instead of running natively when no container runtime is found
+    #[arg(long)]
+    pub no_native: bool,
+
+    /// Print the result as JSON; the job's output goes only to its log files
+    #[arg(long)]
+    pub json: bool,
+
+    /// The command and its arguments
+    #[arg(
+        last = true,
+        required = true,
+        num_args = 1..,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Start warm containers for `berth exec --image IMG`
+    Start(PoolStartArgs),
+    /// List the pool's containers
+    Status(JsonArgs),
+    /// Remove every pool container of this project
+    Stop,
+}
+
+#[derive(Debug, Args)]
+pub struct PoolStartArgs {
+    /// How many containers to keep warm
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub size: u32,
+
+    /// The image the containers run
+    #[arg(long, value_name = "IMG")]
+    pub image: String,
+
+    /// The memory limit of each container, e.g. `512m`
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// The CPU limit of each container, e.g. `1.5`
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
 }
 
 #[derive(Debug, Args)]

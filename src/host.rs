@@ -10,8 +10,9 @@ use std::path::PathBuf;
 pub const BERTH_HOST_OS: &str = "BERTH_HOST_OS";
 /// Test seam: `x86_64` or `aarch64` instead of the real architecture.
 pub const BERTH_HOST_ARCH: &str = "BERTH_HOST_ARCH";
-
-/// The host Docker engine's socket, instead of `/var/run/docker.sock` and the rootless one.
+/// The only Unix socket where a host Docker engine is looked for, instead of
+/// `/var/run/docker.sock` and `$XDG_RUNTIME_DIR/docker.sock`: for engines at other paths, and
+/// for tests (a path with nothing there simulates a machine without an engine).
 pub const BERTH_DOCKER_SOCKET: &str = "BERTH_DOCKER_SOCKET";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

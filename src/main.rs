@@ -7,6 +7,7 @@ mod diag;
 mod docker;
 mod exit;
 mod host;
+mod jobs;
 mod manifest;
 mod process;
 mod project;

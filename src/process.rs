@@ -143,11 +143,7 @@ pub fn capture(mut command: Command) -> Result<Captured> {
 }
 
 /// Which of a child's output streams a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
+pub use crate::ui::Stream;
 
 /// How a streamed child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +256,157 @@ fn signal_child(child: &std::process::Child, kill: bool) {
     }
 }
 
+/// Limits applied to a watched child just before it runs its program (Unix `setrlimit`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// RLIMIT_AS: the bytes of address space each process may map.
+    pub address_space_bytes: Option<u64>,
+    /// RLIMIT_CPU: seconds of CPU time each process may use; SIGXCPU at the limit, SIGKILL a
+    /// second later.
+    pub cpu_seconds: Option<u64>,
+}
+
+/// What happened while waiting for a watched child.
+#[derive(Debug)]
+pub enum Event {
+    Exited(std::process::ExitStatus),
+    DeadlinePassed,
+    Interrupted,
+}
+
+/// A child in its own process group, so berth (not the terminal) decides when it and
+/// everything it started die, with Ctrl-C caught for as long as the watch lives.
+pub struct Watched {
+    pid: u32,
+    pub stdout: Option<std::process::ChildStdout>,
+    pub stderr: Option<std::process::ChildStderr>,
+    exited: std::sync::mpsc::Receiver<std::io::Result<std::process::ExitStatus>>,
+    _interrupts: signals::CatchInterrupts,
+}
+
+impl Watched {
+    /// Start `command` in a new process group with `limits`.
+    pub fn spawn(mut command: Command, limits: Limits) -> Result<Watched> {
+        ui::debug(&format!("run {}", display_command(&command)));
+        let interrupts = signals::CatchInterrupts::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+            if limits.address_space_bytes.is_some() || limits.cpu_seconds.is_some() {
+                // SAFETY: the closure only calls setrlimit, which is async-signal-safe, and
+                // allocates nothing.
+                unsafe {
+                    command.pre_exec(move || apply_limits(limits));
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = limits;
+        let mut child = command.spawn().with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })?;
+        let (sender, exited) = std::sync::mpsc::channel();
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let pid = child.id();
+        // The wait blocks, so it gets a thread; the channel lets the caller wait with a
+        // deadline and still notice Ctrl-C.
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait());
+        });
+        Ok(Watched {
+            pid,
+            stdout,
+            stderr,
+            exited,
+            _interrupts: interrupts,
+        })
+    }
+
+    /// Wait until the child exits, `deadline` passes or Ctrl-C is pressed.
+    pub fn next_event(&self, deadline: Option<std::time::Instant>) -> Result<Event> {
+        use std::sync::mpsc::RecvTimeoutError;
+        use std::time::{Duration, Instant};
+        // Ctrl-C only sets a flag, so the wait wakes up now and then to look at it.
+        const TICK: Duration = Duration::from_millis(50);
+        loop {
+            if signals::interrupted() {
+                return Ok(Event::Interrupted);
+            }
+            let now = Instant::now();
+            let wait = match deadline {
+                Some(deadline) if deadline <= now => return Ok(Event::DeadlinePassed),
+                Some(deadline) => TICK.min(deadline - now),
+                None => TICK,
+            };
+            match self.exited.recv_timeout(wait) {
+                Ok(status) => return Ok(Event::Exited(status?)),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("lost track of process {}", self.pid)
+                }
+            }
+        }
+    }
+
+    /// Wait for the child to exit, however long it takes (after it was killed).
+    pub fn wait(&self) -> Result<std::process::ExitStatus> {
+        let status = self
+            .exited
+            .recv()
+            .map_err(|_| anyhow::anyhow!("lost track of process {}", self.pid))?;
+        Ok(status?)
+    }
+
+    /// Send SIGKILL to the child's whole process group. A group already gone is fine.
+    pub fn kill_group(&self) {
+        #[cfg(unix)]
+        if let Ok(pid) = i32::try_from(self.pid) {
+            let pgid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn apply_limits(limits: Limits) -> std::io::Result<()> {
+    use nix::sys::resource::{Resource, setrlimit};
+    if let Some(bytes) = limits.address_space_bytes {
+        setrlimit(Resource::RLIMIT_AS, bytes, bytes)?;
+    }
+    if let Some(seconds) = limits.cpu_seconds {
+        // The soft limit sends SIGXCPU; the hard one, a second later, SIGKILL for a process
+        // that catches SIGXCPU.
+        setrlimit(Resource::RLIMIT_CPU, seconds, seconds.saturating_add(1))?;
+    }
+    Ok(())
+}
+
+/// The largest resident set of any child (and grandchild) berth has waited for, in bytes.
+pub fn children_peak_rss_bytes() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{UsageWho, getrusage};
+        let max_rss = u64::try_from(getrusage(UsageWho::RUSAGE_CHILDREN).ok()?.max_rss()).ok()?;
+        // Linux counts KiB, macOS bytes.
+        let factor = if cfg!(target_os = "macos") { 1 } else { 1024 };
+        Some(max_rss * factor)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// The name of signal `number` (`SIGKILL`), or `SIG<number>` for one nix does not know.
+pub fn signal_name(number: i32) -> String {
+    #[cfg(unix)]
+    if let Ok(signal) = nix::sys::signal::Signal::try_from(number) {
+        return signal.as_str().to_string();
+    }
+    format!("SIG{number}")
+}
 pub mod signals {
     //! berth's signal policy while a foreground child runs.
 

@@ -296,3 +296,22 @@ impl Drop for Progress {
         self.stop();
     }
 }
+
+/// One of berth's own output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Bytes a child printed, passed on unchanged (as they arrive) to berth's stdout or stderr.
+pub fn pass_through(stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
+    match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    }
+}

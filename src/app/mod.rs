@@ -17,6 +17,7 @@ mod clean;
 mod container;
 mod docker;
 mod doctor;
+mod exec;
 mod init;
 mod tasks;
 
@@ -33,6 +34,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::System(SystemCommand::Clean(args)) => clean::run(&global, &args),
         Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions(args.shell),
+        Command::Exec(args) => exec::exec(&global, args),
+        Command::Pool(command) => exec::pool(&global, command),
     }
 }
 

@@ -8,6 +8,7 @@ mod clean;
 mod corpus;
 mod docker;
 mod doctor;
+mod exec;
 mod init;
 mod lima;
 mod onboard;

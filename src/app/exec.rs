@@ -1,0 +1,218 @@
+//! `berth exec` and `berth pool start|status|stop`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Global, Workspace};
+use crate::cli::{ExecArgs, PoolCommand, PoolStartArgs};
+use crate::diag::Diagnostic;
+use crate::exit::ExitStatus;
+use crate::jobs::container::Docker;
+use crate::jobs::pool::Pool;
+use crate::jobs::spec::{parse_cpus, parse_duration, parse_env, parse_memory};
+use crate::jobs::{self, JobLimits, JobSpec, Runner};
+use crate::{host, process, runtime, ui};
+
+pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let cwd = host::current_dir()?;
+    let spec = JobSpec {
+        env: args
+            .env
+            .iter()
+            .map(|e| parse_env(e))
+            .collect::<Result<_>>()?,
+        inputs: args.input.iter().map(|i| cwd.join(i)).collect(),
+        outputs: args.output,
+        output_dir: args.output_dir.map_or_else(|| cwd.clone(), |d| cwd.join(d)),
+        logs_only: args.json,
+        network: args.network,
+        limits: JobLimits {
+            memory_bytes: args.memory.as_deref().map(parse_memory).transpose()?,
+            cpus: args.cpus.as_deref().map(parse_cpus).transpose()?,
+            timeout: args
+                .timeout
+                .as_deref()
+                .map(|t| parse_duration("--timeout", t))
+                .transpose()?,
+            cpu_time: args
+                .cpu_time
+                .as_deref()
+                .map(|t| parse_duration("--cpu-time", t))
+                .transpose()?,
+        },
+        command: args.command,
+    };
+    let jobs_dir = workspace.project.layout.berth_dir.join("jobs");
+    let result = match choose_docker(&workspace, args.image.as_deref(), args.no_native)? {
+        None => jobs::run(&jobs_dir, &spec, Runner::Native)?,
+        Some(docker) => {
+            let image = args.image.as_deref().unwrap_or_default();
+            let pool = pool_of(&workspace, &docker);
+            // Only a job on the pool's network (none) can use a warm container.
+            let pool = spec.network.is_none().then_some(&pool);
+            jobs::run(
+                &jobs_dir,
+                &spec,
+                Runner::Container {
+                    docker: &docker,
+                    image,
+                    pool,
+                },
+            )?
+        }
+    };
+    if args.json {
+        ui::out(&serde_json::to_string_pretty(&result)?)?;
+    } else if result.timed_out {
+        ui::warn(&format!(
+            "job {} timed out; its workspace is {}",
+            result.id,
+            ui::display_path(&result.workspace)
+        ));
+    } else if result.cancelled {
+        ui::warn(&format!(
+            "job {} cancelled; its workspace is left at {}",
+            result.id,
+            ui::display_path(&result.workspace)
+        ));
+    }
+    Ok(ExitStatus::from_code(result.exit_code))
+}
+
+/// The docker CLI for a container job, or `None` for a native one: no image, `--runtime
+/// native`, or no container runtime found while falling back to native is allowed.
+fn choose_docker(
+    workspace: &Workspace,
+    image: Option<&str>,
+    no_native: bool,
+) -> Result<Option<Docker>> {
+    let settings = &workspace.settings;
+    if settings.runtime.value == "native" {
+        if image.is_some() {
+            return Err(Diagnostic::new("--image needs a container runtime, but the runtime is `native`")
+                .help(format!("drop --image to run on this machine, or choose a container runtime (runtime = native comes from {})", settings.runtime.source))
+                .into());
+        }
+        return Ok(None);
+    }
+    let Some(image) = image else {
+        if no_native {
+            return Err(Diagnostic::new(
+                "--no-native needs --image: without an image the job runs natively",
+            )
+            .help("pass the image to run the job in, such as `--image python:3.12-slim`")
+            .into());
+        }
+        return Ok(None);
+    };
+    match docker_for(workspace) {
+        Ok(docker) => Ok(Some(docker)),
+        Err(why) if !no_native && settings.native_fallback.value => {
+            ui::note(&format!(
+                "no container runtime found ({why}); running the job natively, not in `{image}`"
+            ));
+            Ok(None)
+        }
+        Err(why) => {
+            let mut diagnostic = Diagnostic::new("no container runtime found")
+                .help(format!("{why}"))
+                .help("start one with `berth container init`, or set `runtime` in [tool.berth]");
+            diagnostic = if no_native {
+                diagnostic.help("or drop --no-native to run the job on this machine")
+            } else {
+                diagnostic.help(format!(
+                    "or allow running natively: `native-fallback = true` (now false, from {})",
+                    settings.native_fallback.source
+                ))
+            };
+            Err(diagnostic.into())
+        }
+    }
+}
+
+/// The docker CLI pointed at the project's running container runtime.
+fn docker_for(workspace: &Workspace) -> Result<Docker> {
+    let ctx = workspace.runtime_context();
+    let selection = runtime::select(&ctx)?;
+    let docker_host = selection.runtime.docker_host()?;
+    let program = process::require_program("docker", Some(&workspace.project.layout.envs_dir))?;
+    Ok(Docker::new(
+        program,
+        docker_host,
+        workspace.project.layout.docker_config.clone(),
+        selection.runtime.name(),
+    ))
+}
+
+fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {
+    Pool::new(
+        docker,
+        &workspace.settings.instance.value,
+        &workspace.project.root,
+        pool_dir(workspace),
+    )
+}
+
+fn pool_dir(workspace: &Workspace) -> PathBuf {
+    workspace.project.layout.berth_dir.join("pool")
+}
+
+pub fn pool(global: &Global, command: PoolCommand) -> Result<ExitStatus> {
+    let workspace = global.workspace()?;
+    let docker = docker_for(&workspace).map_err(|why| {
+        anyhow::Error::from(
+            Diagnostic::new("no container runtime found; the pool needs one")
+                .help(format!("{why}"))
+                .help("start one with `berth container init`"),
+        )
+    })?;
+    let pool = pool_of(&workspace, &docker);
+    match command {
+        PoolCommand::Start(args) => start(&pool, &args),
+        PoolCommand::Status(args) => status(&pool, args.json),
+        PoolCommand::Stop => {
+            let removed = pool.stop()?;
+            ui::status(&format!("removed {removed} pool container(s)"));
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn start(pool: &Pool<'_>, args: &PoolStartArgs) -> Result<ExitStatus> {
+    if args.size == 0 {
+        return Err(Diagnostic::new("--size must be at least 1")
+            .help("pass how many containers to keep warm, such as `--size 2`")
+            .into());
+    }
+    let memory = args.memory.as_deref().map(parse_memory).transpose()?;
+    let cpus = args.cpus.as_deref().map(parse_cpus).transpose()?;
+    pool.start(args.size, &args.image, memory, cpus)?;
+    status(pool, false)
+}
+
+fn status(pool: &Pool<'_>, json: bool) -> Result<ExitStatus> {
+    let members = pool.status()?;
+    if json {
+        ui::out_json(&serde_json::json!({
+            "pool": pool.key,
+            "containers": members,
+        }))?;
+        return Ok(ExitStatus::Success);
+    }
+    if members.is_empty() {
+        ui::status("the pool is empty; start it with `berth pool start --image IMG`");
+    }
+    for m in &members {
+        let busy = if m.busy { "busy" } else { "free" };
+        ui::out(&format!(
+            "{}  {}  {}  {}  {busy}",
+            ui::bold_stdout(&m.name),
+            m.id,
+            m.image,
+            m.state
+        ))?;
+    }
+    Ok(ExitStatus::Success)
+}

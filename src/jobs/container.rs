@@ -1,0 +1,237 @@
+//! Container jobs: `docker run` with the work directory bind-mounted at `/work`, limits as
+//! docker flags, no network unless asked, and berth (not the client) enforcing the timeout
+//! by killing the container by name.
+//!
+//! The container is not started with `--rm`: after it exits berth asks the engine whether the
+//! OOM killer ended it, then removes it (also when anything failed on the way).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use super::engine;
+use super::{JobSpec, Logs, Outcome, Workspace, supervise};
+use crate::exit::ExitStatus;
+use crate::process::{self, Captured, Limits, Watched};
+
+/// The docker CLI pointed at the project's runtime.
+pub struct Docker {
+    program: PathBuf,
+    docker_host: String,
+    docker_config: PathBuf,
+    /// The runtime's name for results (`docker`, `lima`, ...).
+    pub runtime: String,
+}
+
+impl Docker {
+    pub fn new(
+        program: PathBuf,
+        docker_host: String,
+        docker_config: PathBuf,
+        runtime: &str,
+    ) -> Docker {
+        Docker {
+            program,
+            docker_host,
+            docker_config,
+            runtime: runtime.to_string(),
+        }
+    }
+
+    /// `docker ARGS` with DOCKER_HOST and DOCKER_CONFIG set for the project (and no
+    /// DOCKER_CONTEXT, which would compete with DOCKER_HOST).
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(&self.program);
+        command
+            .args(args)
+            .env("DOCKER_HOST", &self.docker_host)
+            .env("DOCKER_CONFIG", &self.docker_config)
+            .env_remove("DOCKER_CONTEXT");
+        command
+    }
+
+    /// The engine's Unix socket, when berth can ask it directly.
+    pub fn socket(&self) -> Option<&Path> {
+        super::engine::unix_socket(&self.docker_host)
+    }
+
+    /// Run a docker query and capture what it printed.
+    pub fn query<I, S>(&self, args: I) -> Result<Captured>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        process::capture(self.command(args))
+    }
+
+    /// A docker query that must succeed; its stdout.
+    pub fn query_ok<I, S>(&self, args: I) -> Result<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let command = self.command(args);
+        let shown = process::display_command(&command);
+        let captured = process::capture(command)?;
+        if captured.status != ExitStatus::Success {
+            anyhow::bail!("`{shown}` failed: {}", captured.stderr.trim());
+        }
+        Ok(captured.stdout)
+    }
+
+    /// Kill a container; one already gone is fine.
+    pub fn kill(&self, container: &str) {
+        let _ = self.query(["kill", container]);
+    }
+
+    /// Remove a container, running or not; one already gone is fine.
+    pub fn remove(&self, container: &str) {
+        let path = format!("/containers/{}?force=1", engine::query_escape(container));
+        if !self.socket().is_some_and(|s| engine::delete(s, &path)) {
+            let _ = self.query(["rm", "-f", container]);
+        }
+    }
+
+    /// The exit code of a stopped container and whether the OOM killer ended it.
+    fn exit_state(&self, container: &str) -> Option<(i32, Option<bool>)> {
+        let path = format!("/containers/{}/json", engine::query_escape(container));
+        if let Some(info) = self.socket().and_then(|s| engine::get_json(s, &path)) {
+            let code = i32::try_from(info["State"]["ExitCode"].as_i64()?).ok()?;
+            return Some((code, info["State"]["OOMKilled"].as_bool()));
+        }
+        let state = self
+            .query_ok([
+                "inspect",
+                "--format",
+                "{{.State.ExitCode}} {{.State.OOMKilled}}",
+                container,
+            ])
+            .ok()?;
+        parse_state(&state)
+    }
+}
+
+/// Removes the job's container when dropped, however the job ended.
+struct RemoveOnDrop<'a> {
+    docker: &'a Docker,
+    name: String,
+}
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        self.docker.remove(&self.name);
+    }
+}
+
+/// The container name of job `id`.
+pub fn container_name(id: &str) -> String {
+    format!("berth-job-{id}")
+}
+
+/// `-e K=V` for each variable.
+pub fn env_args(spec: &JobSpec) -> Vec<OsString> {
+    spec.env
+        .iter()
+        .flat_map(|(k, v)| ["-e".into(), format!("{k}={v}").into()])
+        .collect()
+}
+
+pub fn run(
+    docker: &Docker,
+    image: &str,
+    spec: &JobSpec,
+    workspace: &Workspace,
+    logs: Logs,
+) -> Result<Outcome> {
+    let name = container_name(&workspace.id);
+    let mut args: Vec<OsString> = vec![
+        "run".into(),
+        "--name".into(),
+        name.clone().into(),
+        "--label".into(),
+        format!("berth.job={}", workspace.id).into(),
+        "-v".into(),
+        mount(&workspace.work),
+        "-w".into(),
+        "/work".into(),
+        "--network".into(),
+        spec.network.as_deref().unwrap_or("none").into(),
+    ];
+    if let Some(bytes) = spec.limits.memory_bytes {
+        args.extend(["--memory".into(), bytes.to_string().into()]);
+    }
+    if let Some(cpus) = spec.limits.cpus {
+        args.extend(["--cpus".into(), cpus.to_string().into()]);
+    }
+    args.extend(env_args(spec));
+    args.push(image.into());
+    args.extend(spec.command.iter().cloned());
+
+    let mut command = docker.command(&args);
+    logs.attach(&mut command)?;
+    let _remove = RemoveOnDrop {
+        docker,
+        name: name.clone(),
+    };
+    let started = Instant::now();
+    let mut watched = Watched::spawn(command, Limits::default())?;
+    let tees = logs.start(&mut watched);
+    let finished = supervise(&watched, started, spec.limits.timeout, || {
+        docker.kill(&name)
+    })?;
+    tees.finish()?;
+
+    // The engine's answer beats the client's: the client exits 125 when docker itself failed.
+    let client_code = ExitStatus::from_std(finished.status).code();
+    let (code, oom_killed) = docker.exit_state(&name).unwrap_or((client_code, None));
+    Ok(Outcome {
+        ending: finished.ending,
+        code,
+        signal: signal_of(code),
+        oom_killed,
+        duration: finished.duration,
+        peak_memory_bytes: None,
+        memory_limit_mechanism: spec.limits.memory_bytes.map(|_| "cgroup"),
+    })
+}
+
+/// `-v <dir>:/work`.
+fn mount(dir: &Path) -> OsString {
+    let mut mount = dir.as_os_str().to_owned();
+    mount.push(":/work");
+    mount
+}
+
+/// `<exit code> <oom killed>` as `docker inspect` printed them.
+fn parse_state(state: &str) -> Option<(i32, Option<bool>)> {
+    let mut words = state.split_whitespace();
+    let code = words.next()?.parse().ok()?;
+    let oom = words.next()?.parse().ok();
+    Some((code, oom))
+}
+
+/// Docker reports a death by signal N as exit code 128+N.
+pub fn signal_of(code: i32) -> Option<i32> {
+    (129..=128 + 64).contains(&code).then_some(code - 128)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_state_is_parsed() {
+        assert_eq!(parse_state("137 true\n"), Some((137, Some(true))));
+        assert_eq!(parse_state("0 false"), Some((0, Some(false))));
+        assert_eq!(parse_state(""), None);
+        assert_eq!(signal_of(137), Some(9));
+        assert_eq!(signal_of(3), None);
+    }
+}
