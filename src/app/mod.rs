@@ -61,7 +61,7 @@ impl Global {
         Project::discover(&cwd, self.manifest_path.as_deref())
     }
 
-    /// The project, its manifest and its resolved settings.
+    /// The project and its resolved settings (read from the manifest).
     pub fn workspace(&self) -> Result<Workspace> {
         let project = self.project()?;
         let manifest = Manifest::load(&project)?;
@@ -73,17 +73,12 @@ impl Global {
             &self.flags,
             &settings::sanitize_instance_name(&name),
         )?;
-        Ok(Workspace {
-            project,
-            manifest,
-            settings,
-        })
+        Ok(Workspace { project, settings })
     }
 }
 
 pub struct Workspace {
     pub project: Project,
-    pub manifest: Manifest,
     pub settings: Settings,
 }
 
