@@ -65,6 +65,12 @@ step "berth: $("$berth" --version)"
 
 # 2. A runtime: an engine that answers, or a VM manager.
 engine_answers() { have docker && docker info >/dev/null 2>&1; }
+# An engine runs, but this user may not open its socket (not in the `docker` group yet).
+engine_refuses_us() {
+  have docker && docker info 2>&1 >/dev/null | grep -qi 'permission denied' \
+    && fail "a Docker engine runs, but you may not use its socket" \
+      "add yourself to the \`docker\` group (\`sudo usermod -aG docker \$USER\`), log in again, then rerun"
+}
 compose_found() { have docker-compose || { have docker && docker compose version >/dev/null 2>&1; }; }
 runtime_found() {
   engine_answers || have limactl || have colima || have podman || have container
@@ -89,6 +95,7 @@ start_dockerd() {
 wait_for_engine() {
   tries=0
   until engine_answers; do
+    engine_refuses_us
     tries=$((tries + 1))
     if [ "$tries" -gt 60 ]; then
       [ -r "$dockerd_log" ] && tail -n 20 "$dockerd_log" >&2
@@ -99,6 +106,7 @@ wait_for_engine() {
   done
 }
 linux_install() {
+  engine_refuses_us
   have apt-get || fail "no container runtime found, and this is not a Debian/Ubuntu system (no apt-get)" \
     "install Docker Engine (https://docs.docker.com/engine/install/) or Lima with your package manager, then rerun"
   packages=$(apt_packages)
