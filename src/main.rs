@@ -9,6 +9,7 @@ mod exit;
 mod host;
 mod jobs;
 mod manifest;
+mod private_fs;
 mod process;
 mod project;
 mod runtime;

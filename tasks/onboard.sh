@@ -7,14 +7,15 @@
 #                                  sudo on Debian/Ubuntu; Homebrew on macOS), after saying what
 #
 # Environment: BERTH names the berth binary to use (default: berth on PATH, else a cargo build
-# of the checkout this script belongs to).
+# of the checkout this script belongs to); BERTH_DOCKERD_LOG is where a dockerd this script
+# starts writes its log (default /var/log/berth-dockerd.log).
 set -u
 
 install=no
 for arg in "$@"; do
   case "$arg" in
     --install) install=yes ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'error: unknown argument %s\nhelp: run with --help\n' "$arg" >&2; exit 2 ;;
   esac
 done
@@ -27,15 +28,24 @@ fail() {
   exit 1
 }
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# How this script gets root for installing: nothing as root, else sudo, else it cannot.
+if [ "$(id -u)" -eq 0 ]; then root_prefix=""
+elif have sudo; then root_prefix="sudo "
+else root_prefix=none
+fi
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif have sudo; then sudo "$@"
-  else fail "installing needs root" "run this script as root, or install sudo"
-  fi
+  case "$root_prefix" in
+    "") "$@" ;;
+    none) fail "installing needs root: you are not root and there is no sudo" \
+      "run this script as root (\`su -c 'sh tasks/onboard.sh --install'\`), or install sudo" ;;
+    *) sudo "$@" ;;
+  esac
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
 os=$(uname -s)
+dockerd_log=${BERTH_DOCKERD_LOG:-/var/log/berth-dockerd.log}
 
 # 1. berth itself.
 berth=${BERTH:-}
@@ -55,49 +65,107 @@ step "berth: $("$berth" --version)"
 
 # 2. A runtime: an engine that answers, or a VM manager.
 engine_answers() { have docker && docker info >/dev/null 2>&1; }
+# An engine runs, but this user may not open its socket (not in the `docker` group yet).
+engine_refuses_us() {
+  have docker && docker info 2>&1 >/dev/null | grep -qi 'permission denied' \
+    && fail "a Docker engine runs, but you may not use its socket" \
+      "add yourself to the \`docker\` group (\`sudo usermod -aG docker \$USER\`), log in again, then rerun"
+}
+compose_found() { have docker-compose || { have docker && docker compose version >/dev/null 2>&1; }; }
 runtime_found() {
   engine_answers || have limactl || have colima || have podman || have container
 }
+
+# Debian/Ubuntu: install what is missing of the engine, the client and compose, then start the
+# engine. Each command is printed before it runs.
+apt_packages() {
+  packages=""
+  { have dockerd && have docker; } || packages="docker.io"
+  compose_found || packages="${packages:+$packages }docker-compose"
+  printf '%s' "$packages"
+}
+start_dockerd() {
+  # systemd, then SysV init, then dockerd by hand (containers, WSL): whichever works here.
+  if have systemctl && as_root systemctl start docker 2>/dev/null; then return; fi
+  if have service && as_root service docker start >/dev/null 2>&1; then return; fi
+  step "running: ${root_prefix}nohup dockerd >$dockerd_log 2>&1 &"
+  # shellcheck disable=SC2016 # $1 is expanded by the inner sh, so the path survives sudo
+  as_root sh -c 'nohup dockerd >"$1" 2>&1 &' sh "$dockerd_log"
+}
+wait_for_engine() {
+  tries=0
+  until engine_answers; do
+    engine_refuses_us
+    tries=$((tries + 1))
+    if [ "$tries" -gt 60 ]; then
+      [ -r "$dockerd_log" ] && tail -n 20 "$dockerd_log" >&2
+      fail "dockerd did not answer within 60 s" \
+        "read $dockerd_log, or \`journalctl -u docker\` where systemd runs it"
+    fi
+    sleep 1
+  done
+}
+linux_install() {
+  engine_refuses_us
+  have apt-get || fail "no container runtime found, and this is not a Debian/Ubuntu system (no apt-get)" \
+    "install Docker Engine (https://docs.docker.com/engine/install/) or Lima with your package manager, then rerun"
+  packages=$(apt_packages)
+  if [ "$install" = no ]; then
+    if [ -n "$packages" ]; then
+      fail "no container runtime found (no Docker engine answers; missing: $packages)" \
+        "install it: \`${root_prefix#none}apt-get install -y $packages\`, then start it: \`${root_prefix#none}systemctl start docker\`" \
+        "or rerun this script with --install to do exactly that"
+    fi
+    fail "no Docker engine answers (dockerd is installed but not running)" \
+      "start it: \`${root_prefix#none}systemctl start docker\` (or \`${root_prefix#none}dockerd &\` without systemd)" \
+      "or rerun this script with --install to do that"
+  fi
+  if [ -n "$packages" ]; then
+    [ "$root_prefix" = none ] && as_root true
+    step "will install with apt-get: $packages; then start dockerd. Running:"
+    step "  ${root_prefix}apt-get update"
+    step "  ${root_prefix}apt-get install -y $packages"
+    as_root apt-get update >&2 || fail "apt-get update failed" "check your network and apt sources"
+    # shellcheck disable=SC2086 # $packages is a list of words
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y $packages >&2 \
+      || fail "apt-get install $packages failed" "run \`${root_prefix}apt-get install -y $packages\` and read its errors"
+  fi
+  if ! engine_answers; then
+    step "starting dockerd"
+    start_dockerd
+    wait_for_engine
+  fi
+}
+
+# macOS: Lima runs the engine in a VM; Homebrew installs it with the docker and compose CLIs.
+brew_formulae() {
+  formulae=""
+  have limactl || formulae="lima"
+  have docker || formulae="${formulae:+$formulae }docker"
+  compose_found || formulae="${formulae:+$formulae }docker-compose"
+  printf '%s' "$formulae"
+}
+macos_install() {
+  formulae=$(brew_formulae)
+  [ -n "$formulae" ] || formulae="lima"
+  if [ "$install" = no ]; then
+    fail "no container runtime found (missing: $formulae)" \
+      "install it: \`brew install $formulae\`" \
+      "or rerun this script with --install to do exactly that"
+  fi
+  have brew || fail "Homebrew is not installed" \
+    "install it from https://brew.sh, then rerun this script with --install"
+  step "will install with Homebrew: $formulae. Running:"
+  step "  brew install $formulae"
+  # shellcheck disable=SC2086 # $formulae is a list of words
+  brew install $formulae >&2 || fail "brew install $formulae failed" "run \`brew install $formulae\` and read its errors"
+}
+
 if ! runtime_found; then
   case "$os" in
-    Linux)
-      if have apt-get; then
-        packages="docker.io docker-compose"
-        if [ "$install" = yes ]; then
-          step "installing $packages with apt-get, then starting dockerd"
-          as_root apt-get update -qq || fail "apt-get update failed" "check your network and apt sources"
-          as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null \
-            || fail "apt-get install $packages failed" "run \`sudo apt-get install $packages\` and read its errors"
-          if have systemctl && [ -d /run/systemd/system ]; then
-            as_root systemctl start docker
-          else
-            as_root sh -c 'nohup dockerd >/var/log/berth-dockerd.log 2>&1 &'
-          fi
-          tries=0
-          until docker info >/dev/null 2>&1; do
-            tries=$((tries + 1))
-            [ "$tries" -gt 60 ] && fail "dockerd did not answer within 60 s" "read /var/log/berth-dockerd.log or \`journalctl -u docker\`"
-            sleep 1
-          done
-        else
-          fail "no container runtime found (no Docker engine answers, no limactl)" \
-            "install one: \`sudo apt-get install -y $packages && sudo systemctl start docker\`" \
-            "or rerun this script with --install to do exactly that"
-        fi
-      else
-        fail "no container runtime found" "install Docker Engine or Lima with your package manager"
-      fi
-      ;;
-    Darwin)
-      if [ "$install" = yes ] && have brew; then
-        step "installing lima docker docker-compose with Homebrew"
-        brew install lima docker docker-compose || fail "brew install failed" "run \`brew install lima docker docker-compose\` and read its errors"
-      else
-        fail "no container runtime found" "install one: \`brew install lima docker docker-compose\`" \
-          "or rerun this script with --install to do exactly that"
-      fi
-      ;;
-    *) fail "no container runtime found on $os" "install Docker Engine or Lima" ;;
+    Linux) linux_install ;;
+    Darwin) macos_install ;;
+    *) fail "no container runtime found on $os" "install Docker Engine or Lima, then rerun" ;;
   esac
 fi
 

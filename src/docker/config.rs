@@ -9,12 +9,14 @@
 //! is still exactly what berth last wrote, which a hash under `.pixi/berth/` records; a file the
 //! user (or `docker login`) changed is theirs from then on.
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::diag::Diagnostic;
 use crate::host;
+use crate::private_fs;
 use crate::project::Layout;
 use crate::ui;
 
@@ -88,6 +90,21 @@ pub fn seed(layout: &Layout) -> Result<()> {
     let wanted_mark = mark(wanted.as_bytes());
     let config_path = layout.docker_config.join(CONFIG_FILE);
     let marker_path = layout.berth_dir.join(MARKER_FILE);
+    // Private from the start (a config may come to hold credentials), and no planted link:
+    // docker would read, and `docker login` write, whatever it points to.
+    private_fs::ensure_dir(&layout.docker_config)?;
+    if config_path.is_symlink() {
+        return Err(Diagnostic::new(format!(
+            "`{}` is a symbolic link berth did not create",
+            config_path.display()
+        ))
+        .help(format!(
+            "remove the link (`rm {}`): berth writes its own config there, without credentials, \
+             and leaves the link's target alone",
+            config_path.display()
+        ))
+        .into());
+    }
     let recorded = std::fs::read_to_string(&marker_path).ok();
     let recorded = recorded.as_deref().map(str::trim);
     if recorded == Some(wanted_mark.as_str()) && config_path.is_file() {
@@ -112,39 +129,9 @@ pub fn seed(layout: &Layout) -> Result<()> {
             return Err(err).with_context(|| format!("failed to read {}", config_path.display()));
         }
     }
-    write_private(&layout.docker_config, &config_path, wanted.as_bytes())?;
-    fs_err::create_dir_all(&layout.berth_dir)?;
-    fs_err::write(&marker_path, format!("{wanted_mark}\n"))?;
-    Ok(())
-}
-
-/// Write `contents` to `path` in `dir`, both readable by the owner only (a docker config may
-/// come to hold registry credentials), replacing any old file in one step.
-fn write_private(dir: &Path, path: &Path, contents: &[u8]) -> Result<()> {
-    if let Some(parent) = dir.parent() {
-        fs_err::create_dir_all(parent)?;
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    match builder.create(dir) {
-        Err(err) if err.kind() != ErrorKind::AlreadyExists => {
-            return Err(err).with_context(|| format!("failed to create {}", dir.display()));
-        }
-        _ => {}
-    }
-    let temporary = path.with_extension("json.berth-tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&temporary)
-        .with_context(|| format!("failed to create {}", temporary.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("failed to write {}", temporary.display()))?;
-    drop(file);
-    fs_err::rename(&temporary, path)?;
+    private_fs::write_atomic(&config_path, wanted.as_bytes())?;
+    private_fs::ensure_dir(&layout.berth_dir)?;
+    private_fs::write_atomic(&marker_path, format!("{wanted_mark}\n").as_bytes())?;
     Ok(())
 }
 

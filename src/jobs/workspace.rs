@@ -122,14 +122,14 @@ impl Workspace {
 
     pub fn write_result(&self, result: &JobResult) -> Result<()> {
         let text = serde_json::to_string_pretty(result)?;
-        fs_err::write(self.dir.join("result.json"), text + "\n")?;
+        crate::private_fs::write_atomic(&self.dir.join("result.json"), (text + "\n").as_bytes())?;
         Ok(())
     }
 }
 
 /// Create `<jobs_dir>/<id>` for a new, unique job id.
 fn create_unique(jobs_dir: &Path) -> Result<(String, PathBuf)> {
-    fs_err::create_dir_all(jobs_dir)?;
+    crate::private_fs::ensure_dir(jobs_dir)?;
     let base = job_id_base(SystemTime::now(), std::process::id());
     let mut id = base.clone();
     let mut n = 1;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::{Context, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
@@ -68,7 +68,7 @@ impl<'a> Colima<'a> {
         let layout = &self.ctx.project.layout;
         let program = process::require_program("colima", Some(&layout.envs_dir))?;
         fs_err::create_dir_all(self.colima_home())?;
-        create_private_dir(&layout.docker_config)?;
+        crate::private_fs::ensure_dir(&layout.docker_config)?;
         let mut command = Command::new(program);
         command
             .args(args)
@@ -365,23 +365,6 @@ pub(super) fn expand_home(location: &str) -> PathBuf {
         }
         _ => PathBuf::from(location),
     }
-}
-
-/// Create `dir` readable by its owner only (it will hold docker credentials), if missing.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .with_context(|| format!("failed to create directory `{}`", dir.display()))
 }
 
 fn unsupported(source: &Source, vm_type: &str) -> anyhow::Error {

@@ -123,8 +123,8 @@ impl<'a> Podman<'a> {
             .into());
         }
         let cache = self.socket_cache();
-        fs_err::create_dir_all(cache.parent().expect("the cache is in .pixi/berth"))?;
-        fs_err::write(&cache, format!("{path}\n"))?;
+        crate::private_fs::ensure_dir(cache.parent().expect("the cache is in .pixi/berth"))?;
+        crate::private_fs::write_atomic(&cache, format!("{path}\n").as_bytes())?;
         Ok(PathBuf::from(path))
     }
 

@@ -86,12 +86,9 @@ impl TaskCache {
 
     /// Record a successful run, atomically (write a temp file, then rename).
     pub fn save(&self, fingerprint: &Fingerprint) -> Result<()> {
-        fs_err::create_dir_all(&self.dir)?;
-        let temp = fingerprint.file.with_extension("json.tmp");
+        crate::private_fs::ensure_dir(&self.dir)?;
         let body = serde_json::json!({ "hash": fingerprint.hash }).to_string();
-        fs_err::write(&temp, body)?;
-        fs_err::rename(&temp, &fingerprint.file)?;
-        Ok(())
+        crate::private_fs::write_atomic(&fingerprint.file, body.as_bytes())
     }
 
     /// Hash every file the globs match (gitignore-style, relative to the root, `!` excludes,

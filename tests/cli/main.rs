@@ -13,5 +13,6 @@ mod init;
 mod lima;
 mod onboard;
 mod runtimes;
+mod security;
 mod selection;
 mod tasks;

@@ -84,8 +84,11 @@ impl LimaHome {
         fs_err::create_dir_all(&short)?;
         fs_err::create_dir_all(&layout.pixi_dir)?;
         symlink_dir(&short, &home.path)?;
-        fs_err::create_dir_all(&layout.berth_dir)?;
-        fs_err::write(target_record(layout), format!("{}\n", short.display()))?;
+        crate::private_fs::ensure_dir(&layout.berth_dir)?;
+        crate::private_fs::write_atomic(
+            &target_record(layout),
+            format!("{}\n", short.display()).as_bytes(),
+        )?;
         ui::note(&format!(
             "`.pixi/lima` is a symlink to `{}`: the project path is too long for Lima's socket \
              paths ({} characters, the limit on {} is {}); `berth container delete` removes both",

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::progress::{self, Step};
 use crate::diag::Diagnostic;
@@ -224,26 +224,12 @@ fn upgrade_hint() -> String {
 }
 
 /// A log file only the user can read (Lima's output names paths and keys' locations).
+/// The log of one lifecycle command: private (0600 in a 0700 directory), never a planted link.
 fn open_private_log(path: &Path) -> Result<File> {
     if let Some(parent) = path.parent() {
-        fs_err::create_dir_all(parent)?;
+        crate::private_fs::ensure_dir(parent)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .with_context(|| format!("failed to open the log `{}`", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
+    crate::private_fs::create_file(path)
 }
 
 /// The step to show before a command has printed anything.

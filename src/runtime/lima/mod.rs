@@ -80,7 +80,7 @@ impl<'a> Lima<'a> {
     /// The installed Lima's version, remembered for `status` (which spawns nothing).
     fn checked_version(&self, limactl: &Limactl) -> Result<Version> {
         let version = limactl.version()?;
-        fs_err::write(self.version_cache(), format!("{version}\n"))?;
+        crate::private_fs::write_atomic(&self.version_cache(), format!("{version}\n").as_bytes())?;
         Ok(version)
     }
 
