@@ -11,6 +11,8 @@ mod jobs;
 mod manifest;
 mod process;
 mod project;
+#[cfg(test)]
+mod proptest_config;
 mod runtime;
 mod settings;
 mod tasks;
