@@ -125,20 +125,67 @@ mod tests {
         script.push_str(&format!(" > '{}'", out.display()));
         let shell = Shell::without_signals().unwrap();
         let code = shell
-            .run("argv", &script, host::vars().into_iter().collect(), dir.path().to_path_buf())
+            .run(
+                "argv",
+                &script,
+                host::vars().into_iter().collect(),
+                dir.path().to_path_buf(),
+            )
             .unwrap_or_else(|err| panic!("{err:#}\nscript: {script}"));
         assert_eq!(code, 0, "script: {script}");
         let printed = String::from_utf8(fs_err::read(&out).unwrap()).unwrap();
         let mut argv: Vec<String> = printed.split('\0').map(str::to_string).collect();
-        assert_eq!(argv.pop().as_deref(), Some(""), "printf ends each argument with NUL");
+        assert_eq!(
+            argv.pop().as_deref(),
+            Some(""),
+            "printf ends each argument with NUL"
+        );
         argv
     }
 
     /// Pieces of text the shell treats specially, to be glued into words.
     const SPECIAL: &[&str] = &[
-        "'", "\"", "$", "$HOME", "${HOME}", "$?", "$1", "\\", "\\'", "\\\n", " ", "  ", "\n",
-        "\t", "\r\n", "*", "?", "[a]", "~", "~/x", ";", "|", "&&", "||", "&", ">", "<", "2>&1",
-        "(", ")", "`", "$(echo x)", "{a,b}", "{1..3}", "#", "=", "A=1", "-", "--", "!", "%",
+        "'",
+        "\"",
+        "$",
+        "$HOME",
+        "${HOME}",
+        "$?",
+        "$1",
+        "\\",
+        "\\'",
+        "\\\n",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "\r\n",
+        "*",
+        "?",
+        "[a]",
+        "~",
+        "~/x",
+        ";",
+        "|",
+        "&&",
+        "||",
+        "&",
+        ">",
+        "<",
+        "2>&1",
+        "(",
+        ")",
+        "`",
+        "$(echo x)",
+        "{a,b}",
+        "{1..3}",
+        "#",
+        "=",
+        "A=1",
+        "-",
+        "--",
+        "!",
+        "%",
     ];
 
     fn word() -> impl Strategy<Value = String> {

@@ -41,19 +41,7 @@ const KEYS: &[&str] = &[
 
 /// Strings that mean something to the task reader: task and argument names, templates.
 const WORDS: &[&str] = &[
-    "a",
-    "b",
-    "x",
-    "default",
-    "pixi",
-    "a-b",
-    "1x",
-    "echo hi",
-    "{{ x }}",
-    "{{",
-    "{% if %}",
-    "--",
-    "",
+    "a", "b", "x", "default", "pixi", "a-b", "1x", "echo hi", "{{ x }}", "{{", "{% if %}", "--", "",
 ];
 
 const DATETIMES: &[&str] = &[
@@ -112,20 +100,22 @@ fn table(entries: Vec<(String, Item)>, implicit: bool) -> Table {
 /// What a task key can hold: a value, or a `[tasks.name]` table with nested tables and arrays
 /// of tables.
 fn item() -> impl Strategy<Value = Item> {
-    value().prop_map(Item::Value).prop_recursive(2, 16, 4, |inner| {
-        let entries = prop::collection::vec((key(), inner), 0..4);
-        prop_oneof![
-            (entries.clone(), any::<bool>())
-                .prop_map(|(entries, implicit)| Item::Table(table(entries, implicit))),
-            prop::collection::vec(entries, 1..3).prop_map(|tables| {
-                let mut list = ArrayOfTables::new();
-                for entries in tables {
-                    list.push(table(entries, false));
-                }
-                Item::ArrayOfTables(list)
-            }),
-        ]
-    })
+    value()
+        .prop_map(Item::Value)
+        .prop_recursive(2, 16, 4, |inner| {
+            let entries = prop::collection::vec((key(), inner), 0..4);
+            prop_oneof![
+                (entries.clone(), any::<bool>())
+                    .prop_map(|(entries, implicit)| Item::Table(table(entries, implicit))),
+                prop::collection::vec(entries, 1..3).prop_map(|tables| {
+                    let mut list = ArrayOfTables::new();
+                    for entries in tables {
+                        list.push(table(entries, false));
+                    }
+                    Item::ArrayOfTables(list)
+                }),
+            ]
+        })
 }
 
 /// Where the tasks go: `[tasks]`, a target's, a feature's (used by an environment), or an
@@ -138,9 +128,10 @@ const POSITIONS: &[&[&str]] = &[
 ];
 
 fn document(position: &[&str], tasks: Vec<(String, Item)>) -> String {
-    let mut doc: DocumentMut = "[workspace]\nname = \"p\"\nchannels = []\nplatforms = [\"linux-64\"]\n"
-        .parse()
-        .expect("the workspace header parses");
+    let mut doc: DocumentMut =
+        "[workspace]\nname = \"p\"\nchannels = []\nplatforms = [\"linux-64\"]\n"
+            .parse()
+            .expect("the workspace header parses");
     if position[0] == "feature" {
         doc["environments"]["f"] = toml_edit::value(Array::from_iter(["f"]));
     }
@@ -152,7 +143,10 @@ fn document(position: &[&str], tasks: Vec<(String, Item)>) -> String {
             .as_table_mut()
             .expect("a table just made");
     }
-    parent.insert(position[position.len() - 1], Item::Table(table(tasks, false)));
+    parent.insert(
+        position[position.len() - 1],
+        Item::Table(table(tasks, false)),
+    );
     doc.to_string()
 }
 

@@ -54,7 +54,11 @@ impl Graph {
                 .iter()
                 .map(|&d| format!("\"{}\"", self.names[d]))
                 .collect();
-            let cmd = if self.alias[i] { "" } else { "cmd = \"true\", " };
+            let cmd = if self.alias[i] {
+                ""
+            } else {
+                "cmd = \"true\", "
+            };
             text.push_str(&format!(
                 "{} = {{ {cmd}depends-on = [{}] }}\n",
                 self.names[i],
