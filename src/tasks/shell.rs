@@ -204,7 +204,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::proptest_config::cases(256))]
+        #![proptest_config(crate::proptest_config::cases(128))]
 
         #[test]
         fn prop_quoted_words_reach_the_program_unchanged(

@@ -97,6 +97,109 @@ fn table(entries: Vec<(String, Item)>, implicit: bool) -> Table {
     table
 }
 
+/// Mostly `good`, sometimes any value at all: errors then sit deep inside valid structure.
+fn mostly(good: impl Strategy<Value = Value> + 'static) -> BoxedStrategy<Value> {
+    prop_oneof![4 => good, 1 => value()].boxed()
+}
+
+fn string() -> impl Strategy<Value = Value> + Clone {
+    prop_oneof![
+        prop::sample::select(WORDS).prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ]
+}
+
+fn array(element: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+    prop::collection::vec(element, 0..4)
+        .prop_map(|values| Value::Array(values.into_iter().collect::<Array>()))
+}
+
+fn inline_table(
+    entries: impl Strategy<Value = Vec<(String, Value)>>,
+) -> impl Strategy<Value = Value> {
+    entries.prop_map(|entries| {
+        let mut table = InlineTable::new();
+        for (key, value) in entries {
+            table.insert(&key, value);
+        }
+        Value::InlineTable(table)
+    })
+}
+
+fn entry(
+    key: &'static str,
+    value: impl Strategy<Value = Value> + 'static,
+) -> BoxedStrategy<(String, Value)> {
+    (Just(key.to_string()), mostly(value)).boxed()
+}
+
+/// `{ task = …, args = […], environment = … }` or a name.
+fn dependency() -> impl Strategy<Value = Value> {
+    let argument = prop_oneof![
+        string(),
+        inline_table(prop::collection::vec((key(), mostly(string())), 0..3)),
+    ];
+    let fields = prop_oneof![
+        entry("task", string()),
+        entry("args", array(mostly(argument))),
+        entry("environment", string()),
+        (key(), value()),
+    ];
+    prop_oneof![string(), inline_table(prop::collection::vec(fields, 0..4)),]
+}
+
+/// `"name"` or `{ arg = …, default = …, choices = […] }`.
+fn argument() -> impl Strategy<Value = Value> {
+    let fields = prop_oneof![
+        entry("arg", string()),
+        entry("default", string()),
+        entry("choices", array(mostly(string()))),
+        (key(), value()),
+    ];
+    prop_oneof![string(), inline_table(prop::collection::vec(fields, 0..4)),]
+}
+
+/// A task's key with a value that is mostly of the right shape.
+fn task_field() -> impl Strategy<Value = (String, Value)> + Clone {
+    prop_oneof![
+        entry(
+            "cmd",
+            prop_oneof![string().boxed(), array(mostly(string())).boxed()]
+        ),
+        entry(
+            "depends-on",
+            prop_oneof![string().boxed(), array(mostly(dependency())).boxed()]
+        ),
+        entry(
+            "env",
+            inline_table(prop::collection::vec((key(), mostly(string())), 0..3))
+        ),
+        entry("args", array(mostly(argument()))),
+        entry("inputs", array(mostly(string()))),
+        entry("outputs", array(mostly(string()))),
+        entry("cwd", string()),
+        entry("description", string()),
+        entry("default-environment", string()),
+        entry("clean-env", any::<bool>().prop_map(Value::from)),
+        (key(), value()).boxed(),
+    ]
+}
+
+/// A task written as a table of mostly well-shaped fields, inline or as `[tasks.name]`.
+fn task_table() -> impl Strategy<Value = Item> {
+    let fields = prop::collection::vec(task_field(), 0..5);
+    prop_oneof![
+        inline_table(fields.clone()).prop_map(Item::Value),
+        fields.prop_map(|fields| {
+            let entries = fields
+                .into_iter()
+                .map(|(k, v)| (k, Item::Value(v)))
+                .collect();
+            Item::Table(table(entries, false))
+        }),
+    ]
+}
+
 /// What a task key can hold: a value, or a `[tasks.name]` table with nested tables and arrays
 /// of tables.
 fn item() -> impl Strategy<Value = Item> {
@@ -233,7 +336,10 @@ proptest! {
     #[test]
     fn prop_any_toml_in_a_task_position_parses_or_is_located(
         position in prop::sample::select(POSITIONS),
-        tasks in prop::collection::vec((key(), item()), 1..4),
+        tasks in prop::collection::vec(
+            (key(), prop_oneof![1 => item(), 3 => task_table()]),
+            1..4,
+        ),
     ) {
         check(&document(position, tasks))?;
     }
