@@ -12,6 +12,8 @@ mod manifest;
 mod private_fs;
 mod process;
 mod project;
+#[cfg(test)]
+mod proptest_config;
 mod runtime;
 mod settings;
 mod tasks;

@@ -762,6 +762,9 @@ fn check_arg_name(name: &str) -> std::result::Result<(), String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

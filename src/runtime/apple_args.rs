@@ -829,6 +829,8 @@ fn format(value: &str) -> Result<Option<String>, TranslateError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn words(line: &str) -> Vec<OsString> {
@@ -1272,120 +1274,354 @@ mod tests {
             .1
     }
 
-    #[test]
-    fn generated_argv_never_panic_and_emit_only_container_flags() {
-        const WORDS: &[&str] = &[
-            "run",
-            "exec",
-            "ps",
-            "images",
-            "pull",
-            "rm",
-            "rmi",
-            "stop",
-            "logs",
-            "build",
-            "container",
-            "image",
-            "ls",
-            "inspect",
-            "compose",
-            "version",
-            "-",
-            "--",
-            "-it",
-            "-itd",
-            "-e",
-            "-e=A=1",
-            "-eA",
-            "A=1",
-            "-v",
-            "/x:/y",
-            "--volume=/a:/b",
-            "--mount",
-            "-p",
-            "8080:80",
-            "-P",
-            "--cpus",
-            "2",
-            "1.5",
-            "-c",
-            "-a",
-            "-m",
-            "1g",
-            "--memory=7",
-            "--rm",
-            "--rm=false",
-            "-d",
-            "--name",
-            "web",
-            "-w",
-            "/w",
-            "--entrypoint",
-            "-u",
-            "--network",
-            "host",
-            "--platform",
-            "-l",
-            "--label=a=b",
-            "--restart",
-            "no",
-            "-h",
-            "--privileged",
-            "-f",
-            "-n",
-            "all",
-            "--tail",
-            "-q",
-            "--format",
-            "json",
-            "-t",
-            "-s",
-            "alpine",
-            "echo",
-            "hi",
-            "",
-            "=",
-            "-=",
-            "--=x",
-            "-é",
-            "--help",
-        ];
-        // A fixed linear congruential generator: the same few hundred argv every run.
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |bound: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize % bound
-        };
-        let mut translated = 0;
-        for _ in 0..600 {
-            let len = next(8);
-            let mut argv: Vec<OsString> = Vec::with_capacity(len + 1);
-            // Half start with a command berth translates, so the flag tables get exercised.
-            if next(2) == 0 {
-                argv.push(["run", "exec", "ps", "logs", "build", "rm"][next(6)].into());
-            }
-            argv.extend((0..len).map(|_| OsString::from(WORDS[next(WORDS.len())])));
-            match translation(&argv) {
-                Ok(t) => {
-                    translated += 1;
-                    let known = container_flags(t.command);
-                    for (flag, _) in &t.options {
-                        assert!(
-                            known.contains(flag),
-                            "{argv:?} emitted `{flag}`, which `container {}` does not accept",
-                            t.command.join(" ")
-                        );
-                    }
+    /// Docker words worth mixing into generated command lines.
+    const WORDS: &[&str] = &[
+        "run",
+        "exec",
+        "ps",
+        "images",
+        "pull",
+        "rm",
+        "rmi",
+        "stop",
+        "logs",
+        "build",
+        "container",
+        "image",
+        "ls",
+        "inspect",
+        "compose",
+        "version",
+        "-",
+        "--",
+        "-it",
+        "-itd",
+        "-e",
+        "-e=A=1",
+        "-eA",
+        "A=1",
+        "-v",
+        "/x:/y",
+        "--volume=/a:/b",
+        "--mount",
+        "-p",
+        "8080:80",
+        "-P",
+        "--cpus",
+        "2",
+        "1.5",
+        "-c",
+        "-a",
+        "-m",
+        "1g",
+        "--memory=7",
+        "--rm",
+        "--rm=false",
+        "-d",
+        "--name",
+        "web",
+        "-w",
+        "/w",
+        "--entrypoint",
+        "-u",
+        "--network",
+        "host",
+        "--platform",
+        "-l",
+        "--label=a=b",
+        "--restart",
+        "no",
+        "-h",
+        "--privileged",
+        "-f",
+        "-n",
+        "all",
+        "--tail",
+        "-q",
+        "--format",
+        "json",
+        "-t",
+        "-s",
+        "alpine",
+        "echo",
+        "hi",
+        "",
+        "=",
+        "-=",
+        "--=x",
+        "-é",
+        "--help",
+    ];
+
+    /// `docker container WORD` and `docker image WORD` spellings berth translates.
+    const CONTAINER_WORDS: &[&str] = &[
+        "ls", "list", "run", "create", "exec", "start", "stop", "kill", "rm", "logs", "inspect",
+        "stats",
+    ];
+    const IMAGE_WORDS: &[&str] = &[
+        "ls", "list", "pull", "push", "rm", "tag", "inspect", "build",
+    ];
+
+    /// Every translated docker command: the words that name it, and its spec.
+    fn commands() -> Vec<(Vec<&'static str>, &'static Spec)> {
+        let top = TRANSLATED.iter().map(|w| (vec![*w], top_level(w).unwrap()));
+        let container = CONTAINER_WORDS
+            .iter()
+            .map(|w| (vec!["container", *w], container_group(w).unwrap()));
+        let image = IMAGE_WORDS
+            .iter()
+            .map(|w| (vec!["image", *w], image_group(w).unwrap()));
+        top.chain(container).chain(image).collect()
+    }
+
+    /// Every flag of every table in each spelling docker accepts: `--long`, `--long=VALUE`,
+    /// `-s`, `-s=VALUE`, `-sVALUE`, and clustered behind another short flag.
+    fn spelled_flags() -> Vec<String> {
+        let mut spelled = Vec::new();
+        for (_, spec) in commands() {
+            for flag in spec.flags {
+                let long = flag.long;
+                spelled.extend([
+                    format!("--{long}"),
+                    format!("--{long}="),
+                    format!("--{long}=1g"),
+                    format!("--{long}=false"),
+                ]);
+                if let Some(c) = flag.short {
+                    spelled.extend([
+                        format!("-{c}"),
+                        format!("-{c}=x"),
+                        format!("-{c}2"),
+                        format!("-i{c}"),
+                    ]);
                 }
-                Err(err) => assert!(!err.message.is_empty(), "{argv:?}: empty error"),
             }
         }
-        assert!(
-            translated > 50,
-            "only {translated} argv translated; the generator is too hostile"
-        );
+        spelled
+    }
+
+    fn docker_word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => prop::sample::select(WORDS).prop_map(str::to_string),
+            4 => prop::sample::select(spelled_flags()),
+            1 => "-[a-zA-Z]{1,3}(=[a-z0-9]{0,3})?",
+            1 => "--[a-z-]{0,10}(=[a-z0-9/:.]{0,6})?",
+            1 => any::<String>(),
+        ]
+    }
+
+    /// A docker command line: mostly a translated command, then any words.
+    fn docker_argv() -> impl Strategy<Value = Vec<OsString>> {
+        let command = prop_oneof![
+            1 => Just(Vec::new()),
+            4 => prop::sample::select(commands().into_iter().map(|(words, _)| words).collect::<Vec<_>>()),
+        ];
+        (command, prop::collection::vec(docker_word(), 0..8)).prop_map(|(command, words)| {
+            command
+                .into_iter()
+                .map(OsString::from)
+                .chain(words.into_iter().map(OsString::from))
+                .collect()
+        })
+    }
+
+    /// A value each converting flag accepts.
+    fn accepted_value(to: &str) -> &'static str {
+        match to {
+            "--cpus" => "2",
+            "--memory" => "512m",
+            "--network" => "default",
+            "--restart" => "no",
+            "-n" => "10",
+            "--format" => "json",
+            _ => "v",
+        }
+    }
+
+    /// Each translatable flag of `spec` in every docker spelling, with an accepted value.
+    fn translatable_spellings(spec: &'static Spec) -> Vec<Vec<String>> {
+        let mut all = Vec::new();
+        for flag in spec.flags {
+            let value = match flag.to {
+                To::Same(_) => "v",
+                To::Convert(to, _) => accepted_value(to),
+                To::Refuse(_) => continue,
+            };
+            let long = format!("--{}", flag.long);
+            if flag.takes_value {
+                all.push(vec![long.clone(), value.to_string()]);
+                all.push(vec![format!("{long}={value}")]);
+            } else {
+                all.push(vec![long.clone()]);
+                all.push(vec![format!("{long}=true")]);
+            }
+            if let Some(c) = flag.short {
+                if flag.takes_value {
+                    all.push(vec![format!("-{c}"), value.to_string()]);
+                    all.push(vec![format!("-{c}{value}")]);
+                    all.push(vec![format!("-{c}={value}")]);
+                } else {
+                    all.push(vec![format!("-{c}")]);
+                }
+            }
+        }
+        all
+    }
+
+    /// A command line that must translate: a command, one of its translatable flags (each
+    /// (command, spelling) pair equally likely), up to four more, then operands: after `--`
+    /// anything, else plain names; for `run`/`exec` any command after the image.
+    fn well_formed_argv() -> impl Strategy<Value = Vec<OsString>> {
+        let mut cases = Vec::new();
+        for (words, spec) in commands() {
+            let spellings = translatable_spellings(spec);
+            for first in &spellings {
+                cases.push((
+                    words.clone(),
+                    first.clone(),
+                    spellings.clone(),
+                    spec.operands,
+                ));
+            }
+        }
+        prop::sample::select(cases).prop_flat_map(|(words, first, spellings, operands)| {
+            let more = prop::collection::vec(prop::sample::select(spellings), 0..5);
+            let rest = prop::collection::vec(docker_word(), 0..4);
+            (more, any::<bool>(), rest).prop_map(move |(more, dashes, rest)| {
+                let mut argv: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+                argv.extend(first.iter().cloned());
+                argv.extend(more.into_iter().flatten());
+                match operands {
+                    Nothing => {}
+                    CommandAfterFirst => {
+                        if dashes {
+                            argv.push("--".into());
+                        }
+                        argv.push("alpine".into());
+                        argv.extend(rest);
+                    }
+                    Interspersed if dashes => {
+                        argv.push("--".into());
+                        argv.extend(rest);
+                    }
+                    Interspersed => argv.extend(["web".to_string(), "-".to_string()]),
+                }
+                argv.into_iter().map(OsString::from).collect()
+            })
+        })
+    }
+
+    /// The options of a translation are all flags its `container` command accepts, and no
+    /// operand can be read as one.
+    fn check_translation(argv: &[OsString], t: &Translation) -> Result<(), TestCaseError> {
+        let known = container_flags(t.command);
+        for (flag, _) in &t.options {
+            prop_assert!(
+                known.contains(flag),
+                "{:?} emitted `{}`, which `container {}` does not accept",
+                argv,
+                flag,
+                t.command.join(" ")
+            );
+        }
+        let out = translate(argv).unwrap();
+        let options = t.command.len()
+            + t.options
+                .iter()
+                .map(|(_, v)| 1 + usize::from(v.is_some()))
+                .sum::<usize>();
+        let operands = &out[options..];
+        if operands.first().is_some_and(|w| w != "--") {
+            let read_as_options = match t.kind {
+                CommandAfterFirst => &operands[..1],
+                _ => operands,
+            };
+            prop_assert!(
+                !read_as_options.iter().any(|o| starts_with_dash(o)),
+                "{:?} gave {:?}: an operand reads as a flag",
+                argv,
+                out
+            );
+        }
+        Ok(())
+    }
+
+    /// A refused flag of some command in one of its spellings, after options that translate
+    /// and before an operand; and the spelling the error must name.
+    fn refused_flag_argv() -> impl Strategy<Value = (Vec<OsString>, String)> {
+        let mut cases = Vec::new();
+        for (words, spec) in commands() {
+            let passing: Vec<String> = spec
+                .flags
+                .iter()
+                .filter(|f| matches!(f.to, To::Same(_)))
+                .map(|f| match f.takes_value {
+                    true => format!("--{}=v", f.long),
+                    false => format!("--{}", f.long),
+                })
+                .collect();
+            for flag in spec.flags.iter().filter(|f| matches!(f.to, To::Refuse(_))) {
+                let value = if flag.takes_value { "v" } else { "true" };
+                let long = format!("--{}", flag.long);
+                let mut spellings = vec![(vec![format!("{long}={value}")], long.clone())];
+                let bare = |spelled: String| match flag.takes_value {
+                    true => vec![spelled, value.to_string()],
+                    false => vec![spelled],
+                };
+                spellings.push((bare(long.clone()), long.clone()));
+                if let Some(c) = flag.short {
+                    spellings.push((bare(format!("-{c}")), format!("-{c}")));
+                    if flag.takes_value {
+                        spellings.push((vec![format!("-{c}{value}")], format!("-{c}")));
+                    }
+                }
+                for (spelled, shown) in spellings {
+                    cases.push((words.clone(), passing.clone(), spelled, shown));
+                }
+            }
+        }
+        prop::sample::select(cases).prop_flat_map(|(words, passing, spelled, shown)| {
+            let before = prop::sample::subsequence(passing.clone(), 0..=passing.len().min(3));
+            (before, any::<bool>()).prop_map(move |(before, operand)| {
+                let mut argv: Vec<OsString> = words.iter().map(OsString::from).collect();
+                argv.extend(before.into_iter().map(OsString::from));
+                argv.extend(spelled.iter().map(OsString::from));
+                if operand {
+                    argv.push("alpine".into());
+                }
+                (argv, shown.clone())
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_config::cases(256))]
+
+        #[test]
+        fn prop_any_argv_translates_to_container_flags_or_an_error(argv in docker_argv()) {
+            match translation(&argv) {
+                Ok(t) => check_translation(&argv, &t)?,
+                Err(err) => prop_assert!(!err.message.is_empty(), "{:?}: an empty error", argv),
+            }
+        }
+
+        #[test]
+        fn prop_every_translatable_flag_becomes_a_container_flag(argv in well_formed_argv()) {
+            match translation(&argv) {
+                Ok(t) => check_translation(&argv, &t)?,
+                Err(err) => prop_assert!(false, "{:?} did not translate: {} {:?}", argv, err, err.help),
+            }
+        }
+
+        #[test]
+        fn prop_a_refused_flag_is_an_error_naming_it((argv, shown) in refused_flag_argv()) {
+            match translate(&argv) {
+                Ok(out) => prop_assert!(false, "{:?} translated to {:?}", argv, out),
+                Err(err) => prop_assert!(
+                    err.message.contains(&format!("`{shown}`")) && !err.help.is_empty(),
+                    "{:?}: {} {:?} does not name `{}`", argv, err.message, err.help, shown
+                ),
+            }
+        }
     }
 }

@@ -292,6 +292,9 @@ struct Walk<'a> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::manifest::tasks::TaskSet;

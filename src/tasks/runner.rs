@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::cache::{CacheKey, TaskCache};
 use super::graph::Invocation;
-use super::shell::Shell;
+use super::shell::{self, Shell};
 use super::template::{self, Renderer};
 use crate::diag::{Diagnostic, locate};
 use crate::exit::ExitStatus;
@@ -194,7 +194,8 @@ impl Runner<'_> {
         script.push_str(&command);
         let mut shown = command;
         for word in &invocation.extra {
-            script.push_str(&format!(" '{word}'"));
+            script.push(' ');
+            script.push_str(&shell::quote(word));
             shown.push(' ');
             shown.push_str(word);
         }
