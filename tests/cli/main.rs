@@ -14,4 +14,5 @@ mod lima;
 mod onboard;
 mod runtimes;
 mod selection;
+mod signals;
 mod tasks;
