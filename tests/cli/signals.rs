@@ -114,13 +114,14 @@ fn a_containers_exit_code_or_fatal_signal_is_berths() {
 // ---- Ctrl-C in a terminal ----
 
 /// Runs a command on a fresh pseudo-terminal (python3's `pty`), where it is the terminal's
-/// foreground process group as under an interactive shell. Once it is ready (`file`: a file
-/// exists; `output`: the terminal shows a text), types the terminal's ^C, which the line
-/// discipline turns into SIGINT for that whole group, then reads the terminal until the
-/// command exits. Prints `{"code": …, "output": …}`.
+/// foreground process group, as under an interactive shell, and types keys on it: each step
+/// waits for its condition (`file:PATH` exists, or `output:TEXT` was shown), then types its
+/// keys, which the line discipline turns into signals for that whole group (^C SIGINT, ^\
+/// SIGQUIT). Then reads the terminal until the command exits and prints
+/// `{"code": …, "output": …}`.
 const PTY_DRIVER: &str = r#"
 import json, os, pty, select, sys, time
-kind, ready, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+steps, argv = json.loads(sys.argv[1]), sys.argv[2:]
 pid, master = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
@@ -135,13 +136,15 @@ def read(timeout):
         return False
     output += data
     return bool(data)
-def is_ready():
-    return os.path.exists(ready) if kind == "file" else ready.encode() in output
-deadline = time.monotonic() + 120
-while not is_ready():
-    if time.monotonic() > deadline or not read(0.05):
-        sys.exit("never ready; the terminal showed: %r" % output)
-os.write(master, b"\x03")
+def holds(condition):
+    kind, _, value = condition.partition(":")
+    return os.path.exists(value) if kind == "file" else value.encode() in output
+for condition, keys in steps:
+    deadline = time.monotonic() + 120
+    while not holds(condition):
+        if time.monotonic() > deadline or not read(0.05):
+            sys.exit("never saw %s; the terminal showed: %r" % (condition, output))
+    os.write(master, keys.encode())
 while read(None):
     pass
 _, status = os.waitpid(pid, 0)
@@ -152,12 +155,13 @@ print(json.dumps({
 }))
 "#;
 
-/// berth `args` on a terminal, interrupted with ^C once `ready` (see [`PTY_DRIVER`]): its
-/// exit code and everything the terminal showed.
-fn ctrl_c_on_a_terminal(p: &TestProject, kind: &str, ready: &str, args: &[&str]) -> (i32, String) {
+/// berth `args` on a terminal driven by `steps` (see [`PTY_DRIVER`]): its exit code and
+/// everything the terminal showed.
+fn on_a_terminal(p: &TestProject, steps: &[(String, &str)], args: &[&str]) -> (i32, String) {
+    let steps = serde_json::to_string(steps).expect("steps as JSON");
     let out = p
         .command("python3")
-        .args(["-c", PTY_DRIVER, kind, ready, BERTH])
+        .args(["-c", PTY_DRIVER, &steps, BERTH])
         .args(args)
         .run_within(Duration::from_secs(300))
         .expect("the terminal session hung");
@@ -168,20 +172,43 @@ fn ctrl_c_on_a_terminal(p: &TestProject, kind: &str, ready: &str, args: &[&str])
     (i32::try_from(code).expect("a small code"), output)
 }
 
+const CTRL_C: &str = "\x03";
+const CTRL_BACKSLASH: &str = "\x1c";
+
+/// A child that counts every SIGINT delivered to it, one line each in `interrupts.txt`, and
+/// keeps running until SIGQUIT, which ends it with 130. A shell's trap cannot count: it merges
+/// a SIGINT that arrives while it is still busy with the previous one. Python's wakeup fd gets
+/// one byte per signal the kernel delivers.
+const COUNT_SIGNALS: &str = r#"
+import os, signal, sys
+read, write = os.pipe()
+os.set_blocking(write, False)
+signal.set_wakeup_fd(write)
+signal.signal(signal.SIGINT, lambda *_: None)
+signal.signal(signal.SIGQUIT, lambda *_: None)
+open("ready.txt", "w").close()
+while True:
+    for number in os.read(read, 64):
+        if number == signal.SIGQUIT:
+            sys.exit(130)
+        with open("interrupts.txt", "a") as interrupts:
+            interrupts.write("INT\n")
+"#;
+
+// A SIGINT from berth, were it to forward one, would follow the terminal's within a moment;
+// the test types ^\ only after it has seen the first SIGINT counted, so by then a second
+// one would have been counted too.
+
 #[test]
 fn ctrl_c_in_a_terminal_reaches_the_task_once() {
-    // The trap counts every SIGINT the shell gets; the loop keeps it waiting for one.
-    let p = TestProject::with_tasks(
-        r#"[tasks]
-wait = "sh -c 'trap \"echo INT >> interrupts.txt; exit 130\" INT; echo > ready.txt; while :; do sleep 1; done'"
-"#,
-    );
-    let (code, output) = ctrl_c_on_a_terminal(
-        &p,
-        "file",
-        &p.path("ready.txt").display().to_string(),
-        &["run", "wait"],
-    );
+    let p = TestProject::with_tasks("[tasks]\nwait = \"python3 count-signals.py\"\n");
+    p.write("count-signals.py", COUNT_SIGNALS);
+    let file = |name: &str| format!("file:{}", p.path(name).display());
+    let steps = [
+        (file("ready.txt"), CTRL_C),
+        (file("interrupts.txt"), CTRL_BACKSLASH),
+    ];
+    let (code, output) = on_a_terminal(&p, &steps, &["run", "wait"]);
     assert_eq!(code, 130, "the terminal showed:\n{output}");
     assert_eq!(
         p.read("interrupts.txt"),
@@ -197,13 +224,16 @@ fn ctrl_c_in_a_terminal_reaches_a_container_once() {
         return;
     }
     let p = TestProject::with_tasks("");
-    // With -t the terminal is the container's: docker passes ^C through as a byte, and the
-    // container's own terminal turns it into SIGINT. sh is PID 1 here, which only matters for
-    // signals without a handler; this one has the trap.
-    let (code, output) = ctrl_c_on_a_terminal(
+    // With -t the terminal is the container's: docker passes the keys through as bytes, and
+    // the container's own terminal turns them into signals. sh is PID 1 here, which only
+    // matters for signals without a handler; these have traps.
+    let steps = [
+        ("output:ready-for-ctrl-c".to_string(), CTRL_C),
+        ("output:trapped-int".to_string(), CTRL_BACKSLASH),
+    ];
+    let (code, output) = on_a_terminal(
         &p,
-        "output",
-        "ready-for-ctrl-c",
+        &steps,
         &[
             "--runtime",
             "docker",
@@ -214,7 +244,8 @@ fn ctrl_c_in_a_terminal_reaches_a_container_once() {
             TEST_IMAGE,
             "sh",
             "-c",
-            "trap 'echo trapped-int; exit 130' INT; echo ready-for-ctrl-c; while :; do sleep 1; done",
+            "trap 'echo trapped-int' INT; trap 'exit 130' QUIT; echo ready-for-ctrl-c; \
+         while :; do sleep 1; done",
         ],
     );
     assert_eq!(code, 130, "the terminal showed:\n{output}");
