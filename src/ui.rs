@@ -189,8 +189,10 @@ pub fn confirm(question: &str) -> Option<bool> {
     if !host::stdin_is_terminal() {
         return None;
     }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
+    // Not `eprint!`, which panics when stderr is a closed pipe.
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question} [y/N] ").and_then(|()| stderr.flush());
+    drop(stderr);
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).ok()?;
     Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))

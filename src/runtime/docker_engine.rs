@@ -74,6 +74,23 @@ pub fn socket_problem(socket: &Path) -> &'static str {
     }
 }
 
+/// Every socket a host engine was looked for at, each with why it did not answer:
+/// `/var/run/docker.sock (nothing listens on it)`.
+pub fn sockets_tried() -> String {
+    candidate_sockets()
+        .iter()
+        .map(|s| format!("{} ({})", s.display(), socket_problem(s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first "add yourself to the docker group" help among the sockets tried, if any.
+pub fn sockets_help() -> Option<&'static str> {
+    candidate_sockets()
+        .iter()
+        .find_map(|s| socket_problem_help(s))
+}
+
 /// What to do about a socket berth may not open, if that is the problem.
 pub fn socket_problem_help(socket: &Path) -> Option<&'static str> {
     (socket_problem(socket) == "permission denied").then_some(
@@ -138,16 +155,11 @@ impl Runtime for DockerEngine<'_> {
         if let Some(socket) = reachable_host_socket() {
             return Ok(format!("unix://{}", socket.display()));
         }
-        let sockets = candidate_sockets();
-        let tried: Vec<String> = sockets
-            .iter()
-            .map(|s| format!("{} ({})", s.display(), socket_problem(s)))
-            .collect();
         let mut diagnostic = Diagnostic::new(format!(
             "no Docker engine answers on this machine: tried {}",
-            tried.join(", ")
+            sockets_tried()
         ));
-        if let Some(help) = sockets.iter().find_map(|s| socket_problem_help(s)) {
+        if let Some(help) = sockets_help() {
             diagnostic = diagnostic.help(help);
         }
         Err(diagnostic

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod environments;
 pub mod graph;
+pub mod launch;
 pub mod runner;
 pub mod shell;
 pub mod template;

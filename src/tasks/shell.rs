@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use deno_task_shell::{KillSignal, SignalKind};
 use tokio::task::LocalSet;
 
+use super::launch;
 use crate::diag::Diagnostic;
 use crate::host;
 
@@ -92,7 +93,8 @@ impl Shell {
         // stop background jobs), which must not mark later tasks as aborted. Forwarded
         // signals still reach it through the parent.
         let kill = self.kill.child_signal();
-        let run = deno_task_shell::execute(list, env, cwd, HashMap::new(), kill);
+        let commands = launch::path_commands(&list);
+        let run = deno_task_shell::execute(list, env, cwd, commands, kill);
         Ok(self.runtime.block_on(self.local.run_until(run)))
     }
 }

@@ -168,7 +168,7 @@ fn the_real_docker_runs_against_the_engine_with_its_own_exit_codes() {
 }
 
 /// A container removed when the test ends, however it ends.
-struct Container(String);
+pub(crate) struct Container(pub(crate) String);
 
 impl Drop for Container {
     fn drop(&mut self) {
@@ -208,10 +208,11 @@ fn go_templates_reach_docker_untouched() {
 }
 
 /// A python3 forwarder from a Unix socket of the test's to the engine's, logging each
-/// connection: a stand-in for the socket Lima forwards from its VM.
-struct SocketForwarder {
+/// connection: a stand-in for the socket Lima forwards from its VM, and an engine a test can
+/// make go away (drop it: the socket file stays, nothing listens on it).
+pub(crate) struct SocketForwarder {
     child: Child,
-    socket: PathBuf,
+    pub(crate) socket: PathBuf,
     log: PathBuf,
 }
 
@@ -242,7 +243,7 @@ while True:
 "#;
 
 impl SocketForwarder {
-    fn start(p: &TestProject) -> SocketForwarder {
+    pub(crate) fn start(p: &TestProject) -> SocketForwarder {
         let socket = p.base().join("fwd.sock");
         let log = p.base().join("fwd.log");
         let child = Command::new("python3")

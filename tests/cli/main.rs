@@ -15,4 +15,5 @@ mod onboard;
 mod runtimes;
 mod security;
 mod selection;
+mod signals;
 mod tasks;

@@ -1,10 +1,8 @@
 //! `berth run` and `berth task list`: pixi's task schema, run semantics and listing.
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use crate::harness::{TestProject, exit_code};
+use crate::harness::TestProject;
 
 /// A project whose `[tasks]` table is `tasks` (the table starts on line 7 of pixi.toml).
 fn tasks(tasks: &str) -> TestProject {
@@ -288,58 +286,6 @@ fn cycles_of_every_length_are_errors_showing_the_path() {
             .stdout_is("")
             .stderr_has(&format!("cycle: {expected}"))
             .stderr_has("--> pixi.toml:");
-    }
-}
-
-// ---- exit codes and signals ----
-
-#[test]
-fn the_tasks_exit_code_is_berths() {
-    let p = tasks(
-        "ok = \"true\"\nno = \"false\"\nseven = \"exit 7\"\nnotfound = \"no-such-command-here\"\n\
-         term = \"sh -c 'kill -TERM $$'\"\nint = \"sh -c 'kill -INT $$'\"\n",
-    );
-    p.berth(["run", "ok"]).run().code(0);
-    p.berth(["run", "no"]).run().code(1);
-    p.berth(["run", "seven"]).run().code(7);
-    p.berth(["run", "notfound"])
-        .run()
-        .code(127)
-        .stderr_has("Available tasks:");
-    p.berth(["run", "term"]).run().code(143);
-    p.berth(["run", "int"]).run().code(130);
-}
-
-#[test]
-fn sigterm_to_berth_reaches_the_task_and_berth_exits_143() {
-    let p = tasks("wait = \"sh -c 'echo ready > ready.txt; exec sleep 120'\"\n");
-    let mut run = p.berth(["run", "wait"]);
-    let mut child = run
-        .command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn berth");
-    wait_for_file(&p.path("ready.txt"), &mut child);
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(killed.success());
-    let status = child.wait().expect("wait for berth");
-    assert_eq!(exit_code(status), 143);
-}
-
-/// Poll until the task has written `path` (it is then running), failing if berth exits first.
-fn wait_for_file(path: &Path, child: &mut std::process::Child) {
-    let give_up = Instant::now() + Duration::from_secs(60);
-    while !path.exists() {
-        if let Some(status) = child.try_wait().expect("poll berth") {
-            panic!("berth exited ({status}) before the task was ready");
-        }
-        assert!(Instant::now() < give_up, "the task never became ready");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
