@@ -185,8 +185,8 @@ impl ChildRecord {
         let text = fs_err::read_to_string(&self.path).ok()?;
         self.clear();
         let pid: u32 = text.trim().parse().ok()?;
-        let ours = command_line(pid)
-            .is_some_and(|line| line.contains(program.to_string_lossy().as_ref()));
+        let ours =
+            command_line(pid).is_some_and(|line| line.contains(program.to_string_lossy().as_ref()));
         if !is_alive(pid) || !ours {
             return None;
         }

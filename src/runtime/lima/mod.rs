@@ -74,16 +74,18 @@ impl<'a> Lima<'a> {
 
     /// Under the lock, before reading the instance's state: stop a `limactl` command an
     /// earlier berth left running when it was killed outright (SIGKILL), so two commands
-    /// never act on the instance at once.
-    fn stop_leftover_command(&self, home: &LimaHome) {
+    /// never act on the instance at once. Returns whether there was one.
+    fn stop_leftover_command(&self, home: &LimaHome) -> bool {
         let Ok(limactl) = self.limactl(home) else {
-            return;
+            return false;
         };
-        if let Some(pid) = limactl.stop_leftover() {
-            ui::note(&format!(
-                "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
-            ));
-        }
+        let Some(pid) = limactl.stop_leftover() else {
+            return false;
+        };
+        ui::note(&format!(
+            "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
+        ));
+        true
     }
 
     /// Remove the pid and socket files no live process of the instance owns, without
@@ -146,8 +148,14 @@ impl<'a> Lima<'a> {
     fn bring_up(&self, allow_create: bool) -> Result<()> {
         let _lock = self.lock()?;
         let home = self.home();
-        self.stop_leftover_command(&home);
-        let phase = self.instance(&home).phase();
+        let cut_short = self.stop_leftover_command(&home);
+        let mut phase = self.instance(&home).phase();
+        if cut_short && matches!(phase, Phase::Running { .. }) {
+            // Its boot never finished (provisioning may be half-done): boot it again.
+            phase = Phase::Broken {
+                reason: "the `limactl` booting it was stopped before it finished".into(),
+            };
+        }
         match phase {
             Phase::Running { .. } => {
                 self.report_ready(&self.instance(&home), None);
