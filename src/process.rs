@@ -153,12 +153,103 @@ pub enum Streamed {
     Interrupted,
 }
 
+/// A file naming the child berth is running, for as long as it runs. A berth killed outright
+/// (SIGKILL) cannot stop its child, which goes on acting on the project; the next berth reads
+/// the file and stops that child first ([`ChildRecord::stop_leftover`]).
+pub struct ChildRecord {
+    path: PathBuf,
+}
+
+impl ChildRecord {
+    pub fn new(path: PathBuf) -> ChildRecord {
+        ChildRecord { path }
+    }
+
+    fn write(&self, pid: u32) {
+        if let Some(parent) = self.path.parent() {
+            let _ = fs_err::create_dir_all(parent);
+        }
+        if let Err(err) = fs_err::write(&self.path, format!("{pid}\n")) {
+            ui::debug(&format!("could not record the child's pid: {err}"));
+        }
+    }
+
+    fn clear(&self) {
+        let _ = fs_err::remove_file(&self.path);
+    }
+
+    /// Stop the child an earlier, killed berth left running: the recorded pid, when it is
+    /// alive and its command line still names `program` (a reused pid is left alone). SIGINT
+    /// first, SIGKILL when it is still there after 5 s. Returns the pid it stopped.
+    pub fn stop_leftover(&self, program: &Path) -> Option<u32> {
+        let text = fs_err::read_to_string(&self.path).ok()?;
+        self.clear();
+        let pid: u32 = text.trim().parse().ok()?;
+        let ours =
+            command_line(pid).is_some_and(|line| line.contains(program.to_string_lossy().as_ref()));
+        if !is_alive(pid) || !ours {
+            return None;
+        }
+        signal_pid(pid, false);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while is_alive(pid) {
+            if std::time::Instant::now() > deadline {
+                signal_pid(pid, true);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(pid)
+    }
+}
+
+/// Whether process `pid` exists (`kill(pid, 0)`; EPERM means it exists but is not ours).
+pub fn is_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        use nix::errno::Errno;
+        let Ok(pid) = i32::try_from(pid) else {
+            return false;
+        };
+        pid > 0
+            && matches!(
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+                Ok(()) | Err(Errno::EPERM)
+            )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// The command line of process `pid`, its words joined by spaces, when it can be read:
+/// `/proc/<pid>/cmdline` on Linux, `ps` elsewhere.
+pub fn command_line(pid: u32) -> Option<String> {
+    if cfg!(target_os = "linux") {
+        let bytes = fs_err::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let words: Vec<String> = bytes
+            .split(|&b| b == 0)
+            .filter(|w| !w.is_empty())
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        return (!words.is_empty()).then(|| words.join(" "));
+    }
+    let mut ps = Command::new("ps");
+    ps.args(["-ww", "-o", "command=", "-p", &pid.to_string()]);
+    let captured = capture(ps).ok()?;
+    let line = captured.stdout.trim();
+    (captured.status.code() == 0 && !line.is_empty()).then(|| line.to_string())
+}
+
 /// Run `command` with stdin closed and both output streams piped, handing every line to
 /// `on_line` as it arrives (for progress and logs). When berth is interrupted while the child
 /// runs (see [`signals::CatchInterrupts`]), the child gets SIGINT, then SIGKILL if it is still
-/// there after a few seconds.
+/// there after a few seconds. `record`, when given, names the child while it runs.
 pub fn run_streaming(
     mut command: Command,
+    record: Option<&ChildRecord>,
     mut on_line: impl FnMut(Stream, &str),
 ) -> Result<Streamed> {
     use std::io::BufRead;
@@ -178,6 +269,9 @@ pub fn run_streaming(
                 command.get_program().to_string_lossy()
             )
         })?;
+    if let Some(record) = record {
+        record.write(child.id());
+    }
     let (sender, lines) = mpsc::channel::<(Stream, String)>();
     let readers: Vec<_> = [
         child
@@ -230,6 +324,9 @@ pub fn run_streaming(
         let _ = reader.join();
     }
     let status = child.wait().context("failed to wait for a child process")?;
+    if let Some(record) = record {
+        record.clear();
+    }
     if interrupted_at.is_some() || signals::interrupted() {
         return Ok(Streamed::Interrupted);
     }
@@ -238,6 +335,10 @@ pub fn run_streaming(
 
 /// SIGINT (or SIGKILL when `kill`) to a child that may already be gone.
 fn signal_child(child: &std::process::Child, kill: bool) {
+    signal_pid(child.id(), kill);
+}
+
+fn signal_pid(pid: u32, kill: bool) {
     #[cfg(unix)]
     {
         use nix::sys::signal::{Signal, kill as send};
@@ -246,13 +347,13 @@ fn signal_child(child: &std::process::Child, kill: bool) {
         } else {
             Signal::SIGINT
         };
-        if let Ok(pid) = i32::try_from(child.id()) {
+        if let Ok(pid) = i32::try_from(pid) {
             let _ = send(nix::unistd::Pid::from_raw(pid), signal);
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = (child, kill);
+        let _ = (pid, kill);
     }
 }
 

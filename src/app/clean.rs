@@ -7,17 +7,28 @@ use crate::clean::{self, Outcome, Plan, human_bytes};
 use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
-use crate::process;
+use crate::process::{self, ChildRecord};
 use crate::ui::{self, display_path};
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (plan, envs_dir) = if args.global {
-        (clean::plan_global()?, None)
+    let (plan, envs_dir, record) = if args.global {
+        (clean::plan_global()?, None, None)
     } else {
         let project = global.project()?;
+        // The file `berth container …` names its running limactl in, so a clean after a
+        // killed `init` (or a killed clean) stops that limactl before planning.
+        let record = ChildRecord::new(project.layout.berth_dir.join("limactl.pid"));
+        if let Some(limactl) = process::find_program("limactl", Some(&project.layout.envs_dir))
+            && let Some(pid) = record.stop_leftover(&limactl)
+        {
+            ui::note(&format!(
+                "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
+            ));
+        }
         (
             clean::plan_project(&project)?,
             Some(project.layout.envs_dir),
+            Some(record),
         )
     };
     for kept in &plan.kept {
@@ -60,9 +71,23 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
     }
 
-    let outcome = clean::apply(&plan, limactl.as_deref());
+    let limactl = limactl.as_deref().map(|program| clean::Limactl {
+        program,
+        record: record.as_ref(),
+    });
+    let outcome = clean::apply(&plan, limactl.as_ref());
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
+    }
+    if outcome.interrupted {
+        // Not an `error:`: the user stopped it. Say what is left so the rerun is no surprise.
+        ui::warn(&format!(
+            "interrupted: {} removed ({}), {} left as they were; rerun `berth system clean` to finish",
+            paths(outcome.removed.len()),
+            human_bytes(outcome.bytes_freed),
+            paths(outcome.not_removed.len() + usize::from(outcome.failed.is_some())),
+        ));
+        return Ok(ExitStatus::Child(130));
     }
     let Some((failed, error)) = &outcome.failed else {
         ui::status(&format!(

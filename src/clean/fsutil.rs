@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::Result;
 
 use crate::diag::Diagnostic;
+use crate::process;
 
 /// Disk usage of `path` as `du -s -P` counts it (allocated blocks of every entry, the
 /// directory itself included, each hard-linked inode once), skipping the direct children
@@ -105,30 +106,40 @@ pub fn remove(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Whether the host agent of the instance in `dir` is alive: `ha.pid` names a process that
-/// exists (Lima's own test, `kill(pid, 0)`; EPERM still means alive).
+/// The pid files of a Lima instance: its host agent's and its VM driver's.
+const PID_FILES: &[&str] = &["ha.pid", "qemu.pid", "vz.pid", "krunkit.pid"];
+
+/// Whether a process of the instance in `dir` is alive: a pid file names a process that
+/// exists (Lima's own test, `kill(pid, 0)`) and whose command line names the instance
+/// directory, as Lima's host agent and QEMU do. A pid reused by an unrelated process (after a
+/// reboot, say) does not count: that process is never stopped or signalled.
 pub fn host_agent_alive(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("ha.pid")) else {
-        return false;
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return false;
-    };
-    pid > 0 && process_alive(pid)
+    let dir_text = dir.to_string_lossy();
+    PID_FILES.iter().any(|file| {
+        let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+            return false;
+        };
+        let Ok(pid) = text.trim().parse::<u32>() else {
+            return false;
+        };
+        process::is_alive(pid)
+            && process::command_line(pid).is_none_or(|line| line.contains(dir_text.as_ref()))
+    })
 }
 
-#[cfg(unix)]
-fn process_alive(pid: i32) -> bool {
-    use nix::errno::Errno;
-    use nix::sys::signal::kill;
-    use nix::unistd::Pid;
-    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
-}
-
-#[cfg(not(unix))]
-fn process_alive(_pid: i32) -> bool {
-    // Without a way to ask, a pid file means "maybe running": the cautious answer.
-    true
+/// Remove the top-level pid and socket files of a stopped instance (what `limactl stop -f`
+/// removes, without its SIGKILL), so Lima does not take a stale pid for a running VM.
+pub fn remove_stale_runtime_files(dir: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        let runtime = path
+            .extension()
+            .is_some_and(|ext| ext == "pid" || ext == "sock");
+        if runtime && entry.file_type().is_ok_and(|t| !t.is_dir()) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{Outcome, apply, preflight};
+pub use apply::{Limactl, Outcome, apply, preflight};
 pub use plan::{plan_global, plan_project};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

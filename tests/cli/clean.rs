@@ -14,14 +14,14 @@ const MIB: usize = 1024 * 1024;
 
 /// One entry of a tree as the test saw it: file bytes, link target, or a directory.
 #[derive(Debug, PartialEq, Eq)]
-enum Node {
+pub enum Node {
     Dir,
     File(Vec<u8>),
     Link(PathBuf),
 }
 
 /// Every entry under `root`, walked without following links.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
     let mut nodes = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(path) = stack.pop() {
@@ -44,7 +44,7 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
 /// Assert that `after` holds every entry of `before` unchanged, except those under `removed`,
 /// which must be gone.
 #[track_caller]
-fn assert_only_removed(
+pub fn assert_only_removed(
     before: &BTreeMap<PathBuf, Node>,
     after: &BTreeMap<PathBuf, Node>,
     removed: &[PathBuf],
@@ -76,13 +76,16 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
     std::fs::write(path, contents).unwrap();
 }
 
-/// A live process standing in for a Lima host agent; killed and reaped when dropped.
+/// A live process standing in for a Lima host agent; killed and reaped when dropped. Like
+/// `limactl hostagent --pidfile <dir>/ha.pid`, its command line names its pid file (berth
+/// takes a live pid whose command line does not name the instance for a stale one).
 struct HostAgent(Child);
 
 impl HostAgent {
-    fn spawn() -> HostAgent {
-        let child = Command::new("sleep")
-            .arg("1000")
+    fn spawn(pidfile: &Path) -> HostAgent {
+        let child = Command::new("python3")
+            .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
+            .arg(pidfile)
             .stdin(Stdio::null())
             .spawn()
             .expect("spawn sleep");
@@ -191,12 +194,10 @@ impl Home {
     }
 
     fn start_instance(&self, name: &str) -> HostAgent {
-        let agent = HostAgent::spawn();
+        let pidfile = self.lima(&format!("{name}/ha.pid"));
+        let agent = HostAgent::spawn(&pidfile);
         write(&self.lima(&format!("{name}/lima.yaml")), "vmType: qemu\n");
-        write(
-            &self.lima(&format!("{name}/ha.pid")),
-            format!("{}\n", agent.pid()),
-        );
+        write(&pidfile, format!("{}\n", agent.pid()));
         agent
     }
 
@@ -632,7 +633,7 @@ fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
 #[test]
 fn project_running_instance_needs_force() {
     let p = project_with_state();
-    let agent = HostAgent::spawn();
+    let agent = HostAgent::spawn(&p.path(".pixi/lima/demo/ha.pid"));
     p.write(".pixi/lima/demo/ha.pid", &format!("{}\n", agent.pid()));
     clean(&p, ["system", "clean", "--yes"])
         .run()

@@ -208,7 +208,8 @@ fn status_json_in_every_state_with_its_exit_code() {
     let (code, json) = p.status();
     assert_eq!((code, json["state"].as_str()), (3, Some("stopped")));
 
-    // A live process that is not a host agent holds ha.pid: Lima calls that Broken.
+    // A live process that is not a host agent holds ha.pid: Lima calls that Broken, and
+    // berth says the pid file is stale.
     let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
     std::fs::write(
         p.instance_dir().join("ha.pid"),
@@ -223,7 +224,7 @@ fn status_json_in_every_state_with_its_exit_code() {
         json["reason"]
             .as_str()
             .unwrap()
-            .contains("Docker does not answer"),
+            .contains("`ha.pid` names pid"),
         "{json}"
     );
 }

@@ -9,6 +9,7 @@ mod corpus;
 mod docker;
 mod doctor;
 mod exec;
+mod faults;
 mod init;
 mod lima;
 mod onboard;

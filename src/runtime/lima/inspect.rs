@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::process;
 use crate::runtime::docker_ping;
 
 /// The driver pid files Lima's internal drivers write (`<vmType>.pid`; vz writes the host
@@ -17,8 +18,13 @@ pub enum Phase {
     Absent,
     /// A directory without `lima.yaml`: an interrupted create. Not an instance to Lima.
     HalfCreated,
-    /// No live process. `stale` lists pid and socket files a crash left behind.
-    Stopped { stale: Vec<PathBuf> },
+    /// No live process of this instance. `stale` lists pid and socket files a crash left
+    /// behind; `foreign` says why, when a pid file names a live process that is not this
+    /// instance's (a reused pid: Lima calls that Broken, and `limactl stop -f` would kill it).
+    Stopped {
+        stale: Vec<PathBuf>,
+        foreign: Option<String>,
+    },
     /// The host agent runs and Docker answers on the forwarded socket.
     Running { host_agent: i32 },
     /// Anything in between, with the reason.
@@ -51,13 +57,23 @@ impl InstanceDir {
         if !self.lima_yaml().is_file() {
             return Phase::HalfCreated;
         }
-        let host_agent = match read_pid(&self.dir.join("ha.pid")) {
+        let mut foreign = None;
+        let mut live_pid = |file: &'static str| -> Result<Option<i32>, String> {
+            match read_pid(&self.dir.join(file))? {
+                Some(pid) if !self.is_own_process(pid) => {
+                    foreign.get_or_insert((file, pid));
+                    Ok(None)
+                }
+                pid => Ok(pid),
+            }
+        };
+        let host_agent = match live_pid("ha.pid") {
             Ok(pid) => pid,
             Err(reason) => return Phase::Broken { reason },
         };
         let mut driver = None;
         for file in DRIVER_PID_FILES {
-            match read_pid(&self.dir.join(file)) {
+            match live_pid(file) {
                 Ok(Some(pid)) => driver = Some((*file, pid)),
                 Ok(None) => {}
                 Err(reason) => return Phase::Broken { reason },
@@ -80,8 +96,27 @@ impl InstanceDir {
             },
             (None, None) => Phase::Stopped {
                 stale: self.stale_files(),
+                foreign: foreign.map(|(file, pid)| {
+                    format!(
+                        "`{file}` names pid {pid}, a live process that is not this instance's \
+                         (a stale pid file, e.g. after a reboot); `berth container init` \
+                         removes the file and leaves the process alone"
+                    )
+                }),
             },
         }
+    }
+
+    /// Whether live process `pid` belongs to this instance: Lima's processes name the
+    /// instance directory on their command line (`hostagent --pidfile <dir>/ha.pid`, QEMU's
+    /// `-pidfile <dir>/qemu.pid`). An unreadable command line counts as ours, so berth never
+    /// treats a real host agent as a stranger.
+    fn is_own_process(&self, pid: i32) -> bool {
+        let dir = self.dir.to_string_lossy();
+        u32::try_from(pid)
+            .ok()
+            .and_then(process::command_line)
+            .is_none_or(|line| line.contains(dir.as_ref()))
     }
 
     /// Pid and socket files left behind by a crash: top-level `*.pid`/`*.sock` (what
@@ -142,23 +177,7 @@ fn read_pid(path: &Path) -> Result<Option<i32>, String> {
         .ok()
         .filter(|&p| p > 0)
         .ok_or_else(|| format!("`{}` does not hold a process id", path.display()))?;
-    Ok(is_alive(pid).then_some(pid))
-}
-
-pub fn is_alive(pid: i32) -> bool {
-    #[cfg(unix)]
-    {
-        use nix::errno::Errno;
-        match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-            Ok(()) | Err(Errno::EPERM) => true,
-            Err(_) => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        false
-    }
+    Ok(process::is_alive(pid.unsigned_abs()).then_some(pid))
 }
 
 #[cfg(test)]
@@ -182,15 +201,24 @@ mod tests {
         fs_err::create_dir_all(&instance.dir).unwrap();
         assert_eq!(instance.phase(), Phase::HalfCreated);
         fs_err::write(instance.lima_yaml(), "cpus: 2\n").unwrap();
-        assert_eq!(instance.phase(), Phase::Stopped { stale: vec![] });
+        assert_eq!(
+            instance.phase(),
+            Phase::Stopped {
+                stale: vec![],
+                foreign: None
+            }
+        );
         fs_err::write(instance.dir.join("ha.pid"), "garbage\n").unwrap();
         assert!(matches!(instance.phase(), Phase::Broken { .. }));
-        // This process is alive, but no Docker answers on its socket.
-        fs_err::write(
-            instance.dir.join("ha.pid"),
-            format!("{}\n", std::process::id()),
-        )
-        .unwrap();
-        assert!(matches!(instance.phase(), Phase::Broken { .. }));
+        // This process is alive, but it is no Lima process of the instance: a stale file.
+        let ha_pid = instance.dir.join("ha.pid");
+        fs_err::write(&ha_pid, format!("{}\n", std::process::id())).unwrap();
+        match instance.phase() {
+            Phase::Stopped { stale, foreign } => {
+                assert_eq!(stale, vec![ha_pid]);
+                assert!(foreign.unwrap().contains("`ha.pid` names pid"));
+            }
+            phase => panic!("{phase:?}"),
+        }
     }
 }

@@ -10,7 +10,8 @@ use anyhow::Result;
 
 use super::progress::{self, Step};
 use crate::diag::Diagnostic;
-use crate::process::{self, Stream, Streamed};
+use crate::process::{self, ChildRecord, Stream, Streamed};
+use crate::project::Layout;
 use crate::settings::{Mount, Settings};
 use crate::ui;
 
@@ -58,15 +59,24 @@ pub struct Limactl {
     program: PathBuf,
     lima_home: PathBuf,
     logs_dir: PathBuf,
+    /// Names the lifecycle command while it runs (see [`Limactl::stop_leftover`]).
+    running: ChildRecord,
 }
 
 impl Limactl {
-    pub fn find(envs_dir: &Path, lima_home: &Path, logs_dir: &Path) -> Result<Limactl> {
+    pub fn find(layout: &Layout, lima_home: &Path) -> Result<Limactl> {
         Ok(Limactl {
-            program: process::require_program("limactl", Some(envs_dir))?,
+            program: process::require_program("limactl", Some(&layout.envs_dir))?,
             lima_home: lima_home.to_path_buf(),
-            logs_dir: logs_dir.to_path_buf(),
+            logs_dir: layout.logs_dir.clone(),
+            running: ChildRecord::new(layout.berth_dir.join("limactl.pid")),
         })
+    }
+
+    /// Stop a `limactl create/start/stop/delete` that an earlier berth, killed outright,
+    /// left running, so it does not act on the instance at the same time as this one.
+    pub fn stop_leftover(&self) -> Option<u32> {
+        self.running.stop_leftover(&self.program)
     }
 
     /// `limactl ARGS` with `LIMA_HOME` set and Lima's forced-TTY output off.
@@ -122,7 +132,7 @@ impl Limactl {
         );
         let mut tail: Vec<String> = Vec::new();
         let mut fatal: Option<String> = None;
-        let outcome = process::run_streaming(command, |stream, line| {
+        let outcome = process::run_streaming(command, Some(&self.running), |stream, line| {
             let _ = writeln!(log, "{line}");
             if stream == Stream::Stderr {
                 if let Some(step) = progress::step_for(line) {

@@ -69,8 +69,39 @@ impl<'a> Lima<'a> {
     }
 
     fn limactl(&self, home: &LimaHome) -> Result<Limactl> {
-        let layout = &self.ctx.project.layout;
-        Limactl::find(&layout.envs_dir, &home.path, &layout.logs_dir)
+        Limactl::find(&self.ctx.project.layout, &home.path)
+    }
+
+    /// Under the lock, before reading the instance's state: stop a `limactl` command an
+    /// earlier berth left running when it was killed outright (SIGKILL), so two commands
+    /// never act on the instance at once. Returns whether there was one.
+    fn stop_leftover_command(&self, home: &LimaHome) -> bool {
+        let Ok(limactl) = self.limactl(home) else {
+            return false;
+        };
+        let Some(pid) = limactl.stop_leftover() else {
+            return false;
+        };
+        ui::note(&format!(
+            "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
+        ));
+        true
+    }
+
+    /// Remove the pid and socket files no live process of the instance owns, without
+    /// signalling anything: a pid in them may belong to an unrelated process by now.
+    fn remove_stale(stale: &[PathBuf], foreign: Option<&String>) -> Result<()> {
+        if let Some(reason) = foreign {
+            ui::note(&format!("removing a stale pid file: {reason}"));
+        }
+        for file in stale {
+            ui::debug(&format!("removing stale `{}`", file.display()));
+            match fs_err::remove_file(file) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn version_cache(&self) -> PathBuf {
@@ -117,7 +148,14 @@ impl<'a> Lima<'a> {
     fn bring_up(&self, allow_create: bool) -> Result<()> {
         let _lock = self.lock()?;
         let home = self.home();
-        let phase = self.instance(&home).phase();
+        let cut_short = self.stop_leftover_command(&home);
+        let mut phase = self.instance(&home).phase();
+        if cut_short && matches!(phase, Phase::Running { .. }) {
+            // Its boot never finished (provisioning may be half-done): boot it again.
+            phase = Phase::Broken {
+                reason: "the `limactl` booting it was stopped before it finished".into(),
+            };
+        }
         match phase {
             Phase::Running { .. } => {
                 self.report_ready(&self.instance(&home), None);
@@ -150,8 +188,9 @@ impl<'a> Lima<'a> {
         if let Err(err) = booted {
             if err.is::<Interrupted>() {
                 self.stop_after_interrupt(&limactl, &instance);
+                return Err(err);
             }
-            return Err(err);
+            return Err(self.stop_after_failure(&limactl, &instance, err));
         }
         drop(interrupts);
         self.report_ready(&instance, Some(elapsed));
@@ -178,11 +217,8 @@ impl<'a> Lima<'a> {
                 fs_err::remove_dir_all(&instance.dir)?;
                 true
             }
-            Phase::Stopped { stale } => {
-                for file in &stale {
-                    ui::debug(&format!("removing stale `{}`", file.display()));
-                    fs_err::remove_file(file)?;
-                }
+            Phase::Stopped { stale, foreign } => {
+                Self::remove_stale(&stale, foreign.as_ref())?;
                 false
             }
             Phase::Broken { reason } => {
@@ -275,6 +311,52 @@ impl<'a> Lima<'a> {
         }
     }
 
+    /// After a failed boot: a VM Lima left half-started (a start timeout, DEGRADED, a wait
+    /// for Docker that ran out) is stopped, so a failed `init` leaves nothing running, and
+    /// the error points at the host agent's log, which the stop keeps.
+    fn stop_after_failure(
+        &self,
+        limactl: &Limactl,
+        instance: &InstanceDir,
+        err: anyhow::Error,
+    ) -> anyhow::Error {
+        let agent_log = instance.dir.join("ha.stderr.log");
+        let mut help = Vec::new();
+        if !matches!(
+            instance.phase(),
+            Phase::Absent | Phase::HalfCreated | Phase::Stopped { .. }
+        ) {
+            let stopped = process::capture(limactl.command(["stop", "-f", self.name()]));
+            help.push(match stopped {
+                Ok(c) if c.status.code() == 0 => format!(
+                    "berth stopped the half-started instance `{}`; `berth container init` \
+                     starts it again",
+                    self.name()
+                ),
+                _ => format!(
+                    "`limactl stop -f {}` failed too; `berth container init` recovers it",
+                    self.name()
+                ),
+            });
+        }
+        if agent_log.is_file() {
+            help.push(format!(
+                "the host agent's log is {} (`berth container logs` shows it)",
+                ui::display_path(&agent_log)
+            ));
+        }
+        match err.downcast::<Diagnostic>() {
+            Ok(mut diagnostic) => {
+                diagnostic.help.extend(help);
+                diagnostic.into()
+            }
+            Err(err) => help
+                .into_iter()
+                .fold(Diagnostic::new(format!("{err:#}")), Diagnostic::help)
+                .into(),
+        }
+    }
+
     fn report_ready(&self, instance: &InstanceDir, took: Option<Duration>) {
         match took {
             Some(took) => ui::status(&format!(
@@ -302,6 +384,10 @@ impl Runtime for Lima<'_> {
         let instance = self.instance(&home);
         let (state, reason) = match instance.phase() {
             Phase::Absent => (State::Absent, None),
+            Phase::Stopped {
+                foreign: Some(reason),
+                ..
+            } => (State::Broken, Some(reason)),
             Phase::Stopped { .. } => (State::Stopped, None),
             Phase::Running { .. } => (State::Running, None),
             Phase::HalfCreated => (
@@ -343,6 +429,7 @@ impl Runtime for Lima<'_> {
         let _lock = self.lock()?;
         let home = self.home();
         let name = self.name().to_string();
+        self.stop_leftover_command(&home);
         let args: Vec<&str> = match self.instance(&home).phase() {
             Phase::Absent | Phase::HalfCreated => {
                 ui::status(&format!(
@@ -350,7 +437,8 @@ impl Runtime for Lima<'_> {
                 ));
                 return Ok(());
             }
-            Phase::Stopped { .. } => {
+            Phase::Stopped { stale, foreign } => {
+                Self::remove_stale(&stale, foreign.as_ref())?;
                 ui::status(&format!("Lima instance `{name}` is already stopped"));
                 return Ok(());
             }
@@ -378,7 +466,12 @@ impl Runtime for Lima<'_> {
         let home = self.home();
         let instance = self.instance(&home);
         let name = self.name().to_string();
+        self.stop_leftover_command(&home);
         let phase = instance.phase();
+        if let Phase::Stopped { stale, foreign } = &phase {
+            // `limactl delete` refuses an instance whose pid file names a live process.
+            Self::remove_stale(stale, foreign.as_ref())?;
+        }
         let running = matches!(phase, Phase::Running { .. } | Phase::Broken { .. });
         if running && !force {
             return Err(
