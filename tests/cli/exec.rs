@@ -276,11 +276,14 @@ fn native_environment_is_scrubbed_and_env_adds() {
 
 /// berth with no Docker engine to find, and the runtime pinned to the host engine.
 fn without_engine(p: &TestProject, args: &[&str]) -> Output {
+    without_engine_env(p, args).run()
+}
+
+fn without_engine_env(p: &TestProject, args: &[&str]) -> crate::harness::Run {
     let mut words = vec!["--runtime", "docker", "exec"];
     words.extend_from_slice(args);
     p.berth(&words)
         .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
-        .run()
 }
 
 #[test]
@@ -304,6 +307,26 @@ fn without_a_container_runtime_jobs_fall_back_to_native_unless_disabled() {
     p.berth(["--runtime", "native", "exec", "--json", "--", "true"])
         .run()
         .success();
+}
+
+#[test]
+fn container_jobs_use_the_same_docker_environment_as_berth_docker() {
+    if !docker_available() {
+        return;
+    }
+    // The runtime's own socket is dead; the user's DOCKER_HOST, kept by
+    // `respect-docker-host` exactly as `berth docker` keeps it, names the live engine.
+    let p = TestProject::with_tasks("[tool.berth]\nrespect-docker-host = true\n");
+    let result = without_engine_env(
+        &p,
+        &["--json", "--no-native", "--image", TEST_IMAGE, "--", "true"],
+    )
+    .env("DOCKER_HOST", "unix:///var/run/docker.sock")
+    .run();
+    result.success();
+    let result = result.json();
+    assert_eq!(result["runtime"], "docker");
+    assert_eq!(result["pooled"], false);
 }
 
 #[test]
