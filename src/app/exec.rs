@@ -138,7 +138,7 @@ fn docker_for(workspace: &Workspace) -> Result<Docker> {
     Docker::for_project(&workspace.runtime_context(), true)
 }
 
-fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {
+pub(super) fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {
     Pool::new(
         docker,
         &workspace.settings.instance.value,

@@ -45,17 +45,19 @@ impl DockerEnv {
     /// The environment for talking to the project's engine, which must answer; a stopped
     /// runtime is started first when `auto-start` is on.
     pub fn for_engine(ctx: &Context) -> Result<DockerEnv> {
+        config::seed(&ctx.project.layout)?;
         DockerEnv::with_engine(ctx, ctx.settings.auto_start.value)
     }
 
-    /// Like [`DockerEnv::for_engine`], but never starts the runtime: for commands that only
-    /// look after what already runs (`berth system clean`).
+    /// Like [`DockerEnv::for_engine`], but changes nothing: it never starts the runtime nor
+    /// writes the project's `DOCKER_CONFIG`. For commands that only look after what already
+    /// runs (`berth system clean`), which need no CLI plugins.
     pub fn for_running_engine(ctx: &Context) -> Result<DockerEnv> {
         DockerEnv::with_engine(ctx, false)
     }
 
     fn with_engine(ctx: &Context, auto_start: bool) -> Result<DockerEnv> {
-        let mut env = DockerEnv::without_engine(ctx)?;
+        let mut env = DockerEnv::unseeded(ctx);
         let (docker_host, runtime) = resolve_docker_host(ctx, auto_start)?;
         env.docker_host = Some(docker_host);
         env.runtime = Some(runtime);
@@ -75,15 +77,20 @@ impl DockerEnv {
     }
 
     fn without_engine(ctx: &Context) -> Result<DockerEnv> {
+        config::seed(&ctx.project.layout)?;
+        Ok(DockerEnv::unseeded(ctx))
+    }
+
+    /// The project's variables, without an engine, leaving `DOCKER_CONFIG` as it is.
+    fn unseeded(ctx: &Context) -> DockerEnv {
         let layout = &ctx.project.layout;
-        config::seed(layout)?;
-        Ok(DockerEnv {
+        DockerEnv {
             docker_host: None,
             runtime: None,
             docker_config: layout.docker_config.clone(),
             lima_home: layout.lima_home.clone(),
             envs_dir: layout.envs_dir.clone(),
-        })
+        }
     }
 
     /// The engine's address, when this environment talks to one.
