@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::TestProject;
+use crate::harness::{TestProject, host_docker as docker};
 
 const MIB: usize = 1024 * 1024;
 
@@ -774,29 +774,10 @@ fn on_a_terminal_the_answer_decides() {
 
 // ---- pool containers ----
 
-/// `docker ARGS` against the host engine; its stdout.
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .output()
-        .expect("run docker");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The ids of every container (running or not) labelled `label`, sorted.
-fn labelled(label: &str) -> Vec<String> {
-    let mut ids: Vec<String> = docker(&[
-        "ps",
-        "-aq",
-        "--no-trunc",
-        "--filter",
-        &format!("label={label}"),
-    ])
-    .split_whitespace()
-    .map(str::to_string)
-    .collect();
+/// The full ids of every container (running or not) `docker ps --filter FILTER` lists, sorted.
+fn ids(filter: &str) -> Vec<String> {
+    let listed = docker(&["ps", "-aq", "--no-trunc", "--filter", filter]);
+    let mut ids: Vec<String> = listed.split_whitespace().map(str::to_string).collect();
     ids.sort();
     ids
 }
@@ -832,7 +813,7 @@ fn project_clean_removes_its_pool_containers_and_no_others() {
     let lookalike = format!("{key}-x");
     let unlabelled = format!("berth-test-unlabelled-{other_key}");
     let _cleanup = Containers(
-        labelled(&format!("berth.pool={key}"))
+        ids(&format!("label=berth.pool={key}"))
             .into_iter()
             .chain([
                 format!("berth-pool-{key}-0"),
@@ -862,22 +843,16 @@ fn project_clean_removes_its_pool_containers_and_no_others() {
         "600",
     ]);
     docker(&["run", "-d", "--name", &unlabelled, image, "sleep", "600"]);
-    let ours = labelled(&format!("berth.pool={key}"));
+    let ours = ids(&format!("label=berth.pool={key}"));
     assert_eq!(ours.len(), 2);
-    let untouched = [
-        labelled(&format!("berth.pool={other_key}")),
-        labelled(&format!("berth.pool={lookalike}")),
-        docker(&[
-            "ps",
-            "-aq",
-            "--no-trunc",
-            "--filter",
-            &format!("name={unlabelled}"),
-        ])
-        .split_whitespace()
-        .map(str::to_string)
-        .collect(),
-    ];
+    let others = || {
+        [
+            ids(&format!("label=berth.pool={other_key}")),
+            ids(&format!("label=berth.pool={lookalike}")),
+            ids(&format!("name={unlabelled}")),
+        ]
+    };
+    let untouched = others();
     assert!(untouched.iter().all(|ids| ids.len() == 1), "{untouched:?}");
 
     // The plan lists both containers first, by name and id; a dry run removes nothing.
@@ -904,7 +879,7 @@ fn project_clean_removes_its_pool_containers_and_no_others() {
         assert_eq!(entry["status"], "running");
         assert!(entry["reason"].as_str().unwrap().contains("berth pool"));
     }
-    assert_eq!(labelled(&format!("berth.pool={key}")), ours);
+    assert_eq!(ids(&format!("label=berth.pool={key}")), ours);
     p.berth(["system", "clean", "--dry-run"])
         .run()
         .success()
@@ -925,27 +900,16 @@ fn project_clean_removes_its_pool_containers_and_no_others() {
         &removed[..2],
         [format!("berth-pool-{key}-0"), format!("berth-pool-{key}-1")]
     );
-    assert_eq!(labelled(&format!("berth.pool={key}")), Vec::<String>::new());
+    assert_eq!(
+        ids(&format!("label=berth.pool={key}")),
+        Vec::<String>::new()
+    );
     assert!(!p.path(".pixi/berth").exists());
     assert!(
         !p.path(".pixi/docker").exists(),
         "clean left DOCKER_CONFIG behind"
     );
-    let after = [
-        labelled(&format!("berth.pool={other_key}")),
-        labelled(&format!("berth.pool={lookalike}")),
-        docker(&[
-            "ps",
-            "-aq",
-            "--no-trunc",
-            "--filter",
-            &format!("name={unlabelled}"),
-        ])
-        .split_whitespace()
-        .map(str::to_string)
-        .collect(),
-    ];
-    assert_eq!(after, untouched, "other containers were touched");
+    assert_eq!(others(), untouched, "other containers were touched");
 }
 
 #[test]

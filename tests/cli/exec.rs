@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available};
+use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available, host_docker as docker};
 
 fn project() -> TestProject {
     TestProject::with_tasks("")
@@ -379,17 +379,6 @@ fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
         serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
     assert_eq!(result["cancelled"], true);
     assert_eq!(result["exit_code"], 130);
-}
-
-/// `docker ARGS` against the host engine; its stdout.
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .output()
-        .expect("run docker");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn containers_of_job(id: &serde_json::Value) -> String {
