@@ -13,6 +13,7 @@ pub mod apple;
 pub mod apple_args;
 pub mod colima;
 pub mod docker_engine;
+pub mod lifecycle;
 pub mod lima;
 pub mod native;
 pub mod podman;

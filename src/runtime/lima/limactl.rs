@@ -1,14 +1,13 @@
 //! Calling `limactl`: always with the project's `LIMA_HOME`, its version read once per
 //! lifecycle command, and long commands run with progress and a full log.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::progress::{self, Step};
+use super::progress;
+use crate::runtime::lifecycle::{self, Line, Step};
 use crate::diag::Diagnostic;
 use crate::process::{self, Stream, Streamed};
 use crate::settings::{Mount, Settings};
@@ -111,48 +110,17 @@ impl Limactl {
     /// A failure quotes the log's last lines and names it.
     pub fn run_logged(&self, args: &[String], progress: &ui::Progress) -> Result<Streamed> {
         let verb = args.first().map_or("limactl", String::as_str);
-        let log_path = self.logs_dir.join(format!("lima-{verb}.log"));
-        let mut log = open_private_log(&log_path)?;
-        let command = self.command(args);
-        let _ = writeln!(
-            log,
-            "$ LIMA_HOME={} {}",
-            self.lima_home.display(),
-            process::display_command(&command)
-        );
-        let mut tail: Vec<String> = Vec::new();
-        let mut fatal: Option<String> = None;
-        let outcome = process::run_streaming(command, |stream, line| {
-            let _ = writeln!(log, "{line}");
-            if stream == Stream::Stderr {
-                if let Some(step) = progress::step_for(line) {
-                    progress.step(step.describe());
-                }
-                if let Some(message) = progress::fatal_message(line) {
-                    fatal = Some(message);
-                }
-            }
-            tail.push(line.to_string());
-            if tail.len() > 12 {
-                tail.remove(0);
-            }
-        })?;
-        if let Streamed::Exited(status) = outcome
-            && status.code() != 0
-        {
-            ui::status(&format!("last lines of {}:", ui::display_path(&log_path)));
-            for line in &tail {
-                ui::status(&format!("  | {line}"));
-            }
-            let what = fatal.unwrap_or_else(|| format!("exit code {}", status.code()));
-            return Err(Diagnostic::new(format!("`limactl {verb}` failed: {what}"))
-                .help(format!(
-                    "the full output is in {}",
-                    ui::display_path(&log_path)
-                ))
-                .into());
-        }
-        Ok(outcome)
+        let log = self.logs_dir.join(format!("lima-{verb}.log"));
+        lifecycle::run_logged(
+            self.command(args),
+            &format!("limactl {verb}"),
+            &log,
+            progress,
+            |stream, line| match stream {
+                Stream::Stderr => progress::classify(line),
+                Stream::Stdout => Line::Other,
+            },
+        )
     }
 }
 
@@ -221,29 +189,6 @@ fn upgrade_hint() -> String {
         _ => "install a newer Lima from https://lima-vm.io/docs/installation/ (or `pixi add lima`)"
             .into(),
     }
-}
-
-/// A log file only the user can read (Lima's output names paths and keys' locations).
-fn open_private_log(path: &Path) -> Result<File> {
-    if let Some(parent) = path.parent() {
-        fs_err::create_dir_all(parent)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .with_context(|| format!("failed to open the log `{}`", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
 }
 
 /// The step to show before a command has printed anything.

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::{Context, Interrupted, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
@@ -26,7 +26,7 @@ mod progress;
 use home::LimaHome;
 use inspect::{InstanceDir, Phase};
 use limactl::{Limactl, Version};
-use progress::Step;
+use super::lifecycle::{self, Step};
 
 pub struct Lima<'a> {
     ctx: &'a Context<'a>,
@@ -84,33 +84,8 @@ impl<'a> Lima<'a> {
         Ok(version)
     }
 
-    /// The project's lifecycle lock: one `init`/`start`/`stop`/`delete` at a time, so two
-    /// terminals running `init` boot one VM. The second waits and says why.
     fn lock(&self) -> Result<File> {
-        let layout = &self.ctx.project.layout;
-        fs_err::create_dir_all(&layout.berth_dir)?;
-        let path = layout.lock_path();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                ui::status(&format!(
-                    "waiting for another berth command on this project (lock {})",
-                    ui::display_path(&path)
-                ));
-                file.lock()
-                    .with_context(|| format!("failed to lock `{}`", path.display()))?;
-            }
-            Err(std::fs::TryLockError::Error(err)) => {
-                return Err(err).with_context(|| format!("failed to lock `{}`", path.display()));
-            }
-        }
-        Ok(file)
+        lifecycle::lock(&self.ctx.project.layout)
     }
 
     /// `init` (`allow_create`) and `start`: end with Docker answering on the instance's socket.
