@@ -6,11 +6,13 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use super::{Interrupted, docker_ping};
 use crate::diag::Diagnostic;
-use crate::process::{self, Stream, Streamed};
+use crate::process::{self, Stream, Streamed, signals};
 use crate::project::Layout;
 use crate::ui;
 
@@ -147,6 +149,64 @@ pub fn run_logged(
             .into());
     }
     Ok(outcome)
+}
+
+/// Run `work` with Ctrl-C caught (it ends the backend's command, which then reports
+/// [`Interrupted`]) and a progress line of its own, cleared afterwards.
+pub fn with_progress<T>(work: impl FnOnce(&ui::Progress) -> Result<T>) -> Result<T> {
+    let _interrupts = signals::CatchInterrupts::new();
+    let progress = ui::Progress::start();
+    let result = work(&progress);
+    progress.finish();
+    result
+}
+
+/// [`run_logged`] for a command that must succeed, logged to `<logs_dir>/<what>.log` with
+/// spaces as dashes (`colima-start.log`): the progress line shows `first` until the
+/// command's output says more, and Ctrl-C becomes [`Interrupted`].
+pub fn run_step(
+    command: Command,
+    what: &str,
+    logs_dir: &Path,
+    progress: &ui::Progress,
+    first: Step,
+    classify: impl FnMut(Stream, &str) -> Line,
+) -> Result<()> {
+    progress.step(first.describe());
+    let log = logs_dir.join(format!("{}.log", what.replace(' ', "-")));
+    match run_logged(command, what, &log, progress, classify)? {
+        Streamed::Interrupted => Err(Interrupted.into()),
+        Streamed::Exited(_) => Ok(()),
+    }
+}
+
+/// Poll the Docker API on `socket` until it answers, for at most `timeout`. `logs_hint` is
+/// the command that shows why it did not.
+pub fn wait_for_docker(
+    socket: &Path,
+    timeout: Duration,
+    logs_hint: &str,
+    progress: &ui::Progress,
+) -> Result<()> {
+    progress.step(Step::WaitingForDocker.describe());
+    let deadline = Instant::now() + timeout;
+    while !docker_ping(socket) {
+        if signals::interrupted() {
+            return Err(Interrupted.into());
+        }
+        if Instant::now() >= deadline {
+            return Err(Diagnostic::new(format!(
+                "the Docker API at {} did not answer within {} s",
+                socket.display(),
+                timeout.as_secs()
+            ))
+            .help(format!("see why with `{logs_hint}`"))
+            .help("raise the limit with `start-timeout` in [tool.berth]")
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
 }
 
 /// `K=V … program args`: the command line with the variables berth set for it, as the log's

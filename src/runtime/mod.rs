@@ -46,6 +46,26 @@ pub struct Status {
     pub reason: Option<String>,
 }
 
+/// The size of a runtime's VM, for [`Status`]: sizes with their unit (`4GiB`, `1536MiB`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub cpus: Option<u32>,
+    pub memory: Option<String>,
+    pub disk: Option<String>,
+}
+
+impl Status {
+    /// This status with the VM's size filled in.
+    pub fn with_resources(self, resources: Resources) -> Status {
+        Status {
+            cpus: resources.cpus,
+            memory: resources.memory,
+            disk: resources.disk,
+            ..self
+        }
+    }
+}
+
 /// The error a lifecycle command returns when Ctrl-C (or SIGTERM) stopped it; berth then
 /// exits 130 without an `error:` line (the runtime already said what it left behind).
 #[derive(Debug)]

@@ -7,9 +7,9 @@ use std::process::Command;
 use anyhow::Result;
 
 use super::progress;
-use crate::runtime::lifecycle::{self, Line, Step};
 use crate::diag::Diagnostic;
 use crate::process::{self, Stream, Streamed};
+use crate::runtime::lifecycle::{self, Line, Step};
 use crate::settings::{Mount, Settings};
 use crate::ui;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::{Context, Interrupted, Runtime, State, Status, docker_ping};
+use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
@@ -23,10 +23,10 @@ mod limactl;
 mod logs;
 mod progress;
 
+use super::lifecycle::{self, Step};
 use home::LimaHome;
 use inspect::{InstanceDir, Phase};
 use limactl::{Limactl, Version};
-use super::lifecycle::{self, Step};
 
 pub struct Lima<'a> {
     ctx: &'a Context<'a>,
@@ -298,12 +298,13 @@ impl Runtime for Lima<'_> {
             state,
             docker_host: Some(Self::docker_host_of(&instance)),
             lima_home: Some(home.path.clone()),
-            cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
-            memory: instance.config_value("memory"),
-            disk: instance.config_value("disk"),
+            cpus: None,
+            memory: None,
+            disk: None,
             lima_version,
             reason,
-        })
+        }
+        .with_resources(configured_resources(&instance.dir)))
     }
 
     fn init(&self) -> Result<()> {
@@ -448,6 +449,17 @@ impl Runtime for Lima<'_> {
         }
         logs::print(&instance.dir, follow)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+/// The CPUs, memory and disk in the `lima.yaml` of the instance at `dir`. Colima's VM is a
+/// Lima instance too, and `colima list` reports these same values for it.
+pub fn configured_resources(dir: &Path) -> Resources {
+    let instance = InstanceDir::new(dir.to_path_buf());
+    Resources {
+        cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
+        memory: instance.config_value("memory"),
+        disk: instance.config_value("disk"),
     }
 }
 
