@@ -1,7 +1,8 @@
 //! `berth system clean`: decide what goes (a [`Plan`]), then remove it ([`apply`]).
 //!
-//! Planning reads the disk and changes nothing; applying removes exactly the planned paths,
-//! in order, and stops at the first failure so everything after it stays intact.
+//! Planning reads the disk (and, for a project, asks its running engine for the containers
+//! of its `berth pool`) and changes nothing; applying removes exactly the planned containers
+//! and paths, in order, and stops at the first failure so everything after it stays intact.
 //! Symlinks are never followed out of a target, with one exception: the short-path Lima home
 //! that berth itself recorded in `.pixi/berth/lima-home-target`.
 
