@@ -3,15 +3,16 @@
 use anyhow::Result;
 
 use super::Global;
-use crate::clean::{self, Outcome, Plan, human_bytes};
+use crate::clean::{self, Outcome, Plan, PoolContainer, Removal, human_bytes};
 use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
+use crate::jobs::container::Docker;
 use crate::process::{self, ChildRecord};
 use crate::ui::{self, display_path};
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (plan, envs_dir, record) = if args.global {
+    let (mut plan, envs_dir, record) = if args.global {
         (clean::plan_global()?, None, None)
     } else {
         let project = global.project()?;
@@ -31,16 +32,30 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
             Some(record),
         )
     };
+    let docker = if args.global {
+        None
+    } else {
+        match pool_containers(global) {
+            Ok((docker, containers)) => {
+                plan.containers = containers;
+                Some(docker)
+            }
+            Err(why) => {
+                plan.pool_unchecked(&why);
+                None
+            }
+        }
+    };
     for kept in &plan.kept {
         ui::note(kept);
     }
     if !args.json {
         print_plan(&plan)?;
     }
-    if plan.targets.is_empty() || args.dry_run {
+    if plan.is_empty() || args.dry_run {
         if args.json {
             ui::out_json(&report(&plan, &Outcome::default(), args.dry_run))?;
-        } else if args.dry_run && !plan.targets.is_empty() {
+        } else if args.dry_run && !plan.is_empty() {
             ui::status("dry run: nothing was removed");
         }
         return Ok(ExitStatus::Success);
@@ -51,7 +66,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",
-            paths(plan.targets.len()),
+            planned(&plan),
             human_bytes(plan.total_bytes())
         );
         match ui::confirm(&question) {
@@ -63,7 +78,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
             None => {
                 return Err(Diagnostic::new(format!(
                     "refusing to remove {} without confirmation, and there is no terminal to ask on",
-                    paths(plan.targets.len())
+                    planned(&plan)
                 ))
                 .help("rerun with --yes")
                 .into());
@@ -75,17 +90,23 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         program,
         record: record.as_ref(),
     });
-    let outcome = clean::apply(&plan, limactl.as_ref());
+    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref());
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
     }
     if outcome.interrupted {
         // Not an `error:`: the user stopped it. Say what is left so the rerun is no surprise.
+        let left: Vec<Removal> = outcome
+            .failed
+            .iter()
+            .map(|(removal, _)| removal.clone())
+            .chain(outcome.not_removed.iter().cloned())
+            .collect();
         ui::warn(&format!(
             "interrupted: {} removed ({}), {} left as they were; rerun `berth system clean` to finish",
-            paths(outcome.removed.len()),
+            count(&outcome.removed),
             human_bytes(outcome.bytes_freed),
-            paths(outcome.not_removed.len() + usize::from(outcome.failed.is_some())),
+            count(&left),
         ));
         return Ok(ExitStatus::Child(130));
     }
@@ -93,35 +114,73 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         ui::status(&format!(
             "Freed {} ({} removed)",
             human_bytes(outcome.bytes_freed),
-            paths(outcome.removed.len())
+            count(&outcome.removed)
         ));
         return Ok(ExitStatus::Success);
     };
-    for path in &outcome.not_removed {
-        ui::note(&format!("not removed: {}", display_path(path)));
+    for removal in &outcome.not_removed {
+        ui::note(&format!("not removed: {}", removal.display()));
     }
-    let mut diagnostic = Diagnostic::new(format!(
-        "failed to remove `{}`: {error}",
-        display_path(failed)
-    ))
-    .help(format!(
-        "{} removed ({}); `{}` may be partly removed; {} left as they were",
-        paths(outcome.removed.len()),
-        human_bytes(outcome.bytes_freed),
-        display_path(failed),
-        paths(outcome.not_removed.len()),
-    ));
+    let mut diagnostic =
+        Diagnostic::new(format!("failed to remove `{}`: {error}", failed.display())).help(format!(
+            "{} removed ({}); `{}` may be partly removed; {} left as they were",
+            count(&outcome.removed),
+            human_bytes(outcome.bytes_freed),
+            failed.display(),
+            count(&outcome.not_removed),
+        ));
     diagnostic = diagnostic
         .help("fix the cause and rerun `berth system clean`; it plans again from what is left");
     Err(diagnostic.into())
 }
 
-fn paths(n: usize) -> String {
-    if n == 1 {
-        "1 path".into()
-    } else {
-        format!("{n} paths")
+/// The containers of the project's `berth pool`, on the engine that runs now (clean never
+/// starts a runtime), and the docker CLI that removes them.
+fn pool_containers(global: &Global) -> Result<(Docker, Vec<PoolContainer>)> {
+    let workspace = global.workspace()?;
+    let docker = Docker::for_project(&workspace.runtime_context(), false)?;
+    let members = super::exec::pool_of(&workspace, &docker).members()?;
+    let containers = members
+        .into_iter()
+        .map(|m| PoolContainer {
+            name: m.name,
+            id: m.id,
+            state: m.state,
+        })
+        .collect();
+    Ok((docker, containers))
+}
+
+/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`; `0 paths` for none.
+fn amount(paths: usize, containers: usize) -> String {
+    let plural = |n: usize, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    match (paths, containers) {
+        (_, 0) => plural(paths, "path"),
+        (0, _) => plural(containers, "pool container"),
+        _ => format!(
+            "{} and {}",
+            plural(paths, "path"),
+            plural(containers, "pool container")
+        ),
     }
+}
+
+fn planned(plan: &Plan) -> String {
+    amount(plan.targets.len(), plan.containers.len())
+}
+
+fn count(removals: &[Removal]) -> String {
+    let containers = removals
+        .iter()
+        .filter(|r| matches!(r, Removal::Container(_)))
+        .count();
+    amount(removals.len() - containers, containers)
 }
 
 /// The plan as a table on stdout: size, path, why it goes; then the total.
@@ -130,28 +189,33 @@ fn print_plan(plan: &Plan) -> std::io::Result<()> {
         clean::Scope::Project => "project",
         clean::Scope::Global => "global",
     };
-    if plan.targets.is_empty() {
+    if plan.is_empty() {
         return ui::out(&format!("Nothing to clean ({scope})."));
     }
     ui::out(&ui::bold_stdout(&format!("Plan ({scope}):")))?;
-    let shown: Vec<(String, String)> = plan
-        .targets
+    // A container has no size of its own to show: the engine owns its storage.
+    let containers = plan
+        .containers
         .iter()
-        .map(|t| (human_bytes(t.bytes), display_path(&t.path)))
-        .collect();
-    let path_width = shown
+        .map(|c| (String::new(), format!("{} ({})", c.name, c.id), c.reason()));
+    let paths = plan.targets.iter().map(|t| {
+        let size = human_bytes(t.bytes);
+        (size, display_path(&t.path), t.reason.clone())
+    });
+    let shown: Vec<(String, String, String)> = containers.chain(paths).collect();
+    let what_width = shown
         .iter()
-        .map(|(_, p)| p.chars().count())
+        .map(|(_, what, _)| what.chars().count())
         .max()
         .unwrap_or(0);
-    for ((size, path), target) in shown.iter().zip(&plan.targets) {
-        let reason = ui::dim_stdout(&target.reason);
-        ui::out(&format!("  {size:>10}  {path:<path_width$}  {reason}"))?;
+    for (size, what, reason) in &shown {
+        let reason = ui::dim_stdout(reason);
+        ui::out(&format!("  {size:>10}  {what:<what_width$}  {reason}"))?;
     }
     ui::out(&format!(
         "  {:>10}  total, {}",
         human_bytes(plan.total_bytes()),
-        paths(plan.targets.len())
+        planned(plan)
     ))
 }
 
@@ -160,7 +224,11 @@ fn report(plan: &Plan, outcome: &Outcome, dry_run: bool) -> serde_json::Value {
     let failed: Vec<serde_json::Value> = outcome
         .failed
         .iter()
-        .map(|(path, error)| serde_json::json!({ "path": path, "error": error }))
+        .map(|(removal, error)| {
+            let mut entry = serde_json::json!({ "error": error });
+            entry[removal.json_key()] = serde_json::json!(removal);
+            entry
+        })
         .collect();
     serde_json::json!({
         "scope": plan.scope,

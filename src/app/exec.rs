@@ -12,7 +12,7 @@ use crate::jobs::container::Docker;
 use crate::jobs::pool::Pool;
 use crate::jobs::spec::{parse_cpus, parse_duration, parse_env, parse_memory};
 use crate::jobs::{self, JobLimits, JobSpec, Runner};
-use crate::{host, process, runtime, ui};
+use crate::{host, ui};
 
 pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
@@ -132,21 +132,13 @@ fn choose_docker(
     }
 }
 
-/// The docker CLI pointed at the project's running container runtime.
+/// The docker CLI pointed at the project's container runtime (started first under
+/// `auto-start`), in the same environment as `berth docker`.
 fn docker_for(workspace: &Workspace) -> Result<Docker> {
-    let ctx = workspace.runtime_context();
-    let selection = runtime::select(&ctx)?;
-    let docker_host = selection.runtime.docker_host()?;
-    let program = process::require_program("docker", Some(&workspace.project.layout.envs_dir))?;
-    Ok(Docker::new(
-        program,
-        docker_host,
-        workspace.project.layout.docker_config.clone(),
-        selection.runtime.name(),
-    ))
+    Docker::for_project(&workspace.runtime_context(), true)
 }
 
-fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {
+pub(super) fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {
     Pool::new(
         docker,
         &workspace.settings.instance.value,

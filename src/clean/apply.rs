@@ -1,5 +1,5 @@
-//! Carrying out a [`Plan`]: stop what must be stopped, delete instances through `limactl`,
-//! remove the rest, in order. The first failure stops the run, so every path after it is
+//! Carrying out a [`Plan`]: remove pool containers through `docker rm -f`, stop what must be
+//! stopped, delete instances through `limactl`, remove the rest, in order. The first failure stops the run, so every path after it is
 //! left exactly as it was, and the [`Outcome`] says what was and was not removed.
 
 use std::path::{Path, PathBuf};
@@ -8,22 +8,49 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
-use super::{Instance, Plan, Target};
+use super::{Instance, Plan, PoolContainer, Target};
 use crate::diag::Diagnostic;
+use crate::jobs::container::Docker;
 use crate::process::{self, ChildRecord, Streamed, signals};
 use crate::runtime::Interrupted;
 use crate::ui::{self, display_path};
 
+/// One thing a plan removes. In `--json` lists it is the path, or the container's name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Removal {
+    Path(PathBuf),
+    Container(String),
+}
+
+impl Removal {
+    /// How messages name it.
+    pub fn display(&self) -> String {
+        match self {
+            Removal::Path(path) => display_path(path),
+            Removal::Container(name) => format!("pool container {name}"),
+        }
+    }
+
+    /// The key naming it in a `--json` object: `path` or `container`.
+    pub fn json_key(&self) -> &'static str {
+        match self {
+            Removal::Path(_) => "path",
+            Removal::Container(_) => "container",
+        }
+    }
+}
+
 /// What a run removed, and where it stopped if it did.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub removed: Vec<PathBuf>,
-    /// The path that could not be removed, and why.
-    pub failed: Option<(PathBuf, String)>,
-    /// SIGINT or SIGTERM stopped the run (after the `failed` path, or between two paths).
+    pub removed: Vec<Removal>,
+    /// What could not be removed, and why.
+    pub failed: Option<(Removal, String)>,
+    /// SIGINT or SIGTERM stopped the run (after the `failed` removal, or between two).
     pub interrupted: bool,
-    /// Planned paths left untouched because an earlier one failed.
-    pub not_removed: Vec<PathBuf>,
+    /// Planned removals left undone because an earlier one failed or the run was stopped.
+    pub not_removed: Vec<Removal>,
     pub bytes_freed: u64,
 }
 
@@ -74,13 +101,41 @@ pub struct Limactl<'a> {
     pub record: Option<&'a ChildRecord>,
 }
 
-/// Remove every planned path in order. `limactl` deletes instances when it is found; without
+/// Remove the planned pool containers through `docker` (present whenever the plan has any),
+/// then every planned path in order. `limactl` deletes instances when it is found; without
 /// it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM stop the run
-/// between two paths (a running `limactl` gets the SIGINT), never half-way through a
+/// between two removals (a running `limactl` gets the SIGINT), never half-way through a
 /// directory berth removes itself.
-pub fn apply(plan: &Plan, limactl: Option<&Limactl>) -> Outcome {
+pub fn apply(plan: &Plan, limactl: Option<&Limactl>, docker: Option<&Docker>) -> Outcome {
     let _interrupts = signals::CatchInterrupts::new();
     let mut outcome = Outcome::default();
+    let mut containers = plan.containers.iter().peekable();
+    while let Some(container) = containers.peek() {
+        if signals::interrupted() {
+            outcome.interrupted = true;
+            break;
+        }
+        let container = *container;
+        containers.next();
+        let removal = Removal::Container(container.name.clone());
+        match remove_container(container, docker) {
+            Ok(()) => {
+                ui::step("Removed", &removal.display());
+                outcome.removed.push(removal);
+            }
+            Err(err) => {
+                outcome.failed = Some((removal, format!("{err:#}")));
+                break;
+            }
+        }
+    }
+    if outcome.failed.is_some() || outcome.interrupted {
+        outcome.not_removed = containers
+            .map(|c| Removal::Container(c.name.clone()))
+            .chain(plan.targets.iter().map(|t| Removal::Path(t.path.clone())))
+            .collect();
+        return outcome;
+    }
     let mut targets = plan.targets.iter().peekable();
     while let Some(target) = targets.peek() {
         if signals::interrupted() {
@@ -92,19 +147,37 @@ pub fn apply(plan: &Plan, limactl: Option<&Limactl>) -> Outcome {
         match remove_target(target, limactl) {
             Ok(()) => {
                 ui::step("Removed", &display_path(&target.path));
-                outcome.removed.push(target.path.clone());
+                outcome.removed.push(Removal::Path(target.path.clone()));
                 outcome.bytes_freed += target.bytes;
             }
             Err(err) => {
                 outcome.interrupted = err.is::<Interrupted>();
                 let chain = format!("{err:#}");
-                outcome.failed = Some((target.path.clone(), chain));
+                outcome.failed = Some((Removal::Path(target.path.clone()), chain));
                 break;
             }
         }
     }
-    outcome.not_removed = targets.map(|t| t.path.clone()).collect();
+    outcome.not_removed = targets.map(|t| Removal::Path(t.path.clone())).collect();
     outcome
+}
+
+/// `docker rm -f <id>`: by id, so a container of the same name made since the plan is not
+/// touched. One already gone counts as removed.
+fn remove_container(container: &PoolContainer, docker: Option<&Docker>) -> Result<()> {
+    let Some(docker) = docker else {
+        bail!("no Docker engine to remove it with");
+    };
+    let captured = docker.query(["rm", "-f", &container.id])?;
+    if captured.status.code() != 0 && !captured.stderr.contains("No such container") {
+        bail!(
+            "`docker rm -f {}` failed (exit {}): {}",
+            container.id,
+            captured.status.code(),
+            captured.stderr.trim()
+        );
+    }
+    Ok(())
 }
 
 fn remove_target(target: &Target, limactl: Option<&Limactl>) -> Result<()> {

@@ -1,7 +1,8 @@
 //! `berth system clean`: decide what goes (a [`Plan`]), then remove it ([`apply`]).
 //!
-//! Planning reads the disk and changes nothing; applying removes exactly the planned paths,
-//! in order, and stops at the first failure so everything after it stays intact.
+//! Planning reads the disk (and, for a project, asks its running engine for the containers
+//! of its `berth pool`) and changes nothing; applying removes exactly the planned containers
+//! and paths, in order, and stops at the first failure so everything after it stays intact.
 //! Symlinks are never followed out of a target, with one exception: the short-path Lima home
 //! that berth itself recorded in `.pixi/berth/lima-home-target`.
 
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{Limactl, Outcome, apply, preflight};
+pub use apply::{Limactl, Outcome, Removal, apply, preflight};
 pub use plan::{plan_global, plan_project};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,6 +46,23 @@ pub enum Kind {
     LimaConfig,
     /// Lima's download cache (images).
     DownloadCache,
+    /// A warm container of `berth pool`, removed with `docker rm -f`.
+    PoolContainer,
+}
+
+/// A container of the project's `berth pool`, as the engine listed it.
+#[derive(Debug, Clone)]
+pub struct PoolContainer {
+    pub name: String,
+    pub id: String,
+    /// The engine's state: `running`, `exited`, ...
+    pub state: String,
+}
+
+impl PoolContainer {
+    pub fn reason(&self) -> String {
+        format!("warm container of `berth pool` ({})", self.state)
+    }
 }
 
 /// A Lima instance, as clean sees it.
@@ -79,16 +97,22 @@ pub struct Target {
     anchor: PathBuf,
 }
 
-/// Everything one `berth system clean` run would remove, in the order it removes it.
+/// Everything one `berth system clean` run would remove, in the order it removes it: pool
+/// containers (while their engine still runs), then paths.
 #[derive(Debug)]
 pub struct Plan {
     pub scope: Scope,
+    pub containers: Vec<PoolContainer>,
     pub targets: Vec<Target>,
     /// Things seen and deliberately left alone, with why.
     pub kept: Vec<String>,
 }
 
 impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.targets.is_empty()
+    }
+
     pub fn total_bytes(&self) -> u64 {
         self.targets.iter().map(|t| t.bytes).sum()
     }
@@ -101,24 +125,33 @@ impl Plan {
             .filter(|i| i.running)
     }
 
-    /// The plan as the `plan` array of `--json`.
+    /// The plan as the `plan` array of `--json`. A container's entry names it and its id
+    /// where a path's names the path; its `bytes` is 0 (the engine owns its storage).
     pub fn json_entries(&self) -> serde_json::Value {
-        self.targets
-            .iter()
-            .map(|t| {
-                let mut entry = serde_json::json!({
-                    "path": t.path,
-                    "bytes": t.bytes,
-                    "reason": t.reason,
-                    "kind": t.kind,
-                });
-                if let Some(instance) = &t.instance {
-                    entry["instance"] = instance.name.clone().into();
-                    entry["status"] = instance.status().into();
-                }
-                entry
+        let containers = self.containers.iter().map(|c| {
+            serde_json::json!({
+                "container": c.name,
+                "id": c.id,
+                "status": c.state,
+                "bytes": 0,
+                "reason": c.reason(),
+                "kind": Kind::PoolContainer,
             })
-            .collect()
+        });
+        let paths = self.targets.iter().map(|t| {
+            let mut entry = serde_json::json!({
+                "path": t.path,
+                "bytes": t.bytes,
+                "reason": t.reason,
+                "kind": t.kind,
+            });
+            if let Some(instance) = &t.instance {
+                entry["instance"] = instance.name.clone().into();
+                entry["status"] = instance.status().into();
+            }
+            entry
+        });
+        containers.chain(paths).collect()
     }
 }
 

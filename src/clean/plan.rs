@@ -24,6 +24,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
     let layout = &project.layout;
     let mut plan = Plan {
         scope: Scope::Project,
+        containers: Vec::new(),
         targets: Vec::new(),
         kept: Vec::new(),
     };
@@ -86,6 +87,7 @@ pub fn plan_global() -> Result<Plan> {
     })?;
     let mut plan = Plan {
         scope: Scope::Global,
+        containers: Vec::new(),
         targets: Vec::new(),
         kept: Vec::new(),
     };
@@ -138,6 +140,14 @@ pub fn plan_global() -> Result<Plan> {
 }
 
 impl Plan {
+    /// Say that the project's pool containers could not be listed, and why. Not a failure:
+    /// with the runtime stopped no pool runs, and deleting a VM instance takes its
+    /// containers with it.
+    pub fn pool_unchecked(&mut self, why: &anyhow::Error) {
+        self.kept
+            .push(format!("pool containers could not be checked: {why}"));
+    }
+
     fn push(&mut self, path: &Path, anchor: &Path, kind: Kind, reason: String) -> Result<()> {
         self.push_target(path, anchor, kind, reason, None, &[])
     }

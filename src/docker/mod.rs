@@ -27,21 +27,40 @@ const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 const DOCKER_CONTEXT: &str = "DOCKER_CONTEXT";
 const LIMA_HOME: &str = "LIMA_HOME";
 
-/// The variables a docker child runs with.
+/// The variables a docker child runs with. Every docker call berth makes (pass-through,
+/// `berth exec` jobs, the pool, clean) takes its environment from here.
 #[derive(Debug)]
 pub struct DockerEnv {
     /// `None` when the command needs no engine or names its own (see [`DockerEnv::for_command`]).
     docker_host: Option<String>,
+    /// The runtime serving `docker_host`: the selected one, or `docker` for the user's own
+    /// `DOCKER_HOST` kept by `respect-docker-host`.
+    runtime: Option<&'static str>,
     docker_config: PathBuf,
     lima_home: PathBuf,
     envs_dir: PathBuf,
 }
 
 impl DockerEnv {
-    /// The environment for talking to the project's engine, which must answer.
+    /// The environment for talking to the project's engine, which must answer; a stopped
+    /// runtime is started first when `auto-start` is on.
     pub fn for_engine(ctx: &Context) -> Result<DockerEnv> {
-        let mut env = DockerEnv::without_engine(ctx)?;
-        env.docker_host = Some(resolve_docker_host(ctx)?);
+        config::seed(&ctx.project.layout)?;
+        DockerEnv::with_engine(ctx, ctx.settings.auto_start.value)
+    }
+
+    /// Like [`DockerEnv::for_engine`], but changes nothing: it never starts the runtime nor
+    /// writes the project's `DOCKER_CONFIG`. For commands that only look after what already
+    /// runs (`berth system clean`), which need no CLI plugins.
+    pub fn for_running_engine(ctx: &Context) -> Result<DockerEnv> {
+        DockerEnv::with_engine(ctx, false)
+    }
+
+    fn with_engine(ctx: &Context, auto_start: bool) -> Result<DockerEnv> {
+        let mut env = DockerEnv::unseeded(ctx);
+        let (docker_host, runtime) = resolve_docker_host(ctx, auto_start)?;
+        env.docker_host = Some(docker_host);
+        env.runtime = Some(runtime);
         Ok(env)
     }
 
@@ -58,14 +77,30 @@ impl DockerEnv {
     }
 
     fn without_engine(ctx: &Context) -> Result<DockerEnv> {
+        config::seed(&ctx.project.layout)?;
+        Ok(DockerEnv::unseeded(ctx))
+    }
+
+    /// The project's variables, without an engine, leaving `DOCKER_CONFIG` as it is.
+    fn unseeded(ctx: &Context) -> DockerEnv {
         let layout = &ctx.project.layout;
-        config::seed(layout)?;
-        Ok(DockerEnv {
+        DockerEnv {
             docker_host: None,
+            runtime: None,
             docker_config: layout.docker_config.clone(),
             lima_home: layout.lima_home.clone(),
             envs_dir: layout.envs_dir.clone(),
-        })
+        }
+    }
+
+    /// The engine's address, when this environment talks to one.
+    pub fn docker_host(&self) -> Option<&str> {
+        self.docker_host.as_deref()
+    }
+
+    /// The name of the runtime serving the engine, when this environment talks to one.
+    pub fn runtime(&self) -> Option<&'static str> {
+        self.runtime
     }
 
     /// The variables to set, in the order `berth env` prints them.
@@ -101,7 +136,7 @@ impl DockerEnv {
     }
 
     /// Apply the variables to `command`.
-    fn apply(&self, command: &mut Command) {
+    pub fn apply(&self, command: &mut Command) {
         command.envs(self.vars());
         for name in self.removed() {
             command.env_remove(name);
@@ -222,9 +257,10 @@ enum Origin<'a> {
     Runtime(&'a str),
 }
 
-/// `DOCKER_HOST` for the project: the user's own when `respect-docker-host` says so, else the
-/// selected runtime's (started first under `auto-start`). Either way, something must answer.
-fn resolve_docker_host(ctx: &Context) -> Result<String> {
+/// `DOCKER_HOST` for the project and the runtime serving it: the user's own when
+/// `respect-docker-host` says so, else the selected runtime's (started first when
+/// `auto_start`). Either way, something must answer.
+fn resolve_docker_host(ctx: &Context, auto_start: bool) -> Result<(String, &'static str)> {
     let inherited = host::var_str(DOCKER_HOST).filter(|h| !h.is_empty());
     if ctx.settings.respect_docker_host.value
         && let Some(docker_host) = inherited
@@ -234,10 +270,10 @@ fn resolve_docker_host(ctx: &Context) -> Result<String> {
             ctx.settings.respect_docker_host.source
         ));
         ensure_answers(&docker_host, Origin::Environment)?;
-        return Ok(docker_host);
+        return Ok((docker_host, "docker"));
     }
     let runtime = runtime::select(ctx)?.runtime;
-    let docker_host = runtime_docker_host(runtime.as_ref(), ctx.settings.auto_start.value)?;
+    let docker_host = runtime_docker_host(runtime.as_ref(), auto_start)?;
     ensure_answers(&docker_host, Origin::Runtime(runtime.name()))?;
     if let Some(inherited) = inherited.filter(|h| *h != docker_host) {
         ui::note(&format!(
@@ -245,7 +281,7 @@ fn resolve_docker_host(ctx: &Context) -> Result<String> {
              (set `respect-docker-host = true` in [tool.berth] to keep yours)"
         ));
     }
-    Ok(docker_host)
+    Ok((docker_host, runtime.name()))
 }
 
 /// The runtime's `DOCKER_HOST`; when it cannot serve and `auto_start` is on, after starting it.

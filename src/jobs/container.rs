@@ -14,52 +14,51 @@ use anyhow::Result;
 
 use super::engine;
 use super::{JobSpec, Logs, Outcome, Workspace, supervise};
+use crate::docker::DockerEnv;
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
+use crate::runtime;
 
-/// The docker CLI pointed at the project's runtime.
+/// The docker CLI pointed at the project's engine, in the environment [`DockerEnv`] decides.
 pub struct Docker {
     program: PathBuf,
-    docker_host: String,
-    docker_config: PathBuf,
+    env: DockerEnv,
     /// The runtime's name for results (`docker`, `lima`, ...).
     pub runtime: String,
 }
 
 impl Docker {
-    pub fn new(
-        program: PathBuf,
-        docker_host: String,
-        docker_config: PathBuf,
-        runtime: &str,
-    ) -> Docker {
-        Docker {
+    /// The docker CLI on the project's engine, which must answer: started first under
+    /// `auto-start` when `start` allows it, never otherwise.
+    pub fn for_project(ctx: &runtime::Context, start: bool) -> Result<Docker> {
+        let env = if start {
+            DockerEnv::for_engine(ctx)?
+        } else {
+            DockerEnv::for_running_engine(ctx)?
+        };
+        let program = process::require_program("docker", Some(&ctx.project.layout.envs_dir))?;
+        Ok(Docker {
             program,
-            docker_host,
-            docker_config,
-            runtime: runtime.to_string(),
-        }
+            runtime: env.runtime().unwrap_or("docker").to_string(),
+            env,
+        })
     }
 
-    /// `docker ARGS` with DOCKER_HOST and DOCKER_CONFIG set for the project (and no
-    /// DOCKER_CONTEXT, which would compete with DOCKER_HOST).
+    /// `docker ARGS` in the project's Docker environment.
     pub fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
         let mut command = Command::new(&self.program);
-        command
-            .args(args)
-            .env("DOCKER_HOST", &self.docker_host)
-            .env("DOCKER_CONFIG", &self.docker_config)
-            .env_remove("DOCKER_CONTEXT");
+        command.args(args);
+        self.env.apply(&mut command);
         command
     }
 
     /// The engine's Unix socket, when berth can ask it directly.
     pub fn socket(&self) -> Option<&Path> {
-        super::engine::unix_socket(&self.docker_host)
+        self.env.docker_host().and_then(engine::unix_socket)
     }
 
     /// Run a docker query and capture what it printed.

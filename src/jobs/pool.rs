@@ -114,7 +114,7 @@ impl<'a> Pool<'a> {
 
     /// Every container of the pool, by slot: from the engine's API when its socket is at
     /// hand, else from `docker ps`.
-    fn members(&self) -> Result<Vec<Member>> {
+    pub fn members(&self) -> Result<Vec<Member>> {
         let filter = format!("{{\"label\":[\"{POOL_LABEL}={}\"]}}", self.key);
         let path = format!(
             "/containers/json?all=1&filters={}",

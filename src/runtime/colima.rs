@@ -1,18 +1,22 @@
 //! Colima, kept inside the project: `COLIMA_HOME=<root>/.pixi/colima`, profile
 //! `berth-<instance>`, and every docker context Colima writes lands in the project's
 //! `DOCKER_CONFIG`, never in `~/.docker`.
+//!
+//! Lifecycle commands take the project's lifecycle lock and log Colima's output to
+//! `.pixi/berth/logs/colima-<verb>.log`, showing its steps on one progress line.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 
+use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
 use super::{Context, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
-use crate::process;
+use crate::process::{self, Stream};
 use crate::settings::{Setting, Source};
 use crate::ui;
 
@@ -131,6 +135,14 @@ impl<'a> Colima<'a> {
             .into()
     }
 
+    /// Run one `colima` lifecycle command with its output in `colima-<verb>.log`.
+    fn run_logged(&self, args: Vec<OsString>, first: Step, progress: &ui::Progress) -> Result<()> {
+        let what = format!("colima {}", args[0].to_string_lossy());
+        let logs_dir = &self.ctx.project.layout.logs_dir;
+        let command = self.colima(args)?;
+        lifecycle::run_step(command, &what, logs_dir, progress, first, classify)
+    }
+
     fn report(&self, state: State, reason: Option<String>) -> Status {
         Status {
             runtime: "colima",
@@ -145,6 +157,7 @@ impl<'a> Colima<'a> {
             lima_version: None,
             reason,
         }
+        .with_resources(super::lima::configured_resources(&self.lima_instance_dir()))
     }
 }
 
@@ -189,6 +202,7 @@ impl Runtime for Colima<'_> {
     }
 
     fn init(&self) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         let socket = self.socket();
         if docker_ping(&socket) {
             ui::status(&format!(
@@ -197,30 +211,18 @@ impl Runtime for Colima<'_> {
             ));
             return Ok(());
         }
-        let verb = if self.exists() {
-            "Starting"
+        let (verb, first) = if self.exists() {
+            ("Starting", Step::Booting)
         } else {
-            "Creating"
+            ("Creating", Step::Creating)
         };
         ui::step(verb, &format!("colima profile {}", self.profile()));
-        let mut command = self.colima(self.start_args()?)?;
-        // Colima's progress is not berth's result: it goes to stderr with berth's own.
-        command.stdout(std::io::stderr());
-        let status = process::run_foreground(command)?;
-        if status != ExitStatus::Success {
-            return Err(Diagnostic::new(format!(
-                "`colima start` failed for profile {} (exit code {})",
-                self.profile(),
-                status.code()
-            ))
-            .help("see the VM's log with `berth container logs`")
-            .into());
-        }
-        wait_until_answering(
-            &socket,
-            Duration::from_secs(self.ctx.settings.start_timeout_secs.value),
-            "berth container logs",
-        )?;
+        let args = self.start_args()?;
+        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        lifecycle::with_progress(|progress| {
+            self.run_logged(args, first, progress)?;
+            lifecycle::wait_for_docker(&socket, timeout, "berth container logs", progress)
+        })?;
         ui::status(&format!(
             "colima profile {} is running at unix://{}",
             self.profile(),
@@ -234,6 +236,7 @@ impl Runtime for Colima<'_> {
     }
 
     fn stop(&self, force: bool) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         let profile = self.profile();
         match self.status()?.state {
             State::Absent => {
@@ -249,14 +252,15 @@ impl Runtime for Colima<'_> {
             State::Running | State::Broken => {}
         }
         ui::step("Stopping", &format!("colima profile {profile}"));
-        let mut args = vec!["stop", "--profile", &profile];
+        let mut args: Vec<OsString> = vec!["stop".into(), "--profile".into(), profile.into()];
         if force {
-            args.push("--force");
+            args.push("--force".into());
         }
-        run_checked(self.colima(args)?, "colima stop")
+        lifecycle::with_progress(|progress| self.run_logged(args, Step::Stopping, progress))
     }
 
     fn delete(&self, force: bool) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         let profile = self.profile();
         match self.status()?.state {
             State::Absent => {
@@ -276,10 +280,9 @@ impl Runtime for Colima<'_> {
         }
         ui::step("Deleting", &format!("colima profile {profile}"));
         // `-f` only skips Colima's own prompt; berth asked already (or was told --force).
-        run_checked(
-            self.colima(["delete", "--profile", &profile, "--force"])?,
-            "colima delete",
-        )
+        let args = ["delete", "--profile", &profile, "--force"];
+        let args = args.iter().map(OsString::from).collect();
+        lifecycle::with_progress(|progress| self.run_logged(args, Step::Deleting, progress))
     }
 
     fn docker_host(&self) -> Result<String> {
@@ -322,39 +325,32 @@ impl Runtime for Colima<'_> {
     }
 }
 
-/// Run a lifecycle command in the foreground (its progress on stderr); a failure names it.
-pub(super) fn run_checked(mut command: Command, what: &str) -> Result<()> {
-    command.stdout(std::io::stderr());
-    let status = process::run_foreground(command)?;
-    if status == ExitStatus::Success {
-        Ok(())
+/// What a line of `colima` output says. Colima logs through logrus on stderr: `starting
+/// colima`, `creating and starting ...` (the VM), `provisioning ...` and `starting ...` (the
+/// container runtime), `stopping ...`, `deleting ...`, and a fatal line when it fails.
+fn classify(stream: Stream, line: &str) -> Line {
+    if stream != Stream::Stderr {
+        return Line::Other;
+    }
+    if let Some(message) = logrus_fatal(line) {
+        return Line::Fatal(message);
+    }
+    let msg = logrus_message(line);
+    let runtime_context = line.contains("context=docker");
+    let step = if msg.contains("downloading") {
+        Step::Downloading
+    } else if msg.starts_with("provisioning") || (msg.starts_with("starting") && runtime_context) {
+        Step::WaitingForDocker
+    } else if msg.starts_with("creating and starting") || msg.starts_with("starting") {
+        Step::Booting
+    } else if msg.starts_with("stopping") {
+        Step::Stopping
+    } else if msg.starts_with("deleting") {
+        Step::Deleting
     } else {
-        Err(Diagnostic::new(format!("`{what}` failed (exit code {})", status.code())).into())
-    }
-}
-
-/// Poll the Docker API on `socket` until it answers, for at most `timeout`. `logs_hint` is
-/// the command that shows why it did not.
-pub(super) fn wait_until_answering(
-    socket: &Path,
-    timeout: Duration,
-    logs_hint: &str,
-) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    while !docker_ping(socket) {
-        if Instant::now() >= deadline {
-            return Err(Diagnostic::new(format!(
-                "the Docker API at {} did not answer within {} s",
-                socket.display(),
-                timeout.as_secs()
-            ))
-            .help(format!("see why with `{logs_hint}`"))
-            .help("raise the limit with `start-timeout` in [tool.berth]")
-            .into());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Ok(())
+        return Line::Other;
+    };
+    Line::Step(step)
 }
 
 /// A mount location with a leading `~` expanded, since the VM tools see it outside a shell.
@@ -380,6 +376,42 @@ fn unsupported(source: &Source, vm_type: &str) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colima_lines_map_to_steps() {
+        let cases = [
+            (
+                Stream::Stderr,
+                "INFO[0000] starting colima",
+                Line::Step(Step::Booting),
+            ),
+            (
+                Stream::Stderr,
+                r#"time="t" level=info msg="creating and starting ..." context=vm"#,
+                Line::Step(Step::Booting),
+            ),
+            (
+                Stream::Stderr,
+                r#"time="t" level=info msg="starting ..." context=docker"#,
+                Line::Step(Step::WaitingForDocker),
+            ),
+            (
+                Stream::Stderr,
+                "INFO[0030] provisioning ...",
+                Line::Step(Step::WaitingForDocker),
+            ),
+            (
+                Stream::Stderr,
+                "FATA[0031] error starting vm: exit status 1",
+                Line::Fatal("error starting vm: exit status 1".into()),
+            ),
+            (Stream::Stderr, "INFO[0000] runtime: docker", Line::Other),
+            (Stream::Stdout, "starting", Line::Other),
+        ];
+        for (stream, line, expected) in cases {
+            assert_eq!(classify(stream, line), expected, "{line}");
+        }
+    }
 
     #[test]
     fn home_is_expanded_only_as_a_whole_component() {

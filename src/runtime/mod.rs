@@ -13,6 +13,7 @@ pub mod apple;
 pub mod apple_args;
 pub mod colima;
 pub mod docker_engine;
+pub mod lifecycle;
 pub mod lima;
 pub mod native;
 pub mod podman;
@@ -43,6 +44,26 @@ pub struct Status {
     /// Why the state is not `running`, when berth knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// The size of a runtime's VM, for [`Status`]: sizes with their unit (`4GiB`, `1536MiB`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub cpus: Option<u32>,
+    pub memory: Option<String>,
+    pub disk: Option<String>,
+}
+
+impl Status {
+    /// This status with the VM's size filled in.
+    pub fn with_resources(self, resources: Resources) -> Status {
+        Status {
+            cpus: resources.cpus,
+            memory: resources.memory,
+            disk: resources.disk,
+            ..self
+        }
+    }
 }
 
 /// The error a lifecycle command returns when Ctrl-C (or SIGTERM) stopped it; berth then

@@ -2,6 +2,9 @@
 //! own Podman machine `berth-<instance>`. Podman runs one machine at a time, and its socket
 //! path moves between versions, so berth asks `podman machine inspect` for it once and
 //! caches it in `.pixi/berth/podman-socket`.
+//!
+//! Lifecycle commands take the project's lifecycle lock and log podman's output to
+//! `.pixi/berth/logs/podman-machine-<verb>.log`, showing its steps on one progress line.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -11,12 +14,13 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
-use super::colima::{expand_home, run_checked, wait_until_answering};
-use super::{Context, Runtime, State, Status, docker_ping};
+use super::colima::expand_home;
+use super::lifecycle::{self, Line, Step};
+use super::{Context, Resources, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host::{self, Os};
-use crate::process;
+use crate::process::{self, Stream};
 use crate::ui;
 
 pub struct Podman<'a> {
@@ -30,6 +34,39 @@ struct ListedMachine {
     name: String,
     #[serde(default)]
     running: bool,
+}
+
+/// The parts of `podman machine inspect` berth reads (research D1).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Inspected {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    resources: Option<MachineResources>,
+}
+
+/// `Resources` of `podman machine inspect`: memory in MiB, disk in GiB.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MachineResources {
+    #[serde(rename = "CPUs")]
+    cpus: Option<u32>,
+    memory: Option<u64>,
+    disk_size: Option<u64>,
+}
+
+impl From<Option<MachineResources>> for Resources {
+    fn from(resources: Option<MachineResources>) -> Resources {
+        let Some(r) = resources else {
+            return Resources::default();
+        };
+        Resources {
+            cpus: r.cpus,
+            memory: r.memory.map(|mib| format!("{mib}MiB")),
+            disk: r.disk_size.map(|gib| format!("{gib}GiB")),
+        }
+    }
 }
 
 /// On Linux, the rootless Podman service's socket, when it answers the Docker API.
@@ -78,8 +115,8 @@ impl<'a> Podman<'a> {
         Ok(command)
     }
 
-    /// The machine's state from `podman machine inspect`, `None` when it does not exist.
-    fn machine_state(&self) -> Result<Option<String>> {
+    /// The machine as `podman machine inspect` reports it, `None` when it does not exist.
+    fn inspect(&self) -> Result<Option<Inspected>> {
         let machine = self.machine();
         let answer = process::capture(self.podman(["machine", "inspect", &machine])?)?;
         if answer.status != ExitStatus::Success {
@@ -92,14 +129,29 @@ impl<'a> Podman<'a> {
             ))
             .into());
         }
-        let reports: serde_json::Value = serde_json::from_str(&answer.stdout)
-            .with_context(|| format!("`podman machine inspect {machine}` printed no JSON"))?;
-        let state = reports
-            .get(0)
-            .and_then(|r| r.get("State"))
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("unknown");
-        Ok(Some(state.to_string()))
+        let reports: Vec<Inspected> = serde_json::from_str(&answer.stdout).with_context(|| {
+            format!("`podman machine inspect {machine}` printed no JSON array of machines")
+        })?;
+        Ok(Some(reports.into_iter().next().unwrap_or_else(|| {
+            Inspected {
+                state: "unknown".into(),
+                resources: None,
+            }
+        })))
+    }
+
+    /// The machine's state word (`running`, `stopped`, ...), `None` when it does not exist.
+    fn machine_state(&self) -> Result<Option<String>> {
+        Ok(self.inspect()?.map(|inspected| inspected.state))
+    }
+
+    /// Run one `podman machine` lifecycle command with its output in
+    /// `podman-machine-<verb>.log`.
+    fn run_logged(&self, args: Vec<OsString>, first: Step, progress: &ui::Progress) -> Result<()> {
+        let what = format!("podman machine {}", args[1].to_string_lossy());
+        let logs_dir = &self.ctx.project.layout.logs_dir;
+        let command = self.podman(args)?;
+        lifecycle::run_step(command, &what, logs_dir, progress, first, classify)
     }
 
     /// Ask podman for the machine's API socket and remember it for later calls.
@@ -221,15 +273,18 @@ impl Runtime for Podman<'_> {
             status.instance = "rootless".into();
             return Ok(status);
         }
-        if let Some(socket) = self.cached_socket() {
-            let host = format!("unix://{}", socket.display());
-            return Ok(self.report(State::Running, Some(host), None));
-        }
-        Ok(match self.machine_state()?.as_deref() {
-            None => self.report(State::Absent, None, None),
-            Some("stopped") => self.report(State::Stopped, None, None),
-            Some("running") => {
-                let socket = self.refresh_socket()?;
+        // One inspect answers both the state and the machine's size.
+        let Some(inspected) = self.inspect()? else {
+            return Ok(self.report(State::Absent, None, None));
+        };
+        let resources = Resources::from(inspected.resources);
+        let status = match inspected.state.as_str() {
+            "stopped" => self.report(State::Stopped, None, None),
+            "running" => {
+                let socket = match self.cached_socket() {
+                    Some(socket) => socket,
+                    None => self.refresh_socket()?,
+                };
                 if docker_ping(&socket) {
                     let host = format!("unix://{}", socket.display());
                     self.report(State::Running, Some(host), None)
@@ -241,15 +296,17 @@ impl Runtime for Podman<'_> {
                     self.report(State::Broken, None, Some(reason))
                 }
             }
-            Some(other) => self.report(
+            other => self.report(
                 State::Broken,
                 None,
                 Some(format!("podman reports `{other}`")),
             ),
-        })
+        };
+        Ok(status.with_resources(resources))
     }
 
     fn init(&self) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         if let Some(socket) = rootless_socket() {
             ui::status(&format!(
                 "podman's rootless API answers at {}; no machine needed",
@@ -264,33 +321,31 @@ impl Runtime for Podman<'_> {
             ));
             return Ok(());
         }
-        match self.machine_state()?.as_deref() {
-            None => {
-                self.ensure_no_other_running()?;
-                ui::step("Creating", &format!("podman machine {machine}"));
-                run_checked(self.podman(self.init_args())?, "podman machine init")?;
-                ui::step("Starting", &format!("podman machine {machine}"));
-                run_checked(
-                    self.podman(["machine", "start", &machine])?,
-                    "podman machine start",
-                )?;
-            }
-            Some("running") => {}
-            Some(_) => {
-                self.ensure_no_other_running()?;
-                ui::step("Starting", &format!("podman machine {machine}"));
-                run_checked(
-                    self.podman(["machine", "start", &machine])?,
-                    "podman machine start",
-                )?;
-            }
+        let state = self.machine_state()?;
+        if state.as_deref() != Some("running") {
+            self.ensure_no_other_running()?;
         }
-        let socket = self.refresh_socket()?;
-        wait_until_answering(
-            &socket,
-            Duration::from_secs(self.ctx.settings.start_timeout_secs.value),
-            &format!("podman machine inspect {machine}"),
-        )?;
+        let start = ["machine", "start", &machine].map(OsString::from).to_vec();
+        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        let logs_hint = format!("podman machine inspect {machine}");
+        let socket = lifecycle::with_progress(|progress| {
+            match state.as_deref() {
+                None => {
+                    ui::step("Creating", &format!("podman machine {machine}"));
+                    self.run_logged(self.init_args(), Step::Creating, progress)?;
+                    ui::step("Starting", &format!("podman machine {machine}"));
+                    self.run_logged(start, Step::Booting, progress)?;
+                }
+                Some("running") => {}
+                Some(_) => {
+                    ui::step("Starting", &format!("podman machine {machine}"));
+                    self.run_logged(start, Step::Booting, progress)?;
+                }
+            }
+            let socket = self.refresh_socket()?;
+            lifecycle::wait_for_docker(&socket, timeout, &logs_hint, progress)?;
+            Ok(socket)
+        })?;
         ui::status(&format!(
             "podman machine {machine} is running at unix://{}",
             socket.display()
@@ -303,6 +358,7 @@ impl Runtime for Podman<'_> {
     }
 
     fn stop(&self, _force: bool) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         if rootless_socket().is_some() {
             ui::status("podman's rootless service is not berth's to stop; nothing done");
             return Ok(());
@@ -321,15 +377,14 @@ impl Runtime for Podman<'_> {
             }
             State::Running | State::Broken => {
                 ui::step("Stopping", &format!("podman machine {machine}"));
-                run_checked(
-                    self.podman(["machine", "stop", &machine])?,
-                    "podman machine stop",
-                )
+                let args = ["machine", "stop", &machine].map(OsString::from).to_vec();
+                lifecycle::with_progress(|progress| self.run_logged(args, Step::Stopping, progress))
             }
         }
     }
 
     fn delete(&self, force: bool) -> Result<()> {
+        let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         if rootless_socket().is_some() {
             ui::status("podman's rootless service is not berth's to delete; nothing done");
             return Ok(());
@@ -352,10 +407,10 @@ impl Runtime for Podman<'_> {
             _ => {}
         }
         ui::step("Deleting", &format!("podman machine {machine}"));
-        run_checked(
-            self.podman(["machine", "rm", "--force", &machine])?,
-            "podman machine rm",
-        )?;
+        let args = ["machine", "rm", "--force", &machine]
+            .map(OsString::from)
+            .to_vec();
+        lifecycle::with_progress(|progress| self.run_logged(args, Step::Deleting, progress))?;
         match fs_err::remove_file(self.socket_cache()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -405,5 +460,82 @@ impl Runtime for Podman<'_> {
                 ))
                 .into(),
         )
+    }
+}
+
+/// What a line of `podman machine` output says. Podman prints plain text: image download
+/// lines at `init`, `Starting machine "NAME"`, the API forwarding line once the socket is
+/// up, and `Error: ...` on stderr when it fails.
+fn classify(stream: Stream, line: &str) -> Line {
+    if stream == Stream::Stderr
+        && let Some(message) = line.strip_prefix("Error: ")
+    {
+        return Line::Fatal(message.to_string());
+    }
+    let step = if line.starts_with("Looking up Podman Machine image")
+        || line.starts_with("Getting image source signatures")
+        || line.starts_with("Copying blob")
+        || line.starts_with("Extracting compressed file")
+    {
+        Step::Downloading
+    } else if line.starts_with("Starting machine") || line.starts_with("Waiting for VM") {
+        Step::Booting
+    } else if line.starts_with("API forwarding listening on") {
+        Step::WaitingForDocker
+    } else {
+        return Line::Other;
+    };
+    Line::Step(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podman_lines_map_to_steps() {
+        let cases = [
+            (
+                Stream::Stdout,
+                "Looking up Podman Machine image at quay.io/podman/machine-os:5.5 to create VM",
+                Line::Step(Step::Downloading),
+            ),
+            (
+                Stream::Stdout,
+                "Starting machine \"berth-demo\"",
+                Line::Step(Step::Booting),
+            ),
+            (
+                Stream::Stdout,
+                "API forwarding listening on: /tmp/podman/berth-demo-api.sock",
+                Line::Step(Step::WaitingForDocker),
+            ),
+            (
+                Stream::Stderr,
+                "Error: berth-demo: VM already exists",
+                Line::Fatal("berth-demo: VM already exists".into()),
+            ),
+            (Stream::Stdout, "Machine init complete", Line::Other),
+        ];
+        for (stream, line, expected) in cases {
+            assert_eq!(classify(stream, line), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn inspect_resources_keep_podmans_units() {
+        let reports: Vec<Inspected> = serde_json::from_str(
+            r#"[{"State": "running", "Resources": {"CPUs": 3, "DiskSize": 12, "Memory": 1536, "USBs": []}}]"#,
+        )
+        .unwrap();
+        let resources = Resources::from(reports.into_iter().next().unwrap().resources);
+        assert_eq!(
+            resources,
+            Resources {
+                cpus: Some(3),
+                memory: Some("1536MiB".into()),
+                disk: Some("12GiB".into()),
+            }
+        );
     }
 }

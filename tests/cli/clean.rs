@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::TestProject;
+use crate::harness::{TestProject, host_docker as docker};
 
 const MIB: usize = 1024 * 1024;
 
@@ -771,4 +771,170 @@ fn on_a_terminal_the_answer_decides() {
     accepted.success().stdout_has("Freed");
     assert!(!p.path(".pixi/berth").exists() && !p.path(".pixi/lima").exists());
     assert!(p.path(".pixi/envs/default/bin/tool").is_file());
+}
+
+// ---- pool containers ----
+
+/// The full ids of every container (running or not) `docker ps --filter FILTER` lists, sorted.
+fn ids(filter: &str) -> Vec<String> {
+    let listed = docker(&["ps", "-aq", "--no-trunc", "--filter", filter]);
+    let mut ids: Vec<String> = listed.split_whitespace().map(str::to_string).collect();
+    ids.sort();
+    ids
+}
+
+/// Removes the named containers when dropped, so a failing test leaves none behind.
+struct Containers(Vec<String>);
+
+impl Drop for Containers {
+    fn drop(&mut self) {
+        let mut args = vec!["rm", "-f"];
+        args.extend(self.0.iter().map(String::as_str));
+        docker(&args);
+    }
+}
+
+/// The `berth.pool` label value of project `p`, as `pool status` reports it.
+fn pool_key(p: &TestProject) -> String {
+    let status = p.berth(["pool", "status", "--json"]).run().success().json();
+    status["pool"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn project_clean_removes_its_pool_containers_and_no_others() {
+    if !crate::harness::docker_available() {
+        return;
+    }
+    let image = crate::harness::TEST_IMAGE;
+    let p = TestProject::with_tasks("");
+    let other = TestProject::with_tasks("");
+    let (key, other_key) = (pool_key(&p), pool_key(&other));
+    // Containers this test may leave behind: both pools, a label sharing the key as a prefix,
+    // and one without labels.
+    let lookalike = format!("{key}-x");
+    let unlabelled = format!("berth-test-unlabelled-{other_key}");
+    let _cleanup = Containers(
+        ids(&format!("label=berth.pool={key}"))
+            .into_iter()
+            .chain([
+                format!("berth-pool-{key}-0"),
+                format!("berth-pool-{key}-1"),
+                format!("berth-pool-{other_key}-0"),
+                format!("berth-test-lookalike-{other_key}"),
+                unlabelled.clone(),
+            ])
+            .collect(),
+    );
+    p.berth(["pool", "start", "--size", "2", "--image", image])
+        .run()
+        .success();
+    other
+        .berth(["pool", "start", "--size", "1", "--image", image])
+        .run()
+        .success();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("berth-test-lookalike-{other_key}"),
+        "--label",
+        &format!("berth.pool={lookalike}"),
+        image,
+        "sleep",
+        "600",
+    ]);
+    docker(&["run", "-d", "--name", &unlabelled, image, "sleep", "600"]);
+    let ours = ids(&format!("label=berth.pool={key}"));
+    assert_eq!(ours.len(), 2);
+    let others = || {
+        [
+            ids(&format!("label=berth.pool={other_key}")),
+            ids(&format!("label=berth.pool={lookalike}")),
+            ids(&format!("name={unlabelled}")),
+        ]
+    };
+    let untouched = others();
+    assert!(untouched.iter().all(|ids| ids.len() == 1), "{untouched:?}");
+
+    // The plan lists both containers first, by name and id; a dry run removes nothing.
+    let dry = p
+        .berth(["system", "clean", "--dry-run", "--json"])
+        .run()
+        .success()
+        .json();
+    let planned: Vec<&Value> = dry["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "pool-container")
+        .collect();
+    assert_eq!(planned.len(), 2, "{dry:#}");
+    assert_eq!(dry["plan"][0]["kind"], "pool-container");
+    for (slot, entry) in planned.iter().enumerate() {
+        assert_eq!(entry["container"], format!("berth-pool-{key}-{slot}"));
+        let id = entry["id"].as_str().unwrap();
+        assert!(
+            ours.iter().any(|full| full.starts_with(id)),
+            "{id} not in {ours:?}"
+        );
+        assert_eq!(entry["status"], "running");
+        assert!(entry["reason"].as_str().unwrap().contains("berth pool"));
+    }
+    assert_eq!(ids(&format!("label=berth.pool={key}")), ours);
+    p.berth(["system", "clean", "--dry-run"])
+        .run()
+        .success()
+        .stdout_has(&format!("berth-pool-{key}-0 ("))
+        .stdout_has("and 2 pool containers");
+
+    let done = p.berth(["system", "clean", "--yes", "--json"]).run();
+    done.success()
+        .stderr_has(&format!("Removed pool container berth-pool-{key}-1"));
+    let done = done.json();
+    let removed: Vec<&str> = done["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &removed[..2],
+        [format!("berth-pool-{key}-0"), format!("berth-pool-{key}-1")]
+    );
+    assert_eq!(
+        ids(&format!("label=berth.pool={key}")),
+        Vec::<String>::new()
+    );
+    assert!(!p.path(".pixi/berth").exists());
+    assert!(
+        !p.path(".pixi/docker").exists(),
+        "clean left DOCKER_CONFIG behind"
+    );
+    assert_eq!(others(), untouched, "other containers were touched");
+}
+
+#[test]
+fn without_an_engine_the_plan_says_pool_containers_were_not_checked() {
+    let p = TestProject::with_tasks("");
+    p.write(".pixi/berth/logs/init.log", "log\n");
+    p.berth(["--runtime", "docker", "system", "clean", "--yes"])
+        .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
+        .run()
+        .success()
+        .stderr_has("note: pool containers could not be checked: no Docker engine answers");
+    let left: Vec<_> = std::fs::read_dir(p.path(".pixi")).unwrap().collect();
+    assert!(left.is_empty(), "clean wrote state of its own: {left:?}");
+}
+
+#[test]
+fn looking_for_pool_containers_writes_nothing() {
+    if !crate::harness::docker_available() {
+        return;
+    }
+    let p = TestProject::with_tasks("");
+    p.berth(["--runtime", "docker", "system", "clean", "--dry-run"])
+        .run()
+        .success()
+        .stdout_is("Nothing to clean (project).\n");
+    assert!(!p.path(".pixi").exists(), "clean wrote state of its own");
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available};
+use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available, host_docker as docker};
 
 fn project() -> TestProject {
     TestProject::with_tasks("")
@@ -276,11 +276,14 @@ fn native_environment_is_scrubbed_and_env_adds() {
 
 /// berth with no Docker engine to find, and the runtime pinned to the host engine.
 fn without_engine(p: &TestProject, args: &[&str]) -> Output {
+    without_engine_env(p, args).run()
+}
+
+fn without_engine_env(p: &TestProject, args: &[&str]) -> crate::harness::Run {
     let mut words = vec!["--runtime", "docker", "exec"];
     words.extend_from_slice(args);
     p.berth(&words)
         .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
-        .run()
 }
 
 #[test]
@@ -304,6 +307,26 @@ fn without_a_container_runtime_jobs_fall_back_to_native_unless_disabled() {
     p.berth(["--runtime", "native", "exec", "--json", "--", "true"])
         .run()
         .success();
+}
+
+#[test]
+fn container_jobs_use_the_same_docker_environment_as_berth_docker() {
+    if !docker_available() {
+        return;
+    }
+    // The runtime's own socket is dead; the user's DOCKER_HOST, kept by
+    // `respect-docker-host` exactly as `berth docker` keeps it, names the live engine.
+    let p = TestProject::with_tasks("[tool.berth]\nrespect-docker-host = true\n");
+    let result = without_engine_env(
+        &p,
+        &["--json", "--no-native", "--image", TEST_IMAGE, "--", "true"],
+    )
+    .env("DOCKER_HOST", "unix:///var/run/docker.sock")
+    .run();
+    result.success();
+    let result = result.json();
+    assert_eq!(result["runtime"], "docker");
+    assert_eq!(result["pooled"], false);
 }
 
 #[test]
@@ -356,17 +379,6 @@ fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
         serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
     assert_eq!(result["cancelled"], true);
     assert_eq!(result["exit_code"], 130);
-}
-
-/// `docker ARGS` against the host engine; its stdout.
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .output()
-        .expect("run docker");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn containers_of_job(id: &serde_json::Value) -> String {

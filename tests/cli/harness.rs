@@ -337,6 +337,17 @@ pub fn docker_available() -> bool {
     answered
 }
 
+/// `docker ARGS` against the host engine, whatever the test's environment says; its stdout.
+pub fn host_docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .expect("run docker");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The busybox image `.ci/run` imports for engine tests.
 pub const TEST_IMAGE: &str = "berth-test/busybox:1";
 

@@ -1,8 +1,9 @@
 //! The Colima and Podman runtimes, against their fakes. The fakes' sockets forward to the
 //! real engine, so "running" is a real Docker API answering on the path berth chose.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::harness::{self, Output, TestProject, fakes_dir};
 
@@ -144,6 +145,11 @@ fn colima_lifecycle_stays_inside_the_project() {
     let status = status_json(&p, "colima", 0);
     assert_eq!(status["state"], "running");
     assert_eq!(status["instance"], "berth-demo");
+    // The size `colima list` reports: the profile's Lima instance config.
+    assert_eq!(
+        (&status["cpus"], &status["memory"], &status["disk"]),
+        (&3.into(), &"1.5GiB".into(), &"12GiB".into())
+    );
     assert_eq!(
         status["docker_host"],
         format!("unix://{}", socket.display())
@@ -172,6 +178,7 @@ fn colima_lifecycle_stays_inside_the_project() {
     let status = status_json(&p, "colima", 3);
     assert_eq!(status["state"], "stopped");
     assert_eq!(status["docker_host"], serde_json::Value::Null);
+    assert_eq!(status["cpus"], 3);
 
     berth(&p, &["--runtime", "colima", "container", "delete"]).success();
     assert!(
@@ -179,7 +186,9 @@ fn colima_lifecycle_stays_inside_the_project() {
             .contains(&"colima delete --profile berth-demo --force".to_string())
     );
     assert!(!colima_home.join("berth-demo").exists());
-    assert_eq!(status_json(&p, "colima", 3)["state"], "absent");
+    let status = status_json(&p, "colima", 3);
+    assert_eq!(status["state"], "absent");
+    assert_eq!(status["cpus"], serde_json::Value::Null);
     assert!(!p.home.join(".docker").exists());
 }
 
@@ -340,13 +349,23 @@ fn podman_machine_lifecycle() {
         status["docker_host"],
         format!("unix://{}", socket.display())
     );
+    assert_eq!(
+        (&status["cpus"], &status["memory"], &status["disk"]),
+        (&3.into(), &"1536MiB".into(), &"12GiB".into())
+    );
+    // One inspect gives the state and the size; the socket comes from the cache.
+    assert_eq!(
+        p.fake_calls()[calls..],
+        ["podman machine inspect berth-demo"]
+    );
+    let calls = p.fake_calls().len();
     berth(&p, &["--runtime", "podman", "container", "init"])
         .success()
         .stderr_has("podman machine berth-demo is running; nothing to do");
     assert_eq!(
         p.fake_calls().len(),
         calls,
-        "a running machine spawned podman"
+        "init on a running machine spawned podman"
     );
     assert_eq!(
         engine_version_through(status["docker_host"].as_str().unwrap()),
@@ -358,7 +377,9 @@ fn podman_machine_lifecycle() {
         p.fake_calls()
             .contains(&"podman machine stop berth-demo".to_string())
     );
-    assert_eq!(status_json(&p, "podman", 3)["state"], "stopped");
+    let status = status_json(&p, "podman", 3);
+    assert_eq!(status["state"], "stopped");
+    assert_eq!(status["memory"], "1536MiB");
 
     // A stopped machine is started again, not created.
     berth(&p, &["--runtime", "podman", "container", "init"]).success();
@@ -472,5 +493,157 @@ fn a_missing_podman_says_how_to_install_it() {
             .code(1)
             .stderr_has("`podman` was not found on PATH")
             .stderr_has("install Podman");
+    }
+}
+
+// --- Shared lifecycle: logs, failures, the lock ---
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn colima_and_podman_log_their_lifecycle_output_privately() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (colima, _colima_forwarders) = project_with("colima");
+    berth(&colima, &["--runtime", "colima", "container", "init"]).success();
+    let log = colima.path(".pixi/berth/logs/colima-start.log");
+    assert_eq!(mode(&log), 0o600);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.starts_with(&format!(
+            "$ COLIMA_HOME={} DOCKER_CONFIG={} ",
+            colima.path(".pixi/colima").display(),
+            colima.path(".pixi/docker").display()
+        )) && header.contains("colima start --profile berth-demo"),
+        "{header}"
+    );
+    assert!(text.contains("INFO[0000] provisioning ..."), "{text}");
+    berth(&colima, &["--runtime", "colima", "container", "stop"]).success();
+    let stop_log = colima.path(".pixi/berth/logs/colima-stop.log");
+    assert_eq!(mode(&stop_log), 0o600);
+    assert!(
+        std::fs::read_to_string(stop_log)
+            .unwrap()
+            .contains("colima stop --profile berth-demo")
+    );
+
+    let (podman, _podman_forwarders) = project_with("podman");
+    berth(&podman, &["--runtime", "podman", "container", "init"]).success();
+    for (verb, printed) in [
+        ("init", "Machine init complete"),
+        ("start", "API forwarding listening on: "),
+    ] {
+        let log = podman.path(&format!(".pixi/berth/logs/podman-machine-{verb}.log"));
+        assert_eq!(mode(&log), 0o600, "{verb}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with("$ "), "{text}");
+        assert!(text.contains(&format!("podman machine {verb} ")), "{text}");
+        assert!(text.contains(printed), "{text}");
+    }
+    berth(
+        &podman,
+        &["--runtime", "podman", "container", "delete", "--force"],
+    )
+    .success();
+}
+
+#[test]
+fn a_failed_colima_start_quotes_its_log() {
+    let (p, _forwarders) = project_with("colima");
+    let out = p
+        .berth(["--runtime", "colima", "container", "init"])
+        .env("FAKE_COLIMA_FAIL_START", "1")
+        .run();
+    out.code(1)
+        .stderr_has("last lines of .pixi/berth/logs/colima-start.log:")
+        .stderr_has("  | INFO[0000] creating and starting ...")
+        .stderr_has(
+            "error: `colima start` failed: error starting vm: error at 'creating and starting': exit status 1",
+        )
+        .stderr_has("help: the full output is in .pixi/berth/logs/colima-start.log");
+    let log = p.read(".pixi/berth/logs/colima-start.log");
+    assert!(log.contains("FATA[0000] error starting vm"), "{log}");
+}
+
+#[test]
+fn a_failed_podman_start_quotes_its_log() {
+    let (p, _forwarders) = project_with("podman");
+    let out = p
+        .berth(["--runtime", "podman", "container", "init"])
+        .env("TMPDIR", p.base().join("tmp"))
+        .env("FAKE_PODMAN_FAIL_START", "1")
+        .run();
+    out.code(1)
+        .stderr_has("last lines of .pixi/berth/logs/podman-machine-start.log:")
+        .stderr_has("  | Starting machine \"berth-demo\"")
+        .stderr_has("error: `podman machine start` failed: unable to start \"berth-demo\"")
+        .stderr_has("help: the full output is in .pixi/berth/logs/podman-machine-start.log");
+    assert_eq!(
+        mode(&p.path(".pixi/berth/logs/podman-machine-start.log")),
+        0o600
+    );
+}
+
+/// Holds the project's lifecycle lock (through flock(1)) until dropped.
+struct HeldLock(std::process::Child);
+
+impl HeldLock {
+    fn take(p: &TestProject) -> HeldLock {
+        std::fs::create_dir_all(p.path(".pixi/berth")).unwrap();
+        let mut child = Command::new("flock")
+            .arg(p.path(".pixi/berth/lifecycle.lock"))
+            .args(["-c", "echo locked; read line"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run flock");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert_eq!(first, "locked\n");
+        HeldLock(child)
+    }
+
+    fn release(mut self) {
+        writeln!(self.0.stdin.take().unwrap()).unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+#[test]
+fn colima_and_podman_wait_for_the_projects_lifecycle_lock() {
+    for runtime in ["colima", "podman"] {
+        let (p, _forwarders) = project_with(runtime);
+        let lock = HeldLock::take(&p);
+        let mut run = p.berth(["--runtime", runtime, "container", "stop"]);
+        let mut berth = run
+            .command
+            .env("TMPDIR", p.base().join("tmp"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(berth.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        assert!(
+            first.contains("waiting for another berth command on this project (lock .pixi/berth/lifecycle.lock)"),
+            "{runtime}: {first}"
+        );
+        assert!(
+            p.fake_calls().is_empty(),
+            "{runtime} ran before the lock was free"
+        );
+        lock.release();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert!(berth.wait().unwrap().success(), "{runtime}: {rest}");
+        assert!(rest.contains("nothing to stop"), "{runtime}: {rest}");
     }
 }

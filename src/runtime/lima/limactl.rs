@@ -1,17 +1,16 @@
 //! Calling `limactl`: always with the project's `LIMA_HOME`, its version read once per
 //! lifecycle command, and long commands run with progress and a full log.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Result;
 
-use super::progress::{self, Step};
+use super::progress;
 use crate::diag::Diagnostic;
 use crate::process::{self, ChildRecord, Stream, Streamed};
 use crate::project::Layout;
+use crate::runtime::lifecycle::{self, Line, Step};
 use crate::settings::{Mount, Settings};
 use crate::ui;
 
@@ -121,48 +120,18 @@ impl Limactl {
     /// A failure quotes the log's last lines and names it.
     pub fn run_logged(&self, args: &[String], progress: &ui::Progress) -> Result<Streamed> {
         let verb = args.first().map_or("limactl", String::as_str);
-        let log_path = self.logs_dir.join(format!("lima-{verb}.log"));
-        let mut log = open_private_log(&log_path)?;
-        let command = self.command(args);
-        let _ = writeln!(
-            log,
-            "$ LIMA_HOME={} {}",
-            self.lima_home.display(),
-            process::display_command(&command)
-        );
-        let mut tail: Vec<String> = Vec::new();
-        let mut fatal: Option<String> = None;
-        let outcome = process::run_streaming(command, Some(&self.running), |stream, line| {
-            let _ = writeln!(log, "{line}");
-            if stream == Stream::Stderr {
-                if let Some(step) = progress::step_for(line) {
-                    progress.step(step.describe());
-                }
-                if let Some(message) = progress::fatal_message(line) {
-                    fatal = Some(message);
-                }
-            }
-            tail.push(line.to_string());
-            if tail.len() > 12 {
-                tail.remove(0);
-            }
-        })?;
-        if let Streamed::Exited(status) = outcome
-            && status.code() != 0
-        {
-            ui::status(&format!("last lines of {}:", ui::display_path(&log_path)));
-            for line in &tail {
-                ui::status(&format!("  | {line}"));
-            }
-            let what = fatal.unwrap_or_else(|| format!("exit code {}", status.code()));
-            return Err(Diagnostic::new(format!("`limactl {verb}` failed: {what}"))
-                .help(format!(
-                    "the full output is in {}",
-                    ui::display_path(&log_path)
-                ))
-                .into());
-        }
-        Ok(outcome)
+        let log = self.logs_dir.join(format!("lima-{verb}.log"));
+        lifecycle::run_logged(
+            self.command(args),
+            &format!("limactl {verb}"),
+            &log,
+            Some(&self.running),
+            progress,
+            |stream, line| match stream {
+                Stream::Stderr => progress::classify(line),
+                Stream::Stdout => Line::Other,
+            },
+        )
     }
 }
 
@@ -231,15 +200,6 @@ fn upgrade_hint() -> String {
         _ => "install a newer Lima from https://lima-vm.io/docs/installation/ (or `pixi add lima`)"
             .into(),
     }
-}
-
-/// A log file only the user can read (Lima's output names paths and keys' locations).
-/// The log of one lifecycle command: private (0600 in a 0700 directory), never a planted link.
-fn open_private_log(path: &Path) -> Result<File> {
-    if let Some(parent) = path.parent() {
-        crate::private_fs::ensure_dir(parent)?;
-    }
-    crate::private_fs::create_file(path)
 }
 
 /// The step to show before a command has printed anything.

@@ -9,9 +9,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
-use super::{Context, Interrupted, Runtime, State, Status, docker_ping};
+use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
@@ -23,10 +23,10 @@ mod limactl;
 mod logs;
 mod progress;
 
+use super::lifecycle::{self, Step};
 use home::LimaHome;
 use inspect::{InstanceDir, Phase};
 use limactl::{Limactl, Version};
-use progress::Step;
 
 pub struct Lima<'a> {
     ctx: &'a Context<'a>,
@@ -115,33 +115,8 @@ impl<'a> Lima<'a> {
         Ok(version)
     }
 
-    /// The project's lifecycle lock: one `init`/`start`/`stop`/`delete` at a time, so two
-    /// terminals running `init` boot one VM. The second waits and says why.
     fn lock(&self) -> Result<File> {
-        let layout = &self.ctx.project.layout;
-        fs_err::create_dir_all(&layout.berth_dir)?;
-        let path = layout.lock_path();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                ui::status(&format!(
-                    "waiting for another berth command on this project (lock {})",
-                    ui::display_path(&path)
-                ));
-                file.lock()
-                    .with_context(|| format!("failed to lock `{}`", path.display()))?;
-            }
-            Err(std::fs::TryLockError::Error(err)) => {
-                return Err(err).with_context(|| format!("failed to lock `{}`", path.display()));
-            }
-        }
-        Ok(file)
+        lifecycle::lock(&self.ctx.project.layout)
     }
 
     /// `init` (`allow_create`) and `start`: end with Docker answering on the instance's socket.
@@ -409,12 +384,13 @@ impl Runtime for Lima<'_> {
             state,
             docker_host: Some(Self::docker_host_of(&instance)),
             lima_home: Some(home.path.clone()),
-            cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
-            memory: instance.config_value("memory"),
-            disk: instance.config_value("disk"),
+            cpus: None,
+            memory: None,
+            disk: None,
             lima_version,
             reason,
-        })
+        }
+        .with_resources(configured_resources(&instance.dir)))
     }
 
     fn init(&self) -> Result<()> {
@@ -566,6 +542,17 @@ impl Runtime for Lima<'_> {
         }
         logs::print(&instance.dir, follow)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+/// The CPUs, memory and disk in the `lima.yaml` of the instance at `dir`. Colima's VM is a
+/// Lima instance too, and `colima list` reports these same values for it.
+pub fn configured_resources(dir: &Path) -> Resources {
+    let instance = InstanceDir::new(dir.to_path_buf());
+    Resources {
+        cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
+        memory: instance.config_value("memory"),
+        disk: instance.config_value("disk"),
     }
 }
 
