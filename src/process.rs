@@ -545,11 +545,21 @@ pub mod signals {
         }
     }
 
-    static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    /// The number of the SIGINT or SIGTERM that arrived, 0 while none has.
+    static INTERRUPTED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
     /// Whether SIGINT or SIGTERM arrived while a [`CatchInterrupts`] guard was alive.
     pub fn interrupted() -> bool {
-        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) != 0
+    }
+
+    /// The exit code of a command the signal stopped: 128+N, as a shell reports a death by
+    /// signal N (130 for Ctrl-C, 143 for SIGTERM); 130 if none was recorded.
+    pub fn interrupted_exit_code() -> i32 {
+        match INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => 130,
+            signal => 128 + signal,
+        }
     }
 
     /// Turns SIGINT and SIGTERM into a flag ([`interrupted`]) for as long as it lives, so a
@@ -565,8 +575,8 @@ pub mod signals {
             #[cfg(unix)]
             {
                 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-                extern "C" fn raise_flag(_: nix::libc::c_int) {
-                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                extern "C" fn raise_flag(signal: nix::libc::c_int) {
+                    INTERRUPTED.store(signal, std::sync::atomic::Ordering::SeqCst);
                 }
                 let catch = SigAction::new(
                     SigHandler::Handler(raise_flag),

@@ -36,7 +36,9 @@ pub fn run(global: &Global, command: ContainerCommand) -> Result<ExitStatus> {
     match done {
         Ok(()) => Ok(ExitStatus::Success),
         // 128 + SIGINT, as a shell reports a Ctrl-C'd command.
-        Err(err) if err.is::<Interrupted>() => Ok(ExitStatus::Child(130)),
+        Err(err) if err.is::<Interrupted>() => Ok(ExitStatus::Child(
+            crate::process::signals::interrupted_exit_code(),
+        )),
         Err(err) => Err(err),
     }
 }

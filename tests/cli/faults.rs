@@ -372,8 +372,9 @@ fn kill_init_and_rerun(point: &str, sig: &str) {
     if sig == "KILL" {
         out.code(137);
     } else {
-        // SIGINT and SIGTERM: berth stops limactl and the VM, says so, and fails.
-        out.code(130).stderr_has("interrupted");
+        // SIGINT and SIGTERM: berth stops limactl and the VM, says so, and exits 128+N.
+        out.code(if sig == "TERM" { 143 } else { 130 })
+            .stderr_has("interrupted");
         assert!(!out.stderr.contains("is running"), "{}", out.stderr);
         wait_until("the first attempt's processes to end", || {
             processes_of(f.p.base()).is_empty()
@@ -438,7 +439,7 @@ fn kill_clean_and_rerun(sig: &str) {
     if sig == "KILL" {
         out.code(137);
     } else {
-        out.code(130)
+        out.code(if sig == "TERM" { 143 } else { 130 })
             .stderr_has("interrupted: 0 paths removed")
             .stderr_has("rerun `berth system clean` to finish");
         wait_until("limactl delete to end", || {
