@@ -1,6 +1,6 @@
 //! `berth run` and `berth task list`.
 
-use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -125,40 +125,62 @@ fn shell_environment(project: &Project) -> Option<String> {
 
 /// pixi's "Available tasks:" list, on stderr.
 fn print_available(environments: &Environments<'_>) {
-    let names = visible_tasks(environments, None);
     let mut text = String::from("\nAvailable tasks:");
-    for name in names.keys() {
-        text.push_str(&format!("\n\t{name}"));
+    for listed in visible_tasks(environments, None) {
+        text.push_str(&format!("\n\t{}", listed.name));
     }
     ui::status(&text);
 }
 
-/// Visible tasks by name, with the environments each is in (default first).
-fn visible_tasks<'a>(
-    environments: &'a Environments<'a>,
-    only: Option<&str>,
-) -> BTreeMap<&'a str, (&'a Task, Vec<&'a str>)> {
-    let mut tasks: BTreeMap<&str, (&Task, Vec<&str>)> = BTreeMap::new();
-    for environment in &environments.list {
-        if only.is_some_and(|name| name != environment.name) {
-            continue;
-        }
-        for (&name, &task) in &environment.tasks {
-            if task.is_hidden() {
-                continue;
-            }
-            tasks
-                .entry(name)
-                .or_insert_with(|| (task, Vec::new()))
-                .1
-                .push(&environment.name);
+/// A task `task list` shows, with the environments it is in (default first).
+struct Listed<'a> {
+    name: &'a str,
+    task: &'a Task,
+    environments: Vec<&'a str>,
+}
+
+/// Visible tasks sorted by name.
+fn visible_tasks<'a>(environments: &'a Environments<'a>, only: Option<&str>) -> Vec<Listed<'a>> {
+    let mut found: Vec<(&str, &Task, &str)> = environments
+        .list
+        .iter()
+        .filter(|environment| only.is_none_or(|name| name == environment.name))
+        .flat_map(|environment| {
+            environment
+                .tasks
+                .iter()
+                .filter(|(_, task)| !task.is_hidden())
+                .map(|(&name, &task)| (name, task, environment.name.as_str()))
+        })
+        .collect();
+    // One sort of a flat list: a map keyed by name cost a tree search per task. The sort is
+    // stable, so each name keeps its environments in declaration order.
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    let mut listed: Vec<Listed<'a>> = Vec::with_capacity(found.len());
+    for (name, task, environment) in found {
+        match listed.last_mut() {
+            Some(last) if last.name == name => last.environments.push(environment),
+            _ => listed.push(Listed {
+                name,
+                task,
+                environments: vec![environment],
+            }),
         }
     }
-    tasks
+    listed
 }
 
 pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
     let loaded = Loaded::load(global)?;
+    let status = print_list(&loaded, args)?;
+    // berth exits right after: freeing the parsed manifest allocation by allocation would
+    // cost more than printing the list (a tenth of the command on 10,000 tasks), and the
+    // operating system reclaims the memory at once.
+    std::mem::forget(loaded);
+    Ok(status)
+}
+
+fn print_list(loaded: &Loaded, args: &TaskListArgs) -> Result<ExitStatus> {
     let environments = loaded.environments()?;
     if let Some(name) = &args.environment {
         environments.require(name)?;
@@ -167,7 +189,7 @@ pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
     if args.json {
         let list: Vec<Value> = tasks
             .iter()
-            .map(|(name, (task, envs))| task_json(name, task, envs))
+            .map(|listed| task_json(listed.name, listed.task, &listed.environments))
             .collect();
         ui::out_json(&Value::Array(list))?;
         return Ok(ExitStatus::Success);
@@ -177,17 +199,19 @@ pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let width = tasks
-        .keys()
-        .map(|n| n.chars().count())
+        .iter()
+        .map(|listed| listed.name.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
     let mut text = ui::bold_stdout(&format!("{:width$}  Description", "Task"));
-    for (name, (task, _)) in &tasks {
+    for Listed { name, task, .. } in &tasks {
         let description = task.description.as_deref().map(collapse_whitespace);
         text.push('\n');
         match description {
-            Some(d) if !d.is_empty() => text.push_str(&format!("{name:width$}  {d}")),
+            Some(d) if !d.is_empty() => {
+                let _ = write!(text, "{name:width$}  {d}");
+            }
             _ => text.push_str(name),
         }
     }

@@ -10,7 +10,7 @@ use super::environments::Environments;
 use super::template::{self, Renderer};
 use crate::diag::{Diagnostic, locate};
 use crate::manifest::Manifest;
-use crate::manifest::tasks::{ArgSpec, DependencyArg, Task};
+use crate::manifest::tasks::{ArgSpec, Dependency, DependencyArg, Task};
 
 /// One task to run, with everything that makes it unique.
 #[derive(Debug, Clone)]
@@ -190,80 +190,78 @@ pub struct Planner<'p, 'a> {
 
 impl<'a> Planner<'_, 'a> {
     /// The invocations to run, dependencies first (depth-first post-order).
+    ///
+    /// The walk keeps its own stack instead of recursing, so a `depends-on` chain of any
+    /// length fits, and does constant work per dependency edge: resolution is linear in the
+    /// size of the graph.
     pub fn plan(&self, root: Invocation<'a>) -> Result<Vec<Invocation<'a>>> {
-        let mut walk = Walk {
-            stack: Vec::new(),
-            seen: HashSet::new(),
-            order: Vec::new(),
-        };
-        self.visit(root, &mut walk)?;
+        let mut walk = Walk::default();
+        walk.enter(root);
+        while let Some(top) = walk.stack.last_mut() {
+            let task: &'a Task = top.node.task;
+            let Some(dependency) = task.depends_on.get(top.next) else {
+                walk.leave();
+                continue;
+            };
+            top.next += 1;
+            let parent = &walk.stack[walk.stack.len() - 1].node;
+            let child = self.dependency(parent, dependency, &walk)?;
+            if !walk.seen.contains(&child.key()) {
+                walk.enter(child);
+            }
+        }
         Ok(walk.order)
     }
 
-    fn visit(&self, node: Invocation<'a>, walk: &mut Walk<'a>) -> Result<()> {
-        let key = node.key();
-        if walk.seen.contains(&key) {
-            return Ok(());
+    /// The invocation `dependency` of `parent` stands for, or an error at the dependency.
+    fn dependency(
+        &self,
+        parent: &Invocation<'a>,
+        dependency: &Dependency,
+        walk: &Walk<'a>,
+    ) -> Result<Invocation<'a>> {
+        // A position costs a scan of the source, so it is only computed for an error.
+        let at = || self.manifest.location(dependency.span.clone());
+        let in_environment = dependency
+            .environment
+            .as_deref()
+            .or(self.forced_environment);
+        let (environment, task) = self
+            .environments
+            .find(&dependency.task, in_environment)
+            .map_err(|err| locate(err, at()))?;
+        if let Some(cycle) = walk.cycle_to(&task.name, &environment.name) {
+            return Err(Diagnostic::new(format!(
+                "the tasks depend on each other in a cycle: {}",
+                cycle.join(" -> ")
+            ))
+            .at_opt(at())
+            .help(format!(
+                "remove `{}` from the `depends-on` of task `{}`",
+                task.name, parent.task.name
+            ))
+            .into());
         }
-        walk.stack
-            .push((node.task.name.clone(), node.environment.clone()));
-        for dependency in &node.task.depends_on {
-            let at = self.manifest.location(dependency.span.clone());
-            let in_environment = dependency
-                .environment
-                .as_deref()
-                .or(self.forced_environment);
-            let (environment, task) = self
-                .environments
-                .find(&dependency.task, in_environment)
-                .map_err(|err| locate(err, at.clone()))?;
-            if let Some(start) = walk
-                .stack
-                .iter()
-                .position(|(name, env)| name == &task.name && env == &environment.name)
-            {
-                let mut cycle: Vec<&str> = walk.stack[start..]
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect();
-                cycle.push(&task.name);
-                return Err(Diagnostic::new(format!(
-                    "the tasks depend on each other in a cycle: {}",
-                    cycle.join(" -> ")
+        let rendered = dependency
+            .args
+            .iter()
+            .map(|arg| self.render_arg(arg, parent))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|err| {
+                Diagnostic::new(format!(
+                    "failed to replace argument placeholders in a dependency of task '{}': {}",
+                    parent.task.name,
+                    template::describe(&err)
                 ))
-                .at_opt(at)
-                .help(format!(
-                    "remove `{}` from the `depends-on` of task `{}`",
-                    task.name, node.task.name
-                ))
-                .into());
-            }
-            let rendered = dependency
-                .args
-                .iter()
-                .map(|arg| self.render_arg(arg, &node))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|err| {
-                    Diagnostic::new(format!(
-                        "failed to replace argument placeholders in a dependency of task '{}': {}",
-                        node.task.name,
-                        template::describe(&err)
-                    ))
-                    .at_opt(at.clone())
-                })?;
-            let bound = bind_dependency(task, &rendered).map_err(|err| locate(err, at.clone()))?;
-            let child = Invocation {
-                task,
-                environment: environment.name.clone(),
-                args: bound.args,
-                extra: bound.extra,
-            };
-            self.visit(child, walk)?;
-        }
-        walk.stack.pop();
-        walk.seen.insert(key);
-        walk.order.push(node);
-        Ok(())
+                .at_opt(at())
+            })?;
+        let bound = bind_dependency(task, &rendered).map_err(|err| locate(err, at()))?;
+        Ok(Invocation {
+            task,
+            environment: environment.name.clone(),
+            args: bound.args,
+            extra: bound.extra,
+        })
     }
 
     fn render_arg(
@@ -284,11 +282,58 @@ impl<'a> Planner<'_, 'a> {
 
 type Key = (String, String, Vec<(String, String)>, Vec<String>);
 
+/// The state of a depth-first walk.
+#[derive(Default)]
 struct Walk<'a> {
-    /// (task, environment) of the invocations being visited, outermost first.
-    stack: Vec<(String, String)>,
+    /// The invocations being visited, outermost first.
+    stack: Vec<Frame<'a>>,
+    /// (task, environment) of every frame of `stack`, for a constant-time cycle check.
+    on_stack: HashSet<(&'a str, String)>,
+    /// Invocations already ordered.
     seen: HashSet<Key>,
     order: Vec<Invocation<'a>>,
+}
+
+struct Frame<'a> {
+    node: Invocation<'a>,
+    /// The index of the next `depends-on` entry to visit.
+    next: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn enter(&mut self, node: Invocation<'a>) {
+        self.on_stack
+            .insert((node.task.name.as_str(), node.environment.clone()));
+        self.stack.push(Frame { node, next: 0 });
+    }
+
+    /// Done with the innermost invocation: its dependencies are ordered, so it is next.
+    fn leave(&mut self) {
+        let Some(Frame { node, .. }) = self.stack.pop() else {
+            return;
+        };
+        self.on_stack
+            .remove(&(node.task.name.as_str(), node.environment.clone()));
+        self.seen.insert(node.key());
+        self.order.push(node);
+    }
+
+    /// The path `a -> … -> a` if visiting `task` in `environment` closes a cycle.
+    fn cycle_to(&self, task: &str, environment: &str) -> Option<Vec<&'a str>> {
+        if !self.on_stack.contains(&(task, environment.to_string())) {
+            return None;
+        }
+        let start = self
+            .stack
+            .iter()
+            .position(|f| f.node.task.name == task && f.node.environment == environment)?;
+        let mut cycle: Vec<&'a str> = self.stack[start..]
+            .iter()
+            .map(|f| f.node.task.name.as_str())
+            .collect();
+        cycle.push(cycle[0]);
+        Some(cycle)
+    }
 }
 
 #[cfg(test)]
@@ -432,6 +477,20 @@ mod tests {
         let required = "t = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n";
         let err = order(required, "t", &[]).unwrap_err().to_string();
         assert_eq!(err, "no value provided for argument 'a' of task 't'");
+    }
+
+    #[test]
+    fn a_long_chain_resolves_each_task_once_in_order() {
+        let mut tasks = String::from("step-0 = \"true\"\n");
+        for i in 1..3000 {
+            tasks.push_str(&format!(
+                "step-{i} = {{ cmd = \"true\", depends-on = [\"step-{}\", \"step-0\"] }}\n",
+                i - 1
+            ));
+        }
+        let plan = order(&tasks, "step-2999", &[]).unwrap();
+        let expected: Vec<String> = (0..3000).map(|i| format!("step-{i}")).collect();
+        assert_eq!(plan, expected);
     }
 
     #[test]
