@@ -195,18 +195,10 @@ impl Runtime for Apple {
             Service::Stopped(why) => (State::Stopped, Some(why.to_string())),
             Service::Broken(why) => (State::Broken, Some(why)),
         };
+        // One API server per user session: there is no per-project instance.
         Ok(Status {
-            runtime: "apple",
-            // One API server per user session: there is no per-project instance.
-            instance: "system".to_string(),
-            state,
-            docker_host: None,
-            lima_home: None,
-            cpus: None,
-            memory: None,
-            disk: None,
-            lima_version: None,
             reason,
+            ..Status::new("apple", "system", state)
         })
     }
 

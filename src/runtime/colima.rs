@@ -145,17 +145,10 @@ impl<'a> Colima<'a> {
 
     fn report(&self, state: State, reason: Option<String>) -> Status {
         Status {
-            runtime: "colima",
-            instance: self.profile(),
-            state,
             docker_host: (state == State::Running)
                 .then(|| format!("unix://{}", self.socket().display())),
-            lima_home: None,
-            cpus: None,
-            memory: None,
-            disk: None,
-            lima_version: None,
             reason,
+            ..Status::new("colima", self.profile(), state)
         }
         .with_resources(super::lima::configured_resources(&self.lima_instance_dir()))
     }
@@ -262,21 +255,9 @@ impl Runtime for Colima<'_> {
     fn delete(&self, force: bool) -> Result<()> {
         let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         let profile = self.profile();
-        match self.status()?.state {
-            State::Absent => {
-                ui::status(&format!(
-                    "colima profile {profile} does not exist; nothing to delete"
-                ));
-                return Ok(());
-            }
-            State::Running if !force => {
-                return Err(
-                    Diagnostic::new(format!("colima profile {profile} is running"))
-                        .help("stop it first with `berth container stop`, or pass --force")
-                        .into(),
-                );
-            }
-            _ => {}
+        let what = format!("colima profile {profile}");
+        if !lifecycle::may_delete(&what, self.status()?.state, force)? {
+            return Ok(());
         }
         ui::step("Deleting", &format!("colima profile {profile}"));
         // `-f` only skips Colima's own prompt; berth asked already (or was told --force).

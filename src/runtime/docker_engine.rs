@@ -112,21 +112,15 @@ impl Runtime for DockerEngine<'_> {
                 .collect();
             format!("no Docker engine answers at {}", tried.join(" or "))
         });
+        let state = if socket.is_some() {
+            State::Running
+        } else {
+            State::Stopped
+        };
         Ok(Status {
-            runtime: "docker",
-            instance: "host".to_string(),
-            state: if socket.is_some() {
-                State::Running
-            } else {
-                State::Stopped
-            },
             docker_host: socket.map(|s| format!("unix://{}", s.display())),
-            lima_home: None,
-            cpus: None,
-            memory: None,
-            disk: None,
-            lima_version: None,
             reason,
+            ..Status::new("docker", "host", state)
         })
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{Interrupted, docker_ping};
+use super::{Interrupted, State, docker_ping};
 use crate::diag::Diagnostic;
 use crate::process::{self, ChildRecord, Stream, Streamed, signals};
 use crate::project::Layout;
@@ -179,6 +179,21 @@ pub fn run_step(
     match run_logged(command, what, &log, None, progress, classify)? {
         Streamed::Interrupted => Err(Interrupted.into()),
         Streamed::Exited(_) => Ok(()),
+    }
+}
+
+/// Whether `delete` has anything to do with `what` (`colima profile berth-app`) in `state`:
+/// an absent one is nothing to delete (said so), a running one needs `--force`.
+pub fn may_delete(what: &str, state: State, force: bool) -> Result<bool> {
+    match state {
+        State::Absent => {
+            ui::status(&format!("{what} does not exist; nothing to delete"));
+            Ok(false)
+        }
+        State::Running if !force => Err(Diagnostic::new(format!("{what} is running"))
+            .help("stop it first with `berth container stop`, or pass --force")
+            .into()),
+        _ => Ok(true),
     }
 }
 

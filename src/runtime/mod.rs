@@ -55,6 +55,23 @@ pub struct Resources {
 }
 
 impl Status {
+    /// What every runtime knows; the other keys stay `null` unless the runtime sets them
+    /// (`Status { docker_host, ..Status::new(…) }`).
+    pub fn new(runtime: &'static str, instance: impl Into<String>, state: State) -> Status {
+        Status {
+            runtime,
+            instance: instance.into(),
+            state,
+            docker_host: None,
+            lima_home: None,
+            cpus: None,
+            memory: None,
+            disk: None,
+            lima_version: None,
+            reason: None,
+        }
+    }
+
     /// This status with the VM's size filled in.
     pub fn with_resources(self, resources: Resources) -> Status {
         Status {
@@ -67,7 +84,7 @@ impl Status {
 }
 
 /// The error a lifecycle command returns when Ctrl-C (or SIGTERM) stopped it; berth then
-/// exits 130 without an `error:` line (the runtime already said what it left behind).
+/// exits 128+N without an `error:` line (the runtime already said what it left behind).
 #[derive(Debug)]
 pub struct Interrupted;
 

@@ -57,16 +57,8 @@ impl Runtime for Native {
 
     fn status(&self) -> Result<Status> {
         Ok(Status {
-            runtime: "native",
-            instance: "none".to_string(),
-            state: State::Absent,
-            docker_host: None,
-            lima_home: None,
-            cpus: None,
-            memory: None,
-            disk: None,
-            lima_version: None,
             reason: Some("no container runtime; only `berth exec` jobs run, natively".into()),
+            ..Status::new("native", "none", State::Absent)
         })
     }
 

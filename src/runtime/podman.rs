@@ -244,16 +244,9 @@ impl<'a> Podman<'a> {
 
     fn report(&self, state: State, docker_host: Option<String>, reason: Option<String>) -> Status {
         Status {
-            runtime: "podman",
-            instance: self.machine(),
-            state,
             docker_host,
-            lima_home: None,
-            cpus: None,
-            memory: None,
-            disk: None,
-            lima_version: None,
             reason,
+            ..Status::new("podman", self.machine(), state)
         }
     }
 }
@@ -390,21 +383,9 @@ impl Runtime for Podman<'_> {
             return Ok(());
         }
         let machine = self.machine();
-        match self.status()?.state {
-            State::Absent => {
-                ui::status(&format!(
-                    "podman machine {machine} does not exist; nothing to delete"
-                ));
-                return Ok(());
-            }
-            State::Running if !force => {
-                return Err(
-                    Diagnostic::new(format!("podman machine {machine} is running"))
-                        .help("stop it first with `berth container stop`, or pass --force")
-                        .into(),
-                );
-            }
-            _ => {}
+        let what = format!("podman machine {machine}");
+        if !lifecycle::may_delete(&what, self.status()?.state, force)? {
+            return Ok(());
         }
         ui::step("Deleting", &format!("podman machine {machine}"));
         let args = ["machine", "rm", "--force", &machine]

@@ -379,16 +379,11 @@ impl Runtime for Lima<'_> {
             .map(|v| v.trim().to_string())
             .or_else(|| instance.created_by());
         Ok(Status {
-            runtime: "lima",
-            instance: self.name().to_string(),
-            state,
             docker_host: Some(Self::docker_host_of(&instance)),
             lima_home: Some(home.path.clone()),
-            cpus: None,
-            memory: None,
-            disk: None,
             lima_version,
             reason,
+            ..Status::new("lima", self.name(), state)
         }
         .with_resources(configured_resources(&instance.dir)))
     }
