@@ -84,7 +84,8 @@ import json, sys
 data = json.load(open(sys.argv[1]))["results"]
 label, base_label, target = sys.argv[2:5]
 berth, base = data[0], data[1]
-ms = lambda r: f"{r['mean'] * 1000:.2f} ± {r['stddev'] * 1000:.2f} ms"
+ms = lambda r: (f"{r['mean'] * 1000:.2f} ± {r['stddev'] * 1000:.2f} ms"
+                f" (CPU {(r['user'] + r['system']) * 1000:.2f})")
 diff = (berth["mean"] - base["mean"]) * 1000
 ratio = berth["mean"] / base["mean"]
 verdict = "—"
@@ -309,13 +310,17 @@ group_jobs() {
 ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs)
 
 write_results() {
+  local load="$1"
   {
     echo "# berth benchmarks"
     echo
-    echo "Written by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d) ($(uname -sm), $(nproc) cores)."
-    echo "Each row is one hyperfine run of berth and its baseline (mean ± σ); the difference and"
-    echo "ratio are berth − baseline and berth / baseline. Targets come from the issues; a missed"
-    echo "one is marked."
+    echo "Written by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d) ($(uname -sm), $(nproc) cores;"
+    echo "load average $load at the start)."
+    echo "Each row is one hyperfine run of berth and its baseline: wall time, mean ± σ, and in"
+    echo "brackets the mean CPU time (user + system, ms), which other load on the machine disturbs"
+    echo "far less than wall time. The difference and ratio are berth − baseline and berth /"
+    echo "baseline of the wall times. Targets come from the issues and are judged on wall time; a"
+    echo "missed one is marked."
     echo
     echo "| berth | time | baseline | time | difference | ratio | target |"
     echo "|---|---|---|---|---|---|---|"
@@ -344,11 +349,13 @@ main() {
   done
   need_tools
   build
+  local load
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
   for group in "${@:-${ROW_GROUPS[@]}}"; do
     "$group"
   done
   if (($# == 0)); then
-    write_results
+    write_results "$load"
   else
     echo "ran $*; RESULTS.md is written only by a full run" >&2
   fi
