@@ -14,14 +14,18 @@ results="$here/RESULTS.md"
 fakes="$repo/tests/fakes"
 image="berth-test/busybox:1"
 
+apt_install() {
+  echo "installing $1 (apt-get)" >&2
+  sudo apt-get install -y "$1" >/dev/null 2>&1 || apt-get install -y "$1" >/dev/null
+}
+
 need_tools() {
   local tool
-  for tool in hyperfine strace time; do
-    if ! command -v "$tool" >/dev/null && [[ ! -x /usr/bin/$tool ]]; then
-      echo "installing $tool (apt-get)" >&2
-      sudo apt-get install -y "$tool" >/dev/null 2>&1 || apt-get install -y "$tool" >/dev/null
-    fi
+  for tool in hyperfine strace; do
+    command -v "$tool" >/dev/null || apt_install "$tool"
   done
+  # Not the shell keyword: the program, for its maximum resident set.
+  [[ -x /usr/bin/time ]] || apt_install time
   if ! command -v just >/dev/null; then
     echo "installing just (cargo install just)" >&2
     cargo install just --locked >/dev/null
