@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # berth's benchmarks: each berth figure beside a baseline measured in the same hyperfine run.
-# Writes bench/RESULTS.md. Add a row group by writing a `group_<name>` function that calls
-# `compare` and listing it in ROW_GROUPS below.
+# `bash bench/run.sh` runs every row group and writes bench/RESULTS.md; `bash bench/run.sh
+# group_docker group_jobs` reruns only those groups and prints their rows to stderr, leaving
+# RESULTS.md as it is (a partial table would read as a complete one). Add a row group by
+# writing a `group_<name>` function that calls `compare` and listing it in ROW_GROUPS below.
+# Row and baseline labels are Markdown code spans, so backticks in single quotes are meant.
+# shellcheck disable=SC2016
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 results="$here/RESULTS.md"
+fakes="$repo/tests/fakes"
+image="berth-test/busybox:1"
+
+apt_install() {
+  echo "installing $1 (apt-get)" >&2
+  sudo apt-get install -y "$1" >/dev/null 2>&1 || apt-get install -y "$1" >/dev/null
+}
 
 need_tools() {
-  if ! command -v hyperfine >/dev/null; then
-    echo "installing hyperfine (apt-get)" >&2
-    sudo apt-get install -y hyperfine >/dev/null 2>&1 || apt-get install -y hyperfine >/dev/null
-  fi
+  local tool
+  for tool in hyperfine strace; do
+    command -v "$tool" >/dev/null || apt_install "$tool"
+  done
+  # Not the shell keyword: the program, for its maximum resident set.
+  [[ -x /usr/bin/time ]] || apt_install time
   if ! command -v just >/dev/null; then
     echo "installing just (cargo install just)" >&2
     cargo install just --locked >/dev/null
@@ -25,32 +38,135 @@ build() {
 }
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+
+# kill_lima_agents ROOT: end the fake Lima host agents of the project at ROOT (their pids are
+# in the instance directories, as tests/cli/harness.rs reads them).
+kill_lima_agents() {
+  local pid_file
+  for pid_file in "$1"/.pixi/lima/*/{ha,qemu,vz}.pid; do
+    if [[ -f $pid_file ]]; then
+      kill -KILL "$(cat "$pid_file")" 2>/dev/null || true
+    fi
+  done
+}
+
+# What a failed row group can leave running: fake Lima host agents and the warm pool.
+cleanup() {
+  local project
+  for project in "$work"/*/project; do
+    kill_lima_agents "$project"
+  done
+  if [[ -d $work/jobs/.pixi/berth/pool ]]; then
+    (cd "$work/jobs" && "$BERTH" -q --runtime docker pool stop) || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 rows=()
+memory=()
+checks=()
 
-# compare LABEL DIR BERTH_CMD BASELINE_LABEL BASELINE_CMD: one hyperfine run of both commands,
-# appending a table row with the two means and their ratio.
+# compare LABEL DIR BERTH_CMD BASELINE_LABEL BASELINE_CMD [TARGET]: one hyperfine run of both
+# commands, appending a table row with the two means, their difference, their ratio and
+# whether TARGET holds. TARGET is `time:MS` (berth's mean), `overhead:MS` (berth − baseline)
+# or `ratio:R` (berth / baseline). BENCH_RUNS and BENCH_WARMUP (set as locals by a group)
+# give noisy rows more runs.
 compare() {
-  local label="$1" dir="$2" berth_cmd="$3" base_label="$4" base_cmd="$5"
+  local label="$1" dir="$2" berth_cmd="$3" base_label="$4" base_cmd="$5" target="${6:-}"
   local json="$work/result.json"
-  (cd "$dir" && hyperfine --shell=none --warmup 5 --min-runs 30 --export-json "$json" \
-    --style none "$berth_cmd" "$base_cmd" >/dev/null)
+  # hyperfine's warnings (outliers, on a shared machine always) are shown only if it fails.
+  if ! (cd "$dir" && hyperfine --shell=none --warmup "${BENCH_WARMUP:-5}" \
+    --min-runs "${BENCH_RUNS:-30}" --export-json "$json" \
+    --style none "$berth_cmd" "$base_cmd" >/dev/null 2>"$work/hyperfine.err"); then
+    cat "$work/hyperfine.err" >&2
+    return 1
+  fi
   local row
-  row="$(python3 - "$json" "$label" "$base_label" <<'PY'
+  row="$(python3 - "$json" "$label" "$base_label" "$target" <<'PY'
 import json, sys
 data = json.load(open(sys.argv[1]))["results"]
+label, base_label, target = sys.argv[2:5]
 berth, base = data[0], data[1]
-ms = lambda r: f"{r['mean'] * 1000:.2f} ± {r['stddev'] * 1000:.2f} ms"
-print(f"| {sys.argv[2]} | {ms(berth)} | {sys.argv[3]} | {ms(base)} | {berth['mean'] / base['mean']:.2f}× |")
+ms = lambda r: (f"{r['mean'] * 1000:.2f} ± {r['stddev'] * 1000:.2f} ms"
+                f" (CPU {(r['user'] + r['system']) * 1000:.2f})")
+diff = (berth["mean"] - base["mean"]) * 1000
+ratio = berth["mean"] / base["mean"]
+verdict = "—"
+if target:
+    kind, limit = target.split(":")
+    value, shown = {
+        "time": (berth["mean"] * 1000, f"≤ {limit} ms"),
+        "overhead": (diff, f"≤ {limit} ms more"),
+        "ratio": (ratio, f"≤ {limit}×"),
+    }[kind]
+    verdict = f"{shown}: {'met' if value <= float(limit) else '**missed**'}"
+print(f"| {label} | {ms(berth)} | {base_label} | {ms(base)} | {diff:+.2f} ms | {ratio:.2f}× | {verdict} |")
 PY
 )"
   echo "$row" >&2
   rows+=("$row")
 }
 
+# peak_rss LABEL DIR LIMIT_MB CMD...: the largest resident set CMD reached in three runs,
+# as a row of the memory table.
+peak_rss() {
+  local label="$1" dir="$2" limit="$3"
+  shift 3
+  local kib=0 this _
+  for _ in 1 2 3; do
+    (cd "$dir" && /usr/bin/time -o "$work/rss" -f %M "$@" >/dev/null 2>&1)
+    this="$(cat "$work/rss")"
+    if ((this > kib)); then kib="$this"; fi
+  done
+  local row
+  row="$(awk -v label="$label" -v kib="$kib" -v limit="$limit" 'BEGIN {
+    mb = kib / 1024
+    printf "| %s | %.1f MB | ≤ %d MB: %s |\n", label, mb, limit, (mb <= limit ? "met" : "**missed**")
+  }')"
+  echo "$row" >&2
+  memory+=("$row")
+}
+
+# child_processes DIR CMD...: how many processes CMD starts (execve after its own, and
+# clone/fork calls that make a process rather than a thread), traced with strace.
+child_processes() {
+  local dir="$1"
+  shift
+  local trace="$work/strace.log"
+  (cd "$dir" && strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o "$trace" "$@" \
+    >/dev/null 2>&1)
+  python3 - "$trace" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+# A call strace splits across lines shows its name and flags on the first one.
+execs = sum(1 for l in lines if re.search(r"\bexecve\(", l) and "= -1" not in l)
+forks = sum(1 for l in lines
+            if re.search(r"\b(clone3?|v?fork)\(", l)
+            and "CLONE_THREAD" not in l and "= -1" not in l)
+print(max(execs - 1, 0) + forks)
+PY
+}
+
+# check_no_children WHAT COUNT: a "Checks" line saying WHAT started COUNT child processes.
+check_no_children() {
+  local what="$1" count="$2" verdict=met
+  ((count == 0)) || verdict='**missed**'
+  local line="- $what started $count child processes (strace: execve, clone, fork) — target 0: $verdict"
+  echo "$line" >&2
+  checks+=("$line")
+}
+
 manifest_header() {
   printf '[workspace]\nname = "bench"\nchannels = []\nplatforms = []\n\n[tasks]\n'
+}
+
+# sandbox NAME: a project `$work/NAME/project` with its own HOME and a `bin` for fakes, like
+# tests/cli/harness.rs builds; prints the project directory.
+sandbox() {
+  local base="$work/$1"
+  mkdir -p "$base/project" "$base/home" "$base/bin"
+  echo "$base"
 }
 
 group_run() {
@@ -74,6 +190,7 @@ group_task_list() {
     } >"$dir/pixi.toml"
     compare "\`berth task list\` ($n tasks)" "$dir" "$BERTH task list" '`cat pixi.toml`' "cat pixi.toml"
   done
+  peak_rss '`berth task list` (10000 tasks)' "$work/list-10000" 50 "$BERTH" task list
 }
 
 group_chain() {
@@ -87,27 +204,165 @@ group_chain() {
   } >"$dir/pixi.toml"
   compare '`berth run step-999` (1,000-task chain)' "$dir" "$BERTH -q run step-999" \
     '1,000 × `true` in one `sh`' "sh -c 'for i in \$(seq 1000); do true; done'"
+  peak_rss '`berth run step-999` (1,000-task chain)' "$dir" 50 "$BERTH" -q run step-999
 }
 
-ROW_GROUPS=(group_run group_task_list group_chain)
+# Issue 4: on a running instance, `status` and a repeated `init` read the instance directory
+# and connect to its sockets; they must not start limactl (or anything else).
+group_lima() {
+  local base
+  base="$(sandbox lima)"
+  local dir="$base/project"
+  ln -sf "$fakes/limactl" "$base/bin/limactl"
+  { manifest_header; printf '\n[tool.berth]\nruntime = "lima"\ninstance = "demo"\n'; } \
+    >"$dir/pixi.toml"
+  local -x HOME="$base/home" PATH="$base/bin:$PATH" XDG_DATA_HOME="$base/home/.local/share" \
+    XDG_CACHE_HOME="$base/home/.cache" XDG_CONFIG_HOME="$base/home/.config"
+  (cd "$dir" && "$BERTH" -q container init >/dev/null)
+  compare '`berth container status` (Lima, running)' "$dir" "$BERTH container status" \
+    '`docker version`' "docker version" time:5
+  compare '`berth container init` (Lima, running)' "$dir" "$BERTH -q container init" \
+    '`docker version`' "docker version" time:5
+  check_no_children '`berth container status` (Lima, running)' \
+    "$(child_processes "$dir" "$BERTH" container status)"
+  check_no_children '`berth container init` (Lima, running)' \
+    "$(child_processes "$dir" "$BERTH" -q container init)"
+  kill_lima_agents "$dir"
+}
 
-main() {
-  need_tools
-  build
-  for group in "${ROW_GROUPS[@]}"; do
-    "$group"
-  done
+# Issue 5: `berth docker` and `berth compose` set the environment and exec the real client.
+# Their overhead is a millisecond or two beside a client that takes tens, so these rows get
+# more runs; the `--version` row shows berth's own cost on its own.
+group_docker() {
+  local dir="$work/docker"
+  mkdir -p "$dir"
+  manifest_header >"$dir/pixi.toml"
+  local BENCH_RUNS=50 BENCH_WARMUP=10
+  compare '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
+    '`docker version`' "docker version" ratio:1.02
+  compare '`berth compose version`' "$dir" "$BERTH --runtime docker compose version" \
+    '`docker-compose version`' "docker-compose version" ratio:1.02
+  compare '`berth docker --version`' "$dir" "$BERTH --runtime docker docker --version" \
+    '`docker --version`' "docker --version"
+}
+
+# Issue 8: `berth doctor`, what `auto` costs over a named runtime, and translating a docker
+# command line for Apple's `container` (fakes as in tests/cli/apple.rs).
+group_selection() {
+  local dir="$work/selection"
+  mkdir -p "$dir"
+  manifest_header >"$dir/pixi.toml"
+  # doctor asks docker and docker-compose their versions; docker-compose 1.x is python.
+  local BENCH_RUNS=10 BENCH_WARMUP=2
+  compare '`berth doctor`' "$dir" "$BERTH doctor" \
+    '`docker-compose --version`' "docker-compose --version"
+  BENCH_RUNS=30 BENCH_WARMUP=5
+  compare '`berth env --json` (runtime auto)' "$dir" "$BERTH env --json" \
+    '`berth --runtime docker env --json`' "$BERTH --runtime docker env --json" overhead:2
+  apple_translation_rows
+}
+
+# `berth docker run …` on a faked macOS 26 Apple-silicon host against the `container` command
+# it translates to, first with the test fakes (python, so their start-up dominates and varies
+# by tens of ms), then with `/bin/sh` stand-ins, which leave berth's own work (start-up,
+# `sw_vers` detection, translation) as the difference.
+apple_translation_rows() {
+  local base
+  base="$(sandbox apple)"
+  local dir="$base/project"
+  manifest_header >"$dir/pixi.toml"
+  ln -sf "$fakes/container" "$base/bin/container"
+  ln -sf "$fakes/sw_vers" "$base/bin/sw_vers"
+  local -x HOME="$base/home" PATH="$base/bin:$PATH" BERTH_HOST_OS=macos BERTH_HOST_ARCH=aarch64
+  local words=(docker run --rm -it -e A=1 -v /a:/b -p 8080:80 img sh)
+  (cd "$dir" && "$BERTH" -q --runtime apple container init >/dev/null)
+  (cd "$dir" && BERTH_FAKE_LOG="$base/calls.log" "$BERTH" -q --runtime apple "${words[@]}" >/dev/null)
+  local translated
+  translated="$(tail -n 1 "$base/calls.log")"
+  echo "translated: $translated" >&2
+  local label="\`berth docker run --rm -it -e A=1 -v /a:/b -p 8080:80 img sh\`"
+  local BENCH_RUNS=20 BENCH_WARMUP=3
+  compare "$label (Apple, test fakes)" "$dir" "$BERTH --runtime apple ${words[*]}" \
+    "\`$translated\`" "$translated"
+  # Replace the links (writing through them would overwrite the test fakes).
+  rm "$base/bin/sw_vers" "$base/bin/container"
+  printf '#!/bin/sh\necho 26.0\n' >"$base/bin/sw_vers"
+  printf '#!/bin/sh\nexit 0\n' >"$base/bin/container"
+  chmod +x "$base/bin/sw_vers" "$base/bin/container"
+  BENCH_RUNS=30 BENCH_WARMUP=5
+  compare "$label (Apple, \`sh\` stand-ins)" "$dir" "$BERTH --runtime apple ${words[*]}" \
+    'the same `container run …` (`sh` stand-in)' "$translated"
+}
+
+# Issue 9: a native job against a bare process, a container job against `docker run --rm`,
+# and a job on a warm pool container against the same.
+group_jobs() {
+  local dir="$work/jobs"
+  mkdir -p "$dir"
+  manifest_header >"$dir/pixi.toml"
+  compare '`berth exec -- true` (native)' "$dir" "$BERTH -q exec -- true" '`true`' "true" overhead:5
+  local BENCH_RUNS=15 BENCH_WARMUP=2
+  local exec="$BERTH -q --runtime docker exec --image $image -- true"
+  compare '`berth exec --image … -- true` (container)' "$dir" "$exec" \
+    '`docker run --rm … true`' "docker run --rm $image true"
+  (cd "$dir" && "$BERTH" -q --runtime docker pool start --size 2 --image "$image" >/dev/null)
+  compare '`berth exec --image … -- true` (pool of 2)' "$dir" "$exec" \
+    '`docker run --rm … true`' "docker run --rm $image true" ratio:0.25
+  (cd "$dir" && "$BERTH" -q --runtime docker pool stop)
+}
+
+ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs)
+
+write_results() {
+  local load="$1"
   {
     echo "# berth benchmarks"
     echo
-    echo "Written by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d) ($(uname -sm), $(nproc) cores)."
-    echo "Each row is one hyperfine run of berth and its baseline (mean ± σ); the ratio is berth / baseline."
+    echo "Written by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d) ($(uname -sm), $(nproc) cores;"
+    echo "load average $load at the start)."
+    echo "Each row is one hyperfine run of berth and its baseline: wall time, mean ± σ, and in"
+    echo "brackets the mean CPU time (user + system, ms), which other load on the machine disturbs"
+    echo "far less than wall time. The difference and ratio are berth − baseline and berth /"
+    echo "baseline of the wall times. Targets come from the issues and are judged on wall time; a"
+    echo "missed one is marked."
     echo
-    echo "| berth | time | baseline | time | ratio |"
-    echo "|---|---|---|---|---|"
+    echo "| berth | time | baseline | time | difference | ratio | target |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
+    echo
+    echo "Peak memory (maximum resident set, \`/usr/bin/time -f %M\`, largest of three runs):"
+    echo
+    echo "| berth | peak RSS | target |"
+    echo "|---|---|---|"
+    printf '%s\n' "${memory[@]}"
+    echo
+    echo "Checks:"
+    echo
+    printf '%s\n' "${checks[@]}"
   } >"$results"
   echo "wrote $results" >&2
+}
+
+main() {
+  local group
+  for group in "$@"; do
+    if [[ ! " ${ROW_GROUPS[*]} " == *" $group "* ]]; then
+      echo "unknown row group \`$group\`; the groups are: ${ROW_GROUPS[*]}" >&2
+      exit 2
+    fi
+  done
+  need_tools
+  build
+  local load
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
+  for group in "${@:-${ROW_GROUPS[@]}}"; do
+    "$group"
+  done
+  if (($# == 0)); then
+    write_results "$load"
+  else
+    echo "ran $*; RESULTS.md is written only by a full run" >&2
+  fi
 }
 
 main "$@"
