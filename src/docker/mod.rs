@@ -298,14 +298,15 @@ fn runtime_docker_host(runtime: &dyn Runtime, auto_start: bool) -> Result<String
     }
 }
 
-/// One connect and `GET /_ping` on a `unix://` host, so a dead socket is berth's clear error
-/// instead of docker's "Cannot connect". Other schemes are left to docker.
+/// One connect to a `unix://` host, so a dead socket is berth's clear error instead of
+/// docker's "Cannot connect". No request: an engine that listens answers docker itself, and a
+/// round trip here would add to every docker call. Other schemes are left to docker.
 fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
     let Some(socket) = docker_host.strip_prefix("unix://") else {
         return Ok(());
     };
     let socket = Path::new(socket);
-    if runtime::docker_engine::answered_already(socket) || runtime::docker_ping(socket) {
+    if runtime::socket_accepts(socket) {
         return Ok(());
     }
     let problem = runtime::docker_engine::socket_problem(socket);

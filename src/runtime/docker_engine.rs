@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use anyhow::Result;
 
-use super::{Context, Runtime, State, Status, docker_ping};
+use super::{Context, Runtime, State, Status, docker_ping, socket_accepts};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host;
@@ -35,23 +35,17 @@ fn candidate_sockets() -> Vec<PathBuf> {
     sockets
 }
 
-/// The host engine socket that answered, once asked: runtime selection and `docker_host` both
-/// need it, and each ping is a round trip to the engine.
-static REACHABLE: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The host engine socket something listens on, once asked: runtime selection and
+/// `docker_host` both need it.
+static LISTENING: OnceLock<Option<PathBuf>> = OnceLock::new();
 
-/// The first host engine socket that answers a ping. Asked once per berth process.
-pub fn reachable_host_socket() -> Option<PathBuf> {
-    REACHABLE
-        .get_or_init(|| candidate_sockets().into_iter().find(|s| docker_ping(s)))
+/// The first host engine socket that accepts a connection. A connect, not a request: it is
+/// all selection and pass-through need (a socket nobody listens on refuses it), and it costs
+/// no round trip through the engine. Asked once per berth process.
+pub fn listening_host_socket() -> Option<PathBuf> {
+    LISTENING
+        .get_or_init(|| candidate_sockets().into_iter().find(|s| socket_accepts(s)))
         .clone()
-}
-
-/// Whether `socket` is the host engine's and answered a ping earlier in this process, so a
-/// caller about to ping it again can skip the round trip.
-pub fn answered_already(socket: &Path) -> bool {
-    REACHABLE
-        .get()
-        .is_some_and(|reachable| reachable.as_deref() == Some(socket))
 }
 
 /// Why nothing answers a ping on `socket`, in a few words: for error messages only.
@@ -104,7 +98,8 @@ impl Runtime for DockerEngine<'_> {
     }
 
     fn status(&self) -> Result<Status> {
-        let socket = reachable_host_socket();
+        // Status asks the engine itself: a listener that does not answer is not running.
+        let socket = candidate_sockets().into_iter().find(|s| docker_ping(s));
         let reason = socket.is_none().then(|| {
             let tried: Vec<String> = candidate_sockets()
                 .iter()
@@ -146,7 +141,7 @@ impl Runtime for DockerEngine<'_> {
 
     fn docker_host(&self) -> Result<String> {
         let _ = self.ctx;
-        if let Some(socket) = reachable_host_socket() {
+        if let Some(socket) = listening_host_socket() {
             return Ok(format!("unix://{}", socket.display()));
         }
         let mut diagnostic = Diagnostic::new(format!(

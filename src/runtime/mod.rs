@@ -199,8 +199,8 @@ pub fn available(ctx: &Context<'_>, name: &str) -> Option<String> {
             .map(|path| format!("{tool} is installed at {}", path.display()))
     };
     match name {
-        "docker" => docker_engine::reachable_host_socket()
-            .map(|socket| format!("a Docker engine answers at {}", socket.display())),
+        "docker" => docker_engine::listening_host_socket()
+            .map(|socket| format!("a Docker engine listens at {}", socket.display())),
         "lima" => installed("limactl"),
         "colima" => installed("colima"),
         "podman" => installed("podman"),
@@ -209,6 +209,19 @@ pub fn available(ctx: &Context<'_>, name: &str) -> Option<String> {
             .map(|support| format!("macOS {} with Apple's container CLI", support.macos_version)),
         "native" => Some("always: `berth exec` jobs as local processes".into()),
         _ => None,
+    }
+}
+
+/// Whether something listens on the Unix socket at `path`: one connect, no request.
+pub fn socket_accepts(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        std::os::unix::net::UnixStream::connect(path).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
     }
 }
 

@@ -14,7 +14,7 @@ fn doctor_on_the_host_engine_is_healthy_and_names_every_source() {
         .env("BERTH_MEMORY", "2GiB")
         .run();
     out.success()
-        .stdout_has("runtime: docker — a Docker engine answers at /var/run/docker.sock")
+        .stdout_has("runtime: docker — a Docker engine listens at /var/run/docker.sock")
         .stdout_has(" * docker   running  unix:///var/run/docker.sock")
         .stdout_has("problems: none");
     let cpus = out

@@ -43,7 +43,7 @@ fn a_reachable_engine_beats_every_vm_manager() {
     let (runtime, reason) = picked(&p, std::path::Path::new("/var/run/docker.sock"), |r| r);
     assert_eq!(runtime, "docker");
     assert!(
-        reason.contains("a Docker engine answers at /var/run/docker.sock"),
+        reason.contains("a Docker engine listens at /var/run/docker.sock"),
         "{reason}"
     );
 }
