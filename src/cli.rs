@@ -106,6 +106,13 @@ pub enum Command {
     /// Print the environment that points docker at the project's runtime
     Env(EnvArgs),
 
+    /// Run one job in a container, or natively with limits, in its own workspace
+    Exec(ExecArgs),
+
+    /// Warm containers that `berth exec` reuses
+    #[command(subcommand)]
+    Pool(PoolCommand),
+
     /// Check every runtime, tool and setting, and say what berth would use
     Doctor(JsonArgs),
 
@@ -118,13 +125,6 @@ pub enum Command {
 
     /// Print a shell completion script
     Completions(CompletionsArgs),
-
-    /// Run one job in a container, or natively with limits, in its own workspace
-    Exec(ExecArgs),
-
-    /// Warm containers that `berth exec` reuses
-    #[command(subcommand)]
-    Pool(PoolCommand),
 }
 
 #[derive(Debug, Args)]
