@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::clean::{Node, assert_only_removed, snapshot};
-use crate::harness::{self, Output, TestProject};
+use crate::harness::{self, Output, TestProject, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
 
@@ -176,16 +175,6 @@ fn alive(pid: u32) -> bool {
         .expect("ps");
     let stat = String::from_utf8_lossy(&out.stdout);
     out.status.success() && !stat.trim().is_empty() && !stat.trim().starts_with('Z')
-}
-
-/// Poll until `done` holds; the deadline only turns a hang into a failure.
-#[track_caller]
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn signal(child: &Child, name: &str) {

@@ -371,3 +371,42 @@ pub fn kill_lima_agents(root: &Path) {
         }
     }
 }
+
+/// A project on the fake Lima runtime (`tests/fakes/limactl` first on PATH). Dropping it
+/// kills every host agent the fake started, however the test ends.
+pub struct LimaProject(pub TestProject);
+
+impl std::ops::Deref for LimaProject {
+    type Target = TestProject;
+    fn deref(&self) -> &TestProject {
+        &self.0
+    }
+}
+
+impl Drop for LimaProject {
+    fn drop(&mut self) {
+        kill_lima_agents(&self.0.root);
+    }
+}
+
+impl LimaProject {
+    /// A project whose `pixi.toml` is `manifest` (under the usual workspace table).
+    pub fn with_manifest(manifest: &str) -> LimaProject {
+        let p = TestProject::with_tasks(manifest);
+        p.install_fake("limactl");
+        LimaProject(p)
+    }
+}
+
+/// Poll until `done` holds; the generous deadline only turns a hang into a failure.
+#[track_caller]
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

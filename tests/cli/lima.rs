@@ -2,31 +2,12 @@
 //! the fake `limactl` in tests/fakes, whose host agent is a real background process.
 
 use std::io::{BufRead, BufReader};
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::harness::{self, Output, TestProject};
+use crate::harness::{self, LimaProject, Output, TestProject, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
-
-/// A project using the Lima runtime with the fake `limactl` first on PATH. Dropping it kills
-/// every host agent the fake started.
-struct LimaProject(TestProject);
-
-impl Deref for LimaProject {
-    type Target = TestProject;
-    fn deref(&self) -> &TestProject {
-        &self.0
-    }
-}
-
-impl Drop for LimaProject {
-    fn drop(&mut self) {
-        harness::kill_lima_agents(&self.0.root);
-    }
-}
 
 impl LimaProject {
     fn new() -> LimaProject {
@@ -35,9 +16,7 @@ impl LimaProject {
 
     /// The Lima project with extra `[tool.berth]` lines.
     fn with_settings(extra: &str) -> LimaProject {
-        let p = TestProject::with_tasks(&format!("{MANIFEST}{extra}"));
-        p.install_fake("limactl");
-        LimaProject(p)
+        LimaProject::with_manifest(&format!("{MANIFEST}{extra}"))
     }
 
     fn instance_dir(&self) -> PathBuf {
@@ -83,16 +62,6 @@ impl LimaProject {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn berth")
-    }
-}
-
-/// Poll until `done` holds; a generous deadline only turns a hang into a failure.
-#[track_caller]
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

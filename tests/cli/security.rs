@@ -2,33 +2,14 @@
 //! secret from the environment or the user's `~/.docker/config.json` reaches a file there or
 //! any `--json` output, and berth never writes through a symbolic link it did not create.
 
-use std::ops::Deref;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
-use crate::harness::{Output, TestProject, docker_available, kill_lima_agents};
+use crate::harness::{LimaProject, Output, TestProject, docker_available};
 
 /// A project on the fake Lima runtime (so `container init` writes `.pixi/berth/logs/`).
-/// Dropping it kills the fake VM's host agent.
-struct LimaProject(TestProject);
-
-impl Deref for LimaProject {
-    type Target = TestProject;
-    fn deref(&self) -> &TestProject {
-        &self.0
-    }
-}
-
-impl Drop for LimaProject {
-    fn drop(&mut self) {
-        kill_lima_agents(&self.0.root);
-    }
-}
-
 fn lima_project() -> LimaProject {
-    let p = TestProject::with_tasks("[tool.berth]\nruntime = \"lima\"\ninstance = \"sec\"\n");
-    p.install_fake("limactl");
-    LimaProject(p)
+    LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"sec\"\n")
 }
 
 fn mode(path: &Path) -> u32 {

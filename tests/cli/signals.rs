@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::docker::{Container, SocketForwarder};
-use crate::harness::{self, BERTH, Output, TEST_IMAGE, TestProject, exit_code};
+use crate::harness::{self, BERTH, LimaProject, Output, TEST_IMAGE, TestProject, exit_code};
 
 /// The exit codes each table checks: success, failure, usage, the shell's "cannot execute"
 /// and "not found", and the largest.
@@ -483,9 +483,7 @@ fn a_vm_whose_docker_socket_went_away_is_berths_error_naming_it() {
     if !harness::docker_available() {
         return;
     }
-    let p = TestProject::with_tasks("[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n");
-    p.install_fake("limactl");
-    let _agents = LimaAgents(&p.root);
+    let p = LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n");
     p.berth(["container", "init"]).run().success();
     let socket = p.path(".pixi/lima/demo/sock/docker.sock");
     p.berth(["docker", "ps"]).run().success();
@@ -498,14 +496,5 @@ fn a_vm_whose_docker_socket_went_away_is_berths_error_naming_it() {
             .stderr_has(&format!("Docker does not answer at `{}`", socket.display()))
             .stderr_has("help: run `berth container init`")
             .stderr_lacks("Cannot connect to the Docker daemon");
-    }
-}
-
-/// Kills the fake Lima host agents of a project when the test ends, however it ends.
-struct LimaAgents<'a>(&'a Path);
-
-impl Drop for LimaAgents<'_> {
-    fn drop(&mut self) {
-        harness::kill_lima_agents(self.0);
     }
 }
