@@ -155,6 +155,9 @@ fn runtime_row(ctx: &Context<'_>, name: &'static str) -> RuntimeRow {
     row
 }
 
+/// Every tool berth may call, with its version. The `--version` queries run side by side:
+/// some tools (the Python `docker-compose`) take most of a second to answer, and doctor
+/// should cost the slowest of them, not their sum.
 fn tools(layout: &crate::project::Layout) -> Vec<ToolRow> {
     const TOOLS: &[&str] = &[
         "docker",
@@ -164,31 +167,31 @@ fn tools(layout: &crate::project::Layout) -> Vec<ToolRow> {
         "podman",
         "container",
     ];
-    let mut rows: Vec<ToolRow> = TOOLS
-        .iter()
-        .map(|name| {
-            let path = process::find_program(name, Some(&layout.envs_dir));
-            let version = path.as_ref().and_then(|p| version_of(p, &["--version"]));
-            ToolRow {
+    let plugin = docker::compose_plugin(&layout.docker_config);
+    std::thread::scope(|scope| {
+        let mut queries: Vec<_> = TOOLS
+            .iter()
+            .map(|name| {
+                let path = process::find_program(name, Some(&layout.envs_dir));
+                let asked = path
+                    .clone()
+                    .map(|p| scope.spawn(move || version_of(&p, &["--version"])));
+                (*name, path, asked)
+            })
+            .collect();
+        let asked = plugin
+            .clone()
+            .map(|p| scope.spawn(move || version_of(&p, &["compose", "version"])));
+        queries.insert(1, ("docker compose (plugin)", plugin, asked));
+        queries
+            .into_iter()
+            .map(|(name, path, asked)| ToolRow {
                 name,
                 path,
-                version,
-            }
-        })
-        .collect();
-    let plugin = docker::compose_plugin(&layout.docker_config);
-    let version = plugin
-        .as_ref()
-        .and_then(|p| version_of(p, &["compose", "version"]));
-    rows.insert(
-        1,
-        ToolRow {
-            name: "docker compose (plugin)",
-            path: plugin,
-            version,
-        },
-    );
-    rows
+                version: asked.and_then(|query| query.join().ok().flatten()),
+            })
+            .collect()
+    })
 }
 
 /// The first line a tool prints for its version, if it answers.
