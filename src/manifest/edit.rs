@@ -154,19 +154,8 @@ pub fn new_manifest(name: &str, platform: &str) -> String {
 mod tests {
     use super::*;
 
-    const USER_MANIFEST: &str = r#"# my project
-[workspace]
-name    =   "demo"   # odd spacing stays
-channels = ["conda-forge"]
-platforms = ["linux-64"]
-
-[tasks]
-docker = "my-own-docker-wrapper"   # kept as it is
-build = { cmd = "make",   description = "build it" }
-
-[dependencies]
-python = ">=3.12"
-"#;
+    /// A user's manifest with comments, odd spacing and a task named like one of berth's.
+    const USER_MANIFEST: &str = include_str!("../../tests/fixtures/messy-pixi.toml");
 
     #[test]
     fn adds_missing_tasks_after_existing_ones_and_keeps_everything_else() {

@@ -4,19 +4,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::harness::TestProject;
 
-const MESSY: &str = r#"# my project
-[workspace]
-name    =   "demo"   # odd spacing stays
-channels = ["conda-forge"]
-platforms = ["linux-64"]
-
-[tasks]
-docker = "my-own-docker-wrapper"   # kept as it is
-build = { cmd = "make",   description = "build it" }
-
-[dependencies]
-python = ">=3.12"
-"#;
+/// A user's manifest with comments, odd spacing and a task named like one of berth's.
+const MESSY: &str = include_str!("../fixtures/messy-pixi.toml");
 
 #[test]
 fn init_without_a_manifest_creates_a_pixi_workspace() {
