@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::engine;
-use super::{JobSpec, Logs, Outcome, Workspace, supervise};
+use super::{Ending, JobSpec, Logs, Outcome, Workspace, supervise};
 use crate::docker::DockerEnv;
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
@@ -189,7 +189,8 @@ pub fn run(
 
     // The engine's answer beats the client's: the client exits 125 when docker itself failed.
     let client_code = ExitStatus::from_std(finished.status).code();
-    let (code, oom_killed) = docker.exit_state(&name).unwrap_or((client_code, None));
+    let (code, engine_oom) = docker.exit_state(&name).unwrap_or((client_code, None));
+    let oom_killed = oom_verdict(engine_oom, code, &finished.ending, spec.limits.memory_bytes);
     Ok(Outcome {
         ending: finished.ending,
         code,
@@ -199,6 +200,26 @@ pub fn run(
         peak_memory_bytes: None,
         memory_limit_mechanism: spec.limits.memory_bytes.map(|_| "cgroup"),
     })
+}
+
+/// Whether the memory limit ended the job. The engine's `State.OOMKilled` when it says so;
+/// but Docker on cgroup v2 sometimes misses the OOM event and reports `false` for a job the
+/// kernel killed (moby/moby#38352, hashicorp/nomad#13119). Under `--memory`, a SIGKILL that
+/// berth did not send (no timeout, no Ctrl-C) can only be the OOM killer's, short of someone
+/// running `docker kill` on berth's job container.
+fn oom_verdict(
+    engine: Option<bool>,
+    code: i32,
+    ending: &Ending,
+    memory_limit: Option<u64>,
+) -> Option<bool> {
+    let killed_by_kernel =
+        memory_limit.is_some() && code == 128 + 9 && matches!(ending, Ending::Exited);
+    match engine {
+        Some(true) => Some(true),
+        _ if killed_by_kernel => Some(true),
+        engine => engine,
+    }
 }
 
 /// `-v <dir>:/work`.
@@ -224,6 +245,39 @@ pub fn signal_of(code: i32) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sigkill_under_a_memory_limit_that_berth_did_not_send_is_an_oom_kill() {
+        let limit = Some(16 << 20);
+        assert_eq!(
+            oom_verdict(Some(true), 137, &Ending::Exited, limit),
+            Some(true)
+        );
+        // The engine missed the OOM event (cgroup v2): the kernel's SIGKILL still tells.
+        assert_eq!(
+            oom_verdict(Some(false), 137, &Ending::Exited, limit),
+            Some(true)
+        );
+        // berth's own kill on timeout or Ctrl-C is not the memory limit.
+        assert_eq!(
+            oom_verdict(Some(false), 137, &Ending::TimedOut, limit),
+            Some(false)
+        );
+        assert_eq!(
+            oom_verdict(Some(false), 137, &Ending::Cancelled, limit),
+            Some(false)
+        );
+        // Without a limit, or with another ending, the engine's answer stands.
+        assert_eq!(
+            oom_verdict(Some(false), 137, &Ending::Exited, None),
+            Some(false)
+        );
+        assert_eq!(
+            oom_verdict(Some(false), 1, &Ending::Exited, limit),
+            Some(false)
+        );
+        assert_eq!(oom_verdict(None, 0, &Ending::Exited, limit), None);
+    }
 
     #[test]
     fn engine_state_is_parsed() {
