@@ -161,7 +161,11 @@ fn native_timeout_kills_the_whole_process_group() {
     assert_eq!(result["timed_out"], true);
     assert_eq!(result["signal"], "SIGKILL");
     let pid = std::fs::read_to_string(work_dir(&result).join("grandchild.pid")).unwrap();
-    assert!(process_is_dead(&pid), "grandchild {pid} still runs");
+    // SIGKILL is delivered asynchronously: on a busy machine the grandchild may take a moment
+    // to die after berth returns, but it must die without anyone else's help.
+    crate::harness::wait_until(&format!("grandchild {} to die", pid.trim()), || {
+        process_is_dead(&pid)
+    });
 }
 
 #[test]
@@ -368,7 +372,9 @@ fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
     let status = berth.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let pid = std::fs::read_to_string(&pid_file).unwrap();
-    assert!(process_is_dead(&pid), "the job's sleep {pid} still runs");
+    crate::harness::wait_until(&format!("the job's sleep {} to die", pid.trim()), || {
+        process_is_dead(&pid)
+    });
     let result = pid_file
         .parent()
         .unwrap()
