@@ -486,6 +486,20 @@ impl ComposeProject {
             .expect("docker ps");
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
+
+    /// Run berth with `up` (the service must then run), then with `down` (nothing left).
+    fn up_and_down(&self, p: &TestProject, up: &[&str], down: &[&str]) {
+        p.berth(up)
+            .env("COMPOSE_PROJECT_NAME", &self.name)
+            .run()
+            .success();
+        assert!(self.running().contains("sleeper"), "{}", self.running());
+        p.berth(down)
+            .env("COMPOSE_PROJECT_NAME", &self.name)
+            .run()
+            .success();
+        assert_eq!(self.running(), "");
+    }
 }
 
 impl Drop for ComposeProject {
@@ -519,20 +533,7 @@ fn compose_up_and_down_through_berth() {
     }
     let p = TestProject::with_tasks("");
     let compose = ComposeProject::write(&p, "direct");
-    p.berth(["compose", "up", "-d"])
-        .env("COMPOSE_PROJECT_NAME", &compose.name)
-        .run()
-        .success();
-    assert!(
-        compose.running().contains("sleeper"),
-        "{}",
-        compose.running()
-    );
-    p.berth(["compose", "down"])
-        .env("COMPOSE_PROJECT_NAME", &compose.name)
-        .run()
-        .success();
-    assert_eq!(compose.running(), "");
+    compose.up_and_down(&p, &["compose", "up", "-d"], &["compose", "down"]);
     p.berth(["compose", "version"]).run().success();
     assert!(!p.home.join(".docker").exists(), "HOME/.docker was created");
 }
@@ -547,20 +548,7 @@ fn compose_up_and_down_through_the_projects_tasks() {
     );
     install_berth(&p);
     let compose = ComposeProject::write(&p, "tasks");
-    p.berth(["run", "compose-up"])
-        .env("COMPOSE_PROJECT_NAME", &compose.name)
-        .run()
-        .success();
-    assert!(
-        compose.running().contains("sleeper"),
-        "{}",
-        compose.running()
-    );
-    p.berth(["run", "compose-down"])
-        .env("COMPOSE_PROJECT_NAME", &compose.name)
-        .run()
-        .success();
-    assert_eq!(compose.running(), "");
+    compose.up_and_down(&p, &["run", "compose-up"], &["run", "compose-down"]);
 }
 
 #[test]

@@ -17,20 +17,19 @@ fn doctor_on_the_host_engine_is_healthy_and_names_every_source() {
         .stdout_has("runtime: docker — a Docker engine listens at /var/run/docker.sock")
         .stdout_has(" * docker   running  unix:///var/run/docker.sock")
         .stdout_has("problems: none");
-    let cpus = out
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("cpus "))
-        .unwrap();
+    let setting = |key: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no `{key}` line in:\n{}", out.stdout))
+            .to_string()
+    };
+    let cpus = setting("cpus");
     assert!(
         cpus.contains(" 3 ") && cpus.ends_with("pixi.toml:7:8"),
         "{cpus}"
     );
-    let memory = out
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("memory "))
-        .unwrap();
+    let memory = setting("memory");
     assert!(
         memory.contains("2GiB") && memory.ends_with("env BERTH_MEMORY"),
         "{memory}"
