@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use crate::manifest::document::{Node, Table, Value};
 use anyhow::Result;
-use toml_edit::{Item, TableLike, Value};
 
 use crate::diag::{Diagnostic, Location};
 use crate::host;
@@ -97,7 +97,7 @@ impl Settings {
         default_instance: &str,
     ) -> Result<Settings> {
         let table = match manifest.and_then(Manifest::berth_settings) {
-            Some(item) => Some(item.as_table_like().ok_or_else(|| {
+            Some(item) => Some(item.as_table().ok_or_else(|| {
                 manifest
                     .expect("an item comes from a manifest")
                     .error_at(item, "`tool.berth` must be a table")
@@ -190,7 +190,7 @@ impl Settings {
     }
 }
 
-fn check_keys(manifest: &Manifest, table: &dyn TableLike) -> Result<()> {
+fn check_keys(manifest: &Manifest, table: &Table) -> Result<()> {
     for (key, _) in table.iter() {
         if KEYS.iter().all(|(known, _)| *known != key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
@@ -222,13 +222,13 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 struct Resolver<'a> {
     manifest: Option<&'a Manifest>,
-    table: Option<&'a dyn TableLike>,
+    table: Option<&'a Table>,
 }
 
 /// A raw value before it is checked: from where, and what text or TOML value.
 enum Raw<'a> {
     Text(String, Source),
-    Toml(&'a Item, Source),
+    Toml(&'a Node, Source),
 }
 
 impl<'a> Resolver<'a> {
@@ -249,7 +249,7 @@ impl<'a> Resolver<'a> {
             return Some(Raw::Text(value, Source::Env(env)));
         }
         let item = self.table?.get(key)?;
-        let location = self.manifest.and_then(|m| m.location(item.span()));
+        let location = self.manifest.and_then(|m| m.location(Some(item.span())));
         Some(Raw::Toml(item, Source::Manifest(location)))
     }
 
@@ -507,15 +507,15 @@ impl<'a> Resolver<'a> {
             ));
         };
         let mut mounts = Vec::new();
-        for value in array {
-            let at = Source::Manifest(self.manifest.and_then(|m| m.location(value.span())));
-            let mount = match value {
+        for value in array.iter() {
+            let at = Source::Manifest(self.manifest.and_then(|m| m.location(Some(value.span()))));
+            let mount = match &value.value {
                 Value::String(s) => Some(Mount {
-                    location: s.value().clone(),
+                    location: s.clone(),
                     writable: false,
                 }),
-                Value::InlineTable(t) => {
-                    match (t.get("location").and_then(Value::as_str), t.get("writable")) {
+                Value::Table(t) => {
+                    match (t.get("location").and_then(Node::as_str), t.get("writable")) {
                         (Some(location), None) => Some(Mount {
                             location: location.to_string(),
                             writable: false,

@@ -1,18 +1,20 @@
 //! Reading the project's manifest (`pixi.toml`, or `pyproject.toml` with `[tool.pixi]`).
 //!
-//! The document is parsed with `toml_edit` (TOML 1.1) and kept whole, spans included, so
-//! every error about it can name `file:line:col`. Typed views over it live in submodules.
+//! The document is parsed into a read-only tree (`document`, TOML 1.1) kept whole, spans
+//! included, so every error about it can name `file:line:col`. Typed views over it live in
+//! submodules; `edit` changes a manifest in place with `toml_edit`.
 
+pub mod document;
 pub mod edit;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use toml_edit::{Document, Item, Table, TableLike};
 
 use crate::diag::{Diagnostic, Location};
 use crate::project::{ManifestKind, Project};
+use document::{Node, Table};
 
 pub mod tasks;
 
@@ -21,7 +23,7 @@ pub struct Manifest {
     pub path: PathBuf,
     pub kind: ManifestKind,
     source: String,
-    doc: Document<String>,
+    root: Table,
 }
 
 impl Manifest {
@@ -49,14 +51,12 @@ impl Manifest {
         if let Some(stripped) = source.strip_prefix('\u{feff}') {
             source = stripped.to_string();
         }
-        let doc = Document::parse(source.clone()).map_err(|err| {
-            let location = err
-                .span()
-                .map(|span| Location::at(path, &source, span.start));
+        let root = document::parse(&source).map_err(|err| {
+            let location = err.offset.map(|offset| Location::at(path, &source, offset));
             Diagnostic::new(format!(
                 "failed to parse `{}`: {}",
                 crate::ui::display_path(path),
-                first_line(err.message())
+                err.message
             ))
             .at_opt(location)
             .help("fix the TOML syntax at this position")
@@ -65,7 +65,7 @@ impl Manifest {
             path: path.to_path_buf(),
             kind,
             source,
-            doc,
+            root,
         })
     }
 
@@ -74,23 +74,14 @@ impl Manifest {
         span.map(|span| Location::at(&self.path, &self.source, span.start))
     }
 
-    /// A diagnostic pointing at `item` (or at nothing if it has no span).
-    pub fn error_at(&self, item: &Item, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(message).at_opt(self.location(item.span()))
+    /// A diagnostic pointing at `node`.
+    pub fn error_at(&self, node: &Node, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message).at_opt(self.location(Some(node.span())))
     }
 
     /// A diagnostic pointing at a key of a table.
-    pub fn error_at_key(
-        &self,
-        table: &dyn TableLike,
-        key: &str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        let span = table
-            .key(key)
-            .and_then(toml_edit::Key::span)
-            .or_else(|| table.get(key).and_then(Item::span));
-        Diagnostic::new(message).at_opt(self.location(span))
+    pub fn error_at_key(&self, table: &Table, key: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message).at_opt(self.location(table.key_span(key)))
     }
 
     /// Where the pixi table declares `key` (e.g. `tasks`, `environments`), else where its
@@ -99,35 +90,35 @@ impl Manifest {
         let pixi = self.pixi()?;
         let span = [key, "workspace", "project"]
             .into_iter()
-            .find_map(|k| pixi.key(k).and_then(toml_edit::Key::span));
+            .find_map(|k| pixi.key_span(k));
         self.location(span)
     }
 
     /// The document's top-level table.
     pub fn root(&self) -> &Table {
-        self.doc.as_table()
+        &self.root
     }
 
     /// The table holding pixi's content: the root of a `pixi.toml`, `[tool.pixi]` of a
     /// pyproject.
-    pub fn pixi(&self) -> Option<&dyn TableLike> {
+    pub fn pixi(&self) -> Option<&Table> {
         match self.kind {
-            ManifestKind::Pixi => Some(self.doc.as_table()),
-            ManifestKind::Pyproject => self.root().get("tool")?.get("pixi")?.as_table_like(),
+            ManifestKind::Pixi => Some(&self.root),
+            ManifestKind::Pyproject => self.root.get("tool")?.get("pixi")?.as_table(),
         }
     }
 
     /// `[tool.berth]`, berth's settings (pixi ignores `[tool]`).
-    pub fn berth_settings(&self) -> Option<&Item> {
+    pub fn berth_settings(&self) -> Option<&Node> {
         self.root().get("tool")?.get("berth")
     }
 
     /// `[workspace]` (or the older `[project]`) of the pixi content.
-    fn workspace(&self) -> Option<&dyn TableLike> {
+    fn workspace(&self) -> Option<&Table> {
         let pixi = self.pixi()?;
         pixi.get("workspace")
             .or_else(|| pixi.get("project"))?
-            .as_table_like()
+            .as_table()
     }
 
     /// The workspace name: `[workspace].name`, a pyproject's `[project].name`, else `None`.
@@ -155,24 +146,20 @@ impl Manifest {
         let Some(list) = self
             .workspace()
             .and_then(|w| w.get("platforms"))
-            .and_then(Item::as_array)
+            .and_then(Node::as_array)
         else {
             return Vec::new();
         };
         list.iter()
-            .filter_map(|value| match value {
-                toml_edit::Value::String(s) => Some(s.value().clone()),
-                toml_edit::Value::InlineTable(t) => t
-                    .get("platform")
-                    .or_else(|| t.get("name"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
-                _ => None,
+            .filter_map(|value| {
+                value.as_str().or_else(|| {
+                    value
+                        .get("platform")
+                        .or_else(|| value.get("name"))?
+                        .as_str()
+                })
             })
+            .map(str::to_string)
             .collect()
     }
-}
-
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message).trim()
 }

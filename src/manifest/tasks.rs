@@ -7,8 +7,8 @@
 
 use std::ops::Range;
 
+use super::document::{Array, Node, Table};
 use anyhow::Result;
-use toml_edit::{Item, TableLike, Value};
 
 use super::Manifest;
 use crate::diag::Diagnostic;
@@ -176,9 +176,9 @@ impl TaskSet {
         };
         set.features
             .push(parser.feature(DEFAULT_FEATURE, pixi, "")?);
-        if let Some(features) = pixi.get("feature").and_then(Item::as_table_like) {
+        if let Some(features) = pixi.get("feature").and_then(Node::as_table) {
             for (name, item) in features.iter() {
-                let Some(table) = item.as_table_like() else {
+                let Some(table) = item.as_table() else {
                     continue;
                 };
                 let prefix = format!("feature.{name}.");
@@ -187,7 +187,7 @@ impl TaskSet {
         }
         if let Some(environments) = pixi.get("environments") {
             let table = environments
-                .as_table_like()
+                .as_table()
                 .ok_or_else(|| manifest.error_at(environments, "`environments` must be a table"))?;
             for (name, item) in table.iter() {
                 set.environments
@@ -204,12 +204,12 @@ fn rich_platforms(manifest: &Manifest) -> Vec<(String, String)> {
         .pixi()
         .and_then(|p| p.get("workspace").or_else(|| p.get("project")))
         .and_then(|w| w.get("platforms"))
-        .and_then(Item::as_array)
+        .and_then(Node::as_array)
     else {
         return Vec::new();
     };
     list.iter()
-        .filter_map(Value::as_inline_table)
+        .filter_map(Node::as_table)
         .filter_map(|t| {
             let name = t.get("name")?.as_str()?;
             let platform = t.get("platform")?.as_str()?;
@@ -229,7 +229,7 @@ impl<'m> Parser<'m> {
     }
 
     /// A feature's `tasks` and `target.<sel>.tasks` from `table` (the feature's table).
-    fn feature(&mut self, name: &str, table: &dyn TableLike, prefix: &str) -> Result<Feature> {
+    fn feature(&mut self, name: &str, table: &Table, prefix: &str) -> Result<Feature> {
         let mut feature = Feature {
             name: name.to_string(),
             targets: Vec::new(),
@@ -241,7 +241,7 @@ impl<'m> Parser<'m> {
                 tasks,
             });
         }
-        if let Some(targets) = table.get("target").and_then(Item::as_table_like) {
+        if let Some(targets) = table.get("target").and_then(Node::as_table) {
             for (selector, item) in targets.iter() {
                 let Some(tasks) = item.get("tasks") else {
                     continue;
@@ -267,13 +267,8 @@ impl<'m> Parser<'m> {
         Ok(feature)
     }
 
-    fn environment(
-        &mut self,
-        table: &dyn TableLike,
-        name: &str,
-        item: &Item,
-    ) -> Result<EnvironmentDecl> {
-        let span = table.key(name).and_then(toml_edit::Key::span);
+    fn environment(&mut self, table: &Table, name: &str, item: &Node) -> Result<EnvironmentDecl> {
+        let span = table.key_span(name);
         let mut decl = EnvironmentDecl {
             name: name.to_string(),
             features: Vec::new(),
@@ -288,7 +283,7 @@ impl<'m> Parser<'m> {
             decl.features = self.strings(list, "a feature name")?;
             return Ok(decl);
         }
-        let Some(env) = item.as_table_like() else {
+        let Some(env) = item.as_table() else {
             return Err(self
                 .error(
                     span,
@@ -317,25 +312,25 @@ impl<'m> Parser<'m> {
         Ok(decl)
     }
 
-    fn strings(&self, list: &toml_edit::Array, what: &str) -> Result<Vec<String>> {
+    fn strings(&self, list: &Array, what: &str) -> Result<Vec<String>> {
         list.iter()
             .map(|value| {
                 value.as_str().map(str::to_string).ok_or_else(|| {
-                    self.error(value.span(), format!("expected {what} (a string)"))
+                    self.error(Some(value.span()), format!("expected {what} (a string)"))
                         .into()
                 })
             })
             .collect()
     }
 
-    fn tasks_table(&mut self, item: &Item, path: &str) -> Result<Vec<Task>> {
-        let table = item.as_table_like().ok_or_else(|| {
+    fn tasks_table(&mut self, item: &Node, path: &str) -> Result<Vec<Task>> {
+        let table = item.as_table().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{path}` must be a table"))
         })?;
         let mut tasks = Vec::with_capacity(table.len());
         for (name, value) in table.iter() {
-            let span = table.key(name).and_then(toml_edit::Key::span);
+            let span = table.key_span(name);
             tasks.push(self.task(name, span, value)?);
         }
         Ok(tasks)
@@ -360,19 +355,19 @@ impl<'m> Parser<'m> {
         }
     }
 
-    fn task(&mut self, name: &str, span: Span, item: &Item) -> Result<Task> {
+    fn task(&mut self, name: &str, span: Span, item: &Node) -> Result<Task> {
         let mut task = self.new_task(name, span.clone());
         if let Some(script) = item.as_str() {
             task.cmd = Some(Cmd {
                 body: CmdBody::Script(script.to_string()),
-                span: item.span(),
+                span: Some(item.span()),
             });
             return Ok(task);
         }
         if let Some(list) = item.as_array() {
             if let Some(word) = list.iter().find(|v| v.is_str()) {
                 return Err(self
-                    .error(word.span(), format!("task `{name}` is an array of strings: expected a table, found a string"))
+                    .error(Some(word.span()), format!("task `{name}` is an array of strings: expected a table, found a string"))
                     .help(format!(
                         "write a command as `{name} = \"cmd args\"`, or run tasks in order with `{name} = [{{ task = \"a\" }}, {{ task = \"b\" }}]`"
                     ))
@@ -384,17 +379,10 @@ impl<'m> Parser<'m> {
             }
             return Ok(task);
         }
-        if let Some(list) = item.as_array_of_tables() {
-            for table in list.iter() {
-                task.depends_on
-                    .push(self.dependency_table(table, table.span(), false)?);
-            }
-            return Ok(task);
-        }
-        let Some(table) = item.as_table_like() else {
+        let Some(table) = item.as_table() else {
             return Err(self
                 .error(
-                    item.span(),
+                    Some(item.span()),
                     format!("task `{name}`: expected a string or a table"),
                 )
                 .help("write `name = \"command\"` or `name = { cmd = \"command\", … }`")
@@ -417,7 +405,7 @@ impl<'m> Parser<'m> {
                     ui::warn(&format!(
                         "the `depends_on` field is deprecated; use `depends-on` instead ({})",
                         self.manifest
-                            .location(table.key(key).and_then(toml_edit::Key::span))
+                            .location(table.key_span(key))
                             .map_or_else(String::new, |l| l.to_string())
                     ));
                     task.depends_on = self.depends_on(value)?;
@@ -446,13 +434,7 @@ impl<'m> Parser<'m> {
         Ok(task)
     }
 
-    fn unknown_key(
-        &self,
-        table: &dyn TableLike,
-        task: &str,
-        key: &str,
-        allowed: &[&str],
-    ) -> Diagnostic {
+    fn unknown_key(&self, table: &Table, task: &str, key: &str, allowed: &[&str]) -> Diagnostic {
         let listed = allowed
             .iter()
             .map(|k| format!("'{k}'"))
@@ -473,7 +455,7 @@ impl<'m> Parser<'m> {
         diagnostic
     }
 
-    fn string(&self, item: &Item, key: &str) -> Result<String> {
+    fn string(&self, item: &Node, key: &str) -> Result<String> {
         item.as_str().map(str::to_string).ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{key}` must be a string"))
@@ -481,7 +463,7 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn cmd(&self, task: &str, item: &Item) -> Result<Cmd> {
+    fn cmd(&self, task: &str, item: &Node) -> Result<Cmd> {
         let body = if let Some(script) = item.as_str() {
             CmdBody::Script(script.to_string())
         } else if let Some(list) = item.as_array() {
@@ -497,12 +479,12 @@ impl<'m> Parser<'m> {
         };
         Ok(Cmd {
             body,
-            span: item.span(),
+            span: Some(item.span()),
         })
     }
 
-    fn env(&self, item: &Item) -> Result<Vec<(String, String)>> {
-        let table = item.as_table_like().ok_or_else(|| {
+    fn env(&self, item: &Node) -> Result<Vec<(String, String)>> {
+        let table = item.as_table().ok_or_else(|| {
             self.manifest.error_at(
                 item,
                 "`env` must be a table of strings, e.g. `env = { KEY = \"value\" }`",
@@ -520,7 +502,7 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn globs(&self, item: &Item, key: &str) -> Result<Vec<String>> {
+    fn globs(&self, item: &Node, key: &str) -> Result<Vec<String>> {
         let list = item.as_array().ok_or_else(|| {
             self.manifest.error_at(
                 item,
@@ -530,13 +512,13 @@ impl<'m> Parser<'m> {
         self.strings(list, "a glob")
     }
 
-    fn depends_on(&self, item: &Item) -> Result<Vec<Dependency>> {
+    fn depends_on(&self, item: &Node) -> Result<Vec<Dependency>> {
         if let Some(name) = item.as_str() {
             return Ok(vec![Dependency {
                 task: name.to_string(),
                 args: Vec::new(),
                 environment: None,
-                span: item.span(),
+                span: Some(item.span()),
             }]);
         }
         let Some(list) = item.as_array() else {
@@ -554,29 +536,24 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn dependency(&self, value: &Value, strict: bool) -> Result<Dependency> {
+    fn dependency(&self, value: &Node, strict: bool) -> Result<Dependency> {
         if let Some(name) = value.as_str() {
             return Ok(Dependency {
                 task: name.to_string(),
                 args: Vec::new(),
                 environment: None,
-                span: value.span(),
+                span: Some(value.span()),
             });
         }
-        let Some(table) = value.as_inline_table() else {
+        let Some(table) = value.as_table() else {
             return Err(self
-                .error(value.span(), "a dependency must be a task name or `{ task = \"name\", args = [...], environment = \"env\" }`")
+                .error(Some(value.span()), "a dependency must be a task name or `{ task = \"name\", args = [...], environment = \"env\" }`")
                 .into());
         };
-        self.dependency_table(table, value.span(), strict)
+        self.dependency_table(table, Some(value.span()), strict)
     }
 
-    fn dependency_table(
-        &self,
-        table: &dyn TableLike,
-        span: Span,
-        strict: bool,
-    ) -> Result<Dependency> {
+    fn dependency_table(&self, table: &Table, span: Span, strict: bool) -> Result<Dependency> {
         const KEYS: &[&str] = &["task", "args", "environment"];
         if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(
@@ -591,7 +568,7 @@ impl<'m> Parser<'m> {
         }
         let task = table
             .get("task")
-            .and_then(Item::as_str)
+            .and_then(Node::as_str)
             .ok_or_else(|| self.error(span.clone(), "a dependency needs `task = \"name\"`"))?;
         let environment = match table.get("environment") {
             Some(item) => Some(self.string(item, "environment")?),
@@ -615,16 +592,16 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn dependency_arg(&self, value: &Value) -> Result<DependencyArg> {
+    fn dependency_arg(&self, value: &Node) -> Result<DependencyArg> {
         if let Some(text) = value.as_str() {
             return Ok(DependencyArg::Positional(text.to_string()));
         }
-        if let Some(table) = value.as_inline_table() {
+        if let Some(table) = value.as_table() {
             let mut entries = table.iter();
             if let (Some((name, v)), None) = (entries.next(), entries.next()) {
                 let text = v.as_str().ok_or_else(|| {
                     self.error(
-                        v.span(),
+                        Some(v.span()),
                         format!("the value of argument `{name}` must be a string"),
                     )
                 })?;
@@ -632,33 +609,33 @@ impl<'m> Parser<'m> {
             }
             return Err(self
                 .error(
-                    value.span(),
+                    Some(value.span()),
                     "a named argument must have exactly one key, e.g. `{ name = \"value\" }`",
                 )
                 .into());
         }
         Err(self
             .error(
-                value.span(),
+                Some(value.span()),
                 "a dependency argument must be a string or `{ name = \"value\" }`",
             )
             .into())
     }
 
-    fn args(&self, item: &Item) -> Result<Vec<ArgSpec>> {
+    fn args(&self, item: &Node) -> Result<Vec<ArgSpec>> {
         let list = item
             .as_array()
             .ok_or_else(|| self.manifest.error_at(item, "`args` must be an array"))?;
         let mut specs: Vec<ArgSpec> = Vec::new();
         for value in list.iter() {
-            let span = value.span();
+            let span = Some(value.span());
             let spec = if let Some(name) = value.as_str() {
                 ArgSpec {
                     name: name.to_string(),
                     default: None,
                     choices: None,
                 }
-            } else if let Some(table) = value.as_inline_table() {
+            } else if let Some(table) = value.as_table() {
                 self.arg_table(table, span.clone())?
             } else {
                 return Err(self
@@ -693,7 +670,7 @@ impl<'m> Parser<'m> {
         Ok(specs)
     }
 
-    fn arg_table(&self, table: &toml_edit::InlineTable, span: Span) -> Result<ArgSpec> {
+    fn arg_table(&self, table: &Table, span: Span) -> Result<ArgSpec> {
         const KEYS: &[&str] = &["arg", "default", "choices"];
         if let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(
@@ -708,21 +685,21 @@ impl<'m> Parser<'m> {
         }
         let name = table
             .get("arg")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .ok_or_else(|| self.error(span, "an argument table needs `arg = \"name\"`"))?;
         let default = match table.get("default") {
             Some(v) => Some(
                 v.as_str()
-                    .ok_or_else(|| self.error(v.span(), "`default` must be a string"))?
+                    .ok_or_else(|| self.error(Some(v.span()), "`default` must be a string"))?
                     .to_string(),
             ),
             None => None,
         };
         let choices = match table.get("choices") {
             Some(v) => {
-                let list = v
-                    .as_array()
-                    .ok_or_else(|| self.error(v.span(), "`choices` must be an array of strings"))?;
+                let list = v.as_array().ok_or_else(|| {
+                    self.error(Some(v.span()), "`choices` must be an array of strings")
+                })?;
                 Some(self.strings(list, "a choice")?)
             }
             None => None,
