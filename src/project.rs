@@ -114,20 +114,22 @@ impl Project {
     fn in_dir(dir: &Path) -> Result<Option<Project>> {
         let pixi = dir.join("pixi.toml");
         if pixi.is_file() {
-            let text = read_lossy(&pixi)?;
-            let is_workspace = text.lines().any(|l| {
-                let l = l.trim_start();
-                l.starts_with("[workspace") || l.starts_with("[project")
-            });
-            let is_package_only =
-                !is_workspace && text.lines().any(|l| l.trim_start().starts_with("[package"));
+            // Bytes, not text: the manifest is checked for UTF-8 (with a position) when it is
+            // parsed, and a large one is not copied here just to look at its headers.
+            let text = fs_err::read(&pixi)?;
+            let starts = |prefix: &[u8]| {
+                text.split(|&b| b == b'\n')
+                    .any(|l| l.trim_ascii_start().starts_with(prefix))
+            };
+            let is_workspace = starts(b"[workspace") || starts(b"[project");
+            let is_package_only = !is_workspace && starts(b"[package");
             if !is_package_only {
                 return Project::new(&pixi, ManifestKind::Pixi).map(Some);
             }
         }
         let pyproject = dir.join("pyproject.toml");
         if pyproject.is_file() {
-            let text = read_lossy(&pyproject)?;
+            let text = String::from_utf8_lossy(&fs_err::read(&pyproject)?).into_owned();
             if text.contains("[tool.pixi.workspace") || text.contains("[tool.pixi.project") {
                 return Project::new(&pyproject, ManifestKind::Pyproject).map(Some);
             }
@@ -156,9 +158,4 @@ impl Project {
             |n| n.to_string_lossy().into_owned(),
         )
     }
-}
-
-fn read_lossy(path: &Path) -> Result<String> {
-    let bytes = fs_err::read(path)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
