@@ -120,6 +120,17 @@ pub fn create_file(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// Open the lock file at `path` (created 0600 if missing, its bytes never touched: only its
+/// lock matters), refusing a symlink there and in the directories above it under `.pixi`.
+pub fn open_lock(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        ensure_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    open_no_follow(&mut options, path)
+}
+
 /// Replace `path` with `contents` in one step (a private temporary file renamed over it), so a
 /// reader never sees half a file. A symlink at `path` is refused, not replaced.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {

@@ -97,14 +97,7 @@ impl<'a> Pool<'a> {
 
     /// The lock of `slot`, if no job holds it.
     fn try_lock(&self, slot: u32) -> Result<Option<File>> {
-        fs_err::create_dir_all(&self.dir)?;
-        let file = fs_err::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.lock_path(slot))?
-            .into_parts()
-            .0;
+        let file = crate::private_fs::open_lock(&self.lock_path(slot))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),

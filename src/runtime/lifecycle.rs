@@ -22,14 +22,8 @@ const TAIL_LINES: usize = 12;
 /// The project's lifecycle lock: one `init`/`start`/`stop`/`delete` at a time, whatever the
 /// runtime, so two terminals running `init` boot one VM. The second waits and says why.
 pub fn lock(layout: &Layout) -> Result<File> {
-    fs_err::create_dir_all(&layout.berth_dir)?;
     let path = layout.lock_path();
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
+    let file = crate::private_fs::open_lock(&path)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -224,3 +224,21 @@ fn a_planted_jobs_directory_link_is_refused() {
     );
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
+
+#[test]
+fn a_planted_lock_file_link_is_refused_and_its_target_kept() {
+    let p = lima_project();
+    let target = outside_file(&p);
+    let link = p.path(".pixi/berth/lifecycle.lock");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    symlink(&target, &link).unwrap();
+    assert_refused(&p.berth(["container", "init"]).run(), &link);
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "{\"auths\": {\"mine\": {}}}\n"
+    );
+    // A dangling link would have created its target through O_CREAT.
+    std::fs::remove_file(&target).unwrap();
+    assert_refused(&p.berth(["container", "init"]).run(), &link);
+    assert!(!target.exists(), "nothing was created through the link");
+}
