@@ -247,6 +247,10 @@ group_docker() {
     '`docker-compose version`' "docker-compose version" ratio:1.02
   compare '`berth docker --version`' "$dir" "$BERTH --runtime docker docker --version" \
     '`docker --version`' "docker --version"
+  # The floor for any wrapper: coreutils' `env` is a small C program that does nothing but
+  # exec docker. What a wrapper costs here is at least this row's ratio.
+  compare '`env docker version` (exec only)' "$dir" "env docker version" \
+    '`docker version`' "docker version"
   # The same, with the baseline docker given the environment berth gives it: a config
   # directory makes docker itself read config.json (about 1 ms), which is docker's cost of
   # DOCKER_CONFIG, not berth's. berth sets the same values, so the difference is berth alone.
