@@ -21,6 +21,32 @@ use toml_parser::{ErrorSink, Expected, ParseError, Raw, Source};
 
 pub type Span = Range<usize>;
 
+/// A byte span as stored in the tree: two `u32`s rather than two `usize`s, since every node and
+/// key has one (a manifest over 4 GiB is refused).
+#[derive(Debug, Clone, Copy)]
+struct Pos {
+    start: u32,
+    end: u32,
+}
+
+impl Pos {
+    fn new(start: usize, end: usize) -> Pos {
+        // `parse` refuses sources whose offsets do not fit.
+        Pos {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    fn of(span: toml_parser::Span) -> Pos {
+        Pos::new(span.start(), span.end())
+    }
+
+    fn range(self) -> Span {
+        self.start as usize..self.end as usize
+    }
+}
+
 /// How deep arrays, inline tables and key paths may nest (toml_edit's limit). Deeper input is
 /// an error, so neither the parse nor dropping the tree can exhaust the stack.
 const MAX_DEPTH: usize = 80;
@@ -34,7 +60,7 @@ const CHUNK_TOKENS: usize = 4096;
 /// A value and where it is written.
 #[derive(Debug)]
 pub struct Node {
-    pub span: Span,
+    span: Pos,
     pub value: Value,
 }
 
@@ -69,7 +95,7 @@ pub struct Table {
 #[derive(Debug)]
 struct Entry {
     key: String,
-    key_span: Span,
+    key_span: Pos,
     node: Node,
 }
 
@@ -95,12 +121,19 @@ pub struct Error {
 
 /// Parse a whole document into its root table.
 pub fn parse(source: &str) -> Result<Table, Error> {
+    if u32::try_from(source.len()).is_err() {
+        return Err(Error {
+            message: "the file is larger than 4 GiB".into(),
+            offset: None,
+        });
+    }
     let mut builder = Builder {
         source,
         root: Table::new(Origin::Header),
         current: Vec::new(),
         keys: Vec::new(),
         stack: Vec::new(),
+        header_start: 0,
     };
     let mut first = FirstError(None);
     let mut receiver = ValidateWhitespace::new(&mut builder, Source::new(source));
@@ -163,7 +196,7 @@ fn describe(error: &ParseError) -> String {
 
 impl Node {
     pub fn span(&self) -> Span {
-        self.span.clone()
+        self.span.range()
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -210,7 +243,7 @@ impl Node {
         self.as_table()?.get(key)
     }
 
-    fn table(span: Span, origin: Origin) -> Node {
+    fn table(span: Pos, origin: Origin) -> Node {
         Node {
             span,
             value: Value::Table(Table::new(origin)),
@@ -247,7 +280,7 @@ impl Table {
 
     /// Where `key` itself is written.
     pub fn key_span(&self, key: &str) -> Option<Span> {
-        self.position(key).map(|i| self.entries[i].key_span.clone())
+        self.position(key).map(|i| self.entries[i].key_span.range())
     }
 
     /// Keys and values in declaration order.
@@ -265,7 +298,7 @@ impl Table {
     }
 
     /// Add an entry whose key is not in the table yet; its position.
-    fn push(&mut self, key: String, key_span: Span, node: Node) -> usize {
+    fn push(&mut self, key: String, key_span: Pos, node: Node) -> usize {
         let position = self.entries.len();
         let Table { entries, index, .. } = self;
         match index {
@@ -307,7 +340,7 @@ impl ErrorSink for FirstError {
     }
 }
 
-type Key = (String, Span);
+type Key = (String, Pos);
 
 /// A value being read: an array or inline table whose closing bracket is still ahead.
 enum Frame {
@@ -335,9 +368,12 @@ struct Builder<'s> {
     /// of the inline tables being read. One stack, so a key costs no allocation but its own.
     keys: Vec<Key>,
     stack: Vec<Frame>,
+    /// Where the `[` of the header being read is.
+    header_start: usize,
 }
 
-fn report(errors: &mut dyn ErrorSink, span: &Span, message: String) {
+fn report(errors: &mut dyn ErrorSink, span: Pos, message: String) {
+    let span = span.range();
     errors.report_error(
         ParseError::new(message)
             .with_unexpected(toml_parser::Span::new_unchecked(span.start, span.end)),
@@ -351,17 +387,13 @@ fn dotted(keys: &[Key]) -> String {
         .join(".")
 }
 
-fn range(span: toml_parser::Span) -> Span {
-    span.start()..span.end()
-}
-
 impl Builder<'_> {
     fn raw(&self, span: toml_parser::Span, encoding: Option<Encoding>) -> Raw<'_> {
         Raw::new_unchecked(&self.source[span.start()..span.end()], encoding, span)
     }
 
     /// Decode a scalar; a bad date or an out-of-range number is reported at `span`.
-    fn scalar_value(&self, raw: Raw<'_>, span: &Span, errors: &mut dyn ErrorSink) -> Value {
+    fn scalar_value(&self, raw: Raw<'_>, span: Pos, errors: &mut dyn ErrorSink) -> Value {
         let mut text = Cow::Borrowed("");
         let kind = raw.decode_scalar(&mut text, errors);
         match kind {
@@ -414,7 +446,7 @@ impl Builder<'_> {
     }
 
     /// `[a.b]` or `[[a.b]]`: find or make the table and make it current.
-    fn open_table(&mut self, span: Span, of_tables: bool, errors: &mut dyn ErrorSink) {
+    fn open_table(&mut self, span: Pos, of_tables: bool, errors: &mut dyn ErrorSink) {
         let keys = std::mem::take(&mut self.keys);
         self.open_table_at(&keys, span, of_tables, errors);
         // Hand the buffer back, emptied, for the next key.
@@ -425,7 +457,7 @@ impl Builder<'_> {
     fn open_table_at(
         &mut self,
         keys: &[Key],
-        span: Span,
+        span: Pos,
         of_tables: bool,
         errors: &mut dyn ErrorSink,
     ) {
@@ -435,7 +467,7 @@ impl Builder<'_> {
         if keys.len() > MAX_DEPTH {
             report(
                 errors,
-                &span,
+                span,
                 format!("a table header is limited to {MAX_DEPTH} keys"),
             );
             return;
@@ -447,8 +479,8 @@ impl Builder<'_> {
                 Some(position) => position,
                 None => table.push(
                     key.clone(),
-                    key_span.clone(),
-                    Node::table(key_span.clone(), Origin::Implicit),
+                    *key_span,
+                    Node::table(*key_span, Origin::Implicit),
                 ),
             };
             path.push(position);
@@ -456,7 +488,7 @@ impl Builder<'_> {
                 Some(next) => next,
                 None => {
                     let name = dotted(&keys[..=depth]);
-                    report(errors, key_span, format!("`{name}` is not a table"));
+                    report(errors, *key_span, format!("`{name}` is not a table"));
                     return;
                 }
             };
@@ -470,20 +502,16 @@ impl Builder<'_> {
         let position = match table.position(last) {
             None if of_tables => {
                 let array = Array {
-                    items: vec![Node::table(span.clone(), Origin::Header)],
+                    items: vec![Node::table(span, Origin::Header)],
                     of_tables: true,
                 };
                 let node = Node {
                     span,
                     value: Value::Array(array),
                 };
-                table.push(last.clone(), last_span.clone(), node)
+                table.push(last.clone(), *last_span, node)
             }
-            None => table.push(
-                last.clone(),
-                last_span.clone(),
-                Node::table(span, Origin::Header),
-            ),
+            None => table.push(last.clone(), *last_span, Node::table(span, Origin::Header)),
             Some(position) => {
                 let problem = match (&mut table.node_mut(position).value, of_tables) {
                     (Value::Array(array), true) if array.of_tables => {
@@ -502,7 +530,7 @@ impl Builder<'_> {
                     )),
                 };
                 if let Some(problem) = problem {
-                    report(errors, last_span, problem);
+                    report(errors, *last_span, problem);
                     return;
                 }
                 position
@@ -512,7 +540,7 @@ impl Builder<'_> {
         self.current = path;
     }
 
-    fn push_frame(&mut self, frame: Frame, span: &Span, errors: &mut dyn ErrorSink) -> bool {
+    fn push_frame(&mut self, frame: Frame, span: Pos, errors: &mut dyn ErrorSink) -> bool {
         if self.stack.len() >= MAX_DEPTH {
             report(
                 errors,
@@ -568,7 +596,7 @@ fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSi
     if parents >= MAX_DEPTH {
         report(
             errors,
-            &path[parents].1,
+            path[parents].1,
             format!("a dotted key is limited to {MAX_DEPTH} parts"),
         );
         return;
@@ -579,8 +607,8 @@ fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSi
             Some(position) => position,
             None => table.push(
                 key.clone(),
-                key_span.clone(),
-                Node::table(key_span.clone(), Origin::Dotted),
+                *key_span,
+                Node::table(*key_span, Origin::Dotted),
             ),
         };
         table = match &mut table.node_mut(position).value {
@@ -595,7 +623,7 @@ fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSi
                 let name = dotted(&path[..=depth]);
                 report(
                     errors,
-                    key_span,
+                    *key_span,
                     format!(
                         "the dotted key `{whole}` cannot add to `{name}`, which is defined elsewhere"
                     ),
@@ -606,35 +634,29 @@ fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSi
     }
     let (last, last_span) = &mut path[parents];
     if table.position(last).is_some() {
-        report(errors, last_span, format!("duplicate key `{last}`"));
+        report(errors, *last_span, format!("duplicate key `{last}`"));
         return;
     }
-    table.push(std::mem::take(last), last_span.clone(), node);
+    table.push(std::mem::take(last), *last_span, node);
 }
 
 impl EventReceiver for Builder<'_> {
-    fn std_table_open(&mut self, _span: toml_parser::Span, _errors: &mut dyn ErrorSink) {
+    fn std_table_open(&mut self, span: toml_parser::Span, _errors: &mut dyn ErrorSink) {
+        self.header_start = span.start();
         self.keys.clear();
     }
 
     fn std_table_close(&mut self, span: toml_parser::Span, errors: &mut dyn ErrorSink) {
-        let start = self
-            .keys
-            .first()
-            .map_or(span.start(), |(_, s)| s.start.saturating_sub(1));
-        self.open_table(start..span.end(), false, errors);
+        self.open_table(Pos::new(self.header_start, span.end()), false, errors);
     }
 
-    fn array_table_open(&mut self, _span: toml_parser::Span, _errors: &mut dyn ErrorSink) {
+    fn array_table_open(&mut self, span: toml_parser::Span, _errors: &mut dyn ErrorSink) {
+        self.header_start = span.start();
         self.keys.clear();
     }
 
     fn array_table_close(&mut self, span: toml_parser::Span, errors: &mut dyn ErrorSink) {
-        let start = self
-            .keys
-            .first()
-            .map_or(span.start(), |(_, s)| s.start.saturating_sub(2));
-        self.open_table(start..span.end(), true, errors);
+        self.open_table(Pos::new(self.header_start, span.end()), true, errors);
     }
 
     fn inline_table_open(&mut self, span: toml_parser::Span, errors: &mut dyn ErrorSink) -> bool {
@@ -643,13 +665,18 @@ impl EventReceiver for Builder<'_> {
             table: Table::new(Origin::Inline),
             keys_from: self.keys.len(),
         };
-        self.push_frame(frame, &range(span), errors)
+        self.push_frame(frame, Pos::of(span), errors)
     }
 
     fn inline_table_close(&mut self, span: toml_parser::Span, errors: &mut dyn ErrorSink) {
-        if let Some(Frame::Table { start, table, .. }) = self.stack.pop() {
+        if let Some(Frame::Table {
+            start, mut table, ..
+        }) = self.stack.pop()
+        {
+            // Inline tables are many and small: keep no spare capacity.
+            table.entries.shrink_to_fit();
             let node = Node {
-                span: start..span.end(),
+                span: Pos::new(start, span.end()),
                 value: Value::Table(table),
             };
             self.attach(node, errors);
@@ -661,14 +688,14 @@ impl EventReceiver for Builder<'_> {
             start: span.start(),
             items: Vec::new(),
         };
-        self.push_frame(frame, &range(span), errors)
+        self.push_frame(frame, Pos::of(span), errors)
     }
 
     fn array_close(&mut self, span: toml_parser::Span, errors: &mut dyn ErrorSink) {
         if let Some(Frame::Array { start, mut items }) = self.stack.pop() {
             items.shrink_to_fit();
             let node = Node {
-                span: start..span.end(),
+                span: Pos::new(start, span.end()),
                 value: Value::Array(Array {
                     items,
                     of_tables: false,
@@ -688,7 +715,7 @@ impl EventReceiver for Builder<'_> {
         self.raw(span, encoding).decode_key(&mut key, errors);
         // A key inside an array is a syntax error the parser reports.
         if !matches!(self.stack.last(), Some(Frame::Array { .. })) {
-            self.keys.push((key.into_owned(), range(span)));
+            self.keys.push((key.into_owned(), Pos::of(span)));
         }
     }
 
@@ -698,12 +725,9 @@ impl EventReceiver for Builder<'_> {
         encoding: Option<Encoding>,
         errors: &mut dyn ErrorSink,
     ) {
-        let span_range = range(span);
-        let value = self.scalar_value(self.raw(span, encoding), &span_range, errors);
-        let node = Node {
-            span: span_range,
-            value,
-        };
+        let pos = Pos::of(span);
+        let value = self.scalar_value(self.raw(span, encoding), pos, errors);
+        let node = Node { span: pos, value };
         self.attach(node, errors);
     }
 }
