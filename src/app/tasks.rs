@@ -126,22 +126,23 @@ fn shell_environment(project: &Project) -> Option<String> {
 /// pixi's "Available tasks:" list, on stderr.
 fn print_available(environments: &Environments<'_>) {
     let mut text = String::from("\nAvailable tasks:");
-    for listed in visible_tasks(environments, None) {
-        text.push_str(&format!("\n\t{}", listed.name));
+    for group in by_name(&visible_tasks(environments, None)) {
+        text.push_str(&format!("\n\t{}", group[0].name));
     }
     ui::status(&text);
 }
 
-/// A task `task list` shows, with the environments it is in (default first).
+/// A visible task in one environment.
 struct Listed<'a> {
     name: &'a str,
     task: &'a Task,
-    environments: Vec<&'a str>,
+    environment: &'a str,
 }
 
-/// Visible tasks sorted by name.
+/// Visible tasks sorted by name, one entry per environment a task is in (declaration order
+/// within a name).
 fn visible_tasks<'a>(environments: &'a Environments<'a>, only: Option<&str>) -> Vec<Listed<'a>> {
-    let mut found: Vec<(&str, &Task, &str)> = environments
+    let mut found: Vec<Listed<'a>> = environments
         .list
         .iter()
         .filter(|environment| only.is_none_or(|name| name == environment.name))
@@ -150,24 +151,22 @@ fn visible_tasks<'a>(environments: &'a Environments<'a>, only: Option<&str>) -> 
                 .tasks
                 .iter()
                 .filter(|(_, task)| !task.is_hidden())
-                .map(|(&name, &task)| (name, task, environment.name.as_str()))
+                .map(|(&name, &task)| Listed {
+                    name,
+                    task,
+                    environment: environment.name.as_str(),
+                })
         })
         .collect();
     // One sort of a flat list: a map keyed by name cost a tree search per task. The sort is
     // stable, so each name keeps its environments in declaration order.
-    found.sort_by(|a, b| a.0.cmp(b.0));
-    let mut listed: Vec<Listed<'a>> = Vec::with_capacity(found.len());
-    for (name, task, environment) in found {
-        match listed.last_mut() {
-            Some(last) if last.name == name => last.environments.push(environment),
-            _ => listed.push(Listed {
-                name,
-                task,
-                environments: vec![environment],
-            }),
-        }
-    }
-    listed
+    found.sort_by(|a, b| a.name.cmp(b.name));
+    found
+}
+
+/// The sorted list in runs of one name: a task and every environment it is in.
+fn by_name<'l, 'a>(listed: &'l [Listed<'a>]) -> impl Iterator<Item = &'l [Listed<'a>]> {
+    listed.chunk_by(|a, b| a.name == b.name)
 }
 
 pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
@@ -187,9 +186,11 @@ fn print_list(loaded: &Loaded, args: &TaskListArgs) -> Result<ExitStatus> {
     }
     let tasks = visible_tasks(&environments, args.environment.as_deref());
     if args.json {
-        let list: Vec<Value> = tasks
-            .iter()
-            .map(|listed| task_json(listed.name, listed.task, &listed.environments))
+        let list: Vec<Value> = by_name(&tasks)
+            .map(|group| {
+                let environments: Vec<&str> = group.iter().map(|l| l.environment).collect();
+                task_json(group[0].name, group[0].task, &environments)
+            })
             .collect();
         ui::out_json(&Value::Array(list))?;
         return Ok(ExitStatus::Success);
@@ -205,7 +206,8 @@ fn print_list(loaded: &Loaded, args: &TaskListArgs) -> Result<ExitStatus> {
         .unwrap_or(0)
         .max(4);
     let mut text = ui::bold_stdout(&format!("{:width$}  Description", "Task"));
-    for Listed { name, task, .. } in &tasks {
+    for group in by_name(&tasks) {
+        let Listed { name, task, .. } = group[0];
         let description = task.description.as_deref().map(collapse_whitespace);
         text.push('\n');
         match description {
