@@ -108,6 +108,17 @@ PY
   rows+=("$row")
 }
 
+# paired ROUNDS LABEL DIR CMD BASE_LABEL BASE_CMD [TARGET]: a row from bench/paired.py, which
+# interleaves the two commands and reports the median of their paired differences.
+paired() {
+  local rounds="$1" label="$2" dir="$3" cmd="$4" base_label="$5" base_cmd="$6"
+  local row
+  row="$(cd "$dir" && python3 "$here/paired.py" "$rounds" "$label" "$cmd" "$base_label" \
+    "$base_cmd" "${7:-}")"
+  echo "$row" >&2
+  rows+=("$row")
+}
+
 # peak_rss LABEL DIR LIMIT_MB CMD...: the largest resident set CMD reached in three runs,
 # as a row of the memory table.
 peak_rss() {
@@ -234,34 +245,30 @@ group_lima() {
 }
 
 # Issue 5: `berth docker` and `berth compose` set the environment and exec the real client.
-# Their overhead is a millisecond or two beside a client that takes tens, so these rows get
-# more runs; the `--version` row shows berth's own cost on its own.
+# Their overhead is a millisecond or two beside a client that takes tens, and separate
+# hyperfine runs of each drift by more than that here, so the ratio rows are paired
+# (bench/paired.py: interleaved rounds, median difference with its 95 % interval).
 group_docker() {
   local dir="$work/docker"
   mkdir -p "$dir"
   manifest_header >"$dir/pixi.toml"
-  local BENCH_RUNS=50 BENCH_WARMUP=10
-  compare '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
+  (cd "$dir" && "$BERTH" -q --runtime docker docker version >/dev/null)
+  paired 300 '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
     '`docker version`' "docker version" ratio:1.02
-  compare '`berth compose version`' "$dir" "$BERTH --runtime docker compose version" \
+  # The floor for any wrapper: coreutils' `env` is a small C program that does nothing but
+  # exec docker. Any wrapper costs at least this row's difference.
+  paired 300 '`env docker version` (exec only)' "$dir" "env docker version" \
+    '`docker version`' "docker version"
+  # berth against that floor given the same variables: what berth itself adds.
+  local vars="DOCKER_CONFIG=$dir/.pixi/docker DOCKER_HOST=unix:///var/run/docker.sock"
+  vars+=" LIMA_HOME=$dir/.pixi/lima"
+  paired 300 '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
+    '`env <berth'"'"'s variables> docker version`' "env $vars docker version"
+  paired 60 '`berth compose version`' "$dir" "$BERTH --runtime docker compose version" \
     '`docker-compose version`' "docker-compose version" ratio:1.02
+  local BENCH_RUNS=50 BENCH_WARMUP=10
   compare '`berth docker --version`' "$dir" "$BERTH --runtime docker docker --version" \
     '`docker --version`' "docker --version"
-  # The floor for any wrapper: coreutils' `env` is a small C program that does nothing but
-  # exec docker. What a wrapper costs here is at least this row's ratio.
-  compare '`env docker version` (exec only)' "$dir" "env docker version" \
-    '`docker version`' "docker version"
-  # The same, with the baseline docker given the environment berth gives it: a config
-  # directory makes docker itself read config.json (about 1 ms), which is docker's cost of
-  # DOCKER_CONFIG, not berth's. berth sets the same values, so the difference is berth alone.
-  (
-    export DOCKER_HOST=unix:///var/run/docker.sock DOCKER_CONFIG="$dir/.pixi/docker"
-    export LIMA_HOME="$dir/.pixi/lima"
-    compare '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
-      '`docker version`, berth'"'"'s environment' "docker version" ratio:1.02
-    printf '%s\n' "${rows[-1]}" >"$work/docker-env-row"
-  )
-  rows+=("$(cat "$work/docker-env-row")")
 }
 
 # Issue 8: `berth doctor`, what `auto` costs over a named runtime, and translating a docker
@@ -342,7 +349,10 @@ write_results() {
     echo "brackets the mean CPU time (user + system, ms), which other load on the machine disturbs"
     echo "far less than wall time. The difference and ratio are berth − baseline and berth /"
     echo "baseline of the wall times. Targets come from the issues and are judged on wall time; a"
-    echo "missed one is marked."
+    echo "missed one is marked. Rows saying \"median, paired\" come from \`bench/paired.py\`: the"
+    echo "two commands run interleaved in random order, the difference is the median of the paired"
+    echo "differences with its 95 % bootstrap interval, and the ratio is (baseline + difference) /"
+    echo "baseline, with the cost of starting any process from the harness taken off the baseline."
     echo
     echo "| berth | time | baseline | time | difference | ratio | target |"
     echo "|---|---|---|---|---|---|---|"
