@@ -222,13 +222,13 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 struct Resolver<'a> {
     manifest: Option<&'a Manifest>,
-    table: Option<&'a Table>,
+    table: Option<&'a Table<'a>>,
 }
 
 /// A raw value before it is checked: from where, and what text or TOML value.
 enum Raw<'a> {
     Text(String, Source),
-    Toml(&'a Node, Source),
+    Toml(&'a Node<'a>, Source),
 }
 
 impl<'a> Resolver<'a> {
@@ -511,7 +511,7 @@ impl<'a> Resolver<'a> {
             let at = Source::Manifest(self.manifest.and_then(|m| m.location(Some(value.span()))));
             let mount = match &value.value {
                 Value::String(s) => Some(Mount {
-                    location: s.clone(),
+                    location: s.to_string(),
                     writable: false,
                 }),
                 Value::Table(t) => {

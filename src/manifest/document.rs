@@ -59,33 +59,34 @@ const CHUNK_TOKENS: usize = 4096;
 
 /// A value and where it is written.
 #[derive(Debug)]
-pub struct Node {
+pub struct Node<'s> {
     span: Pos,
-    pub value: Value,
+    pub value: Value<'s>,
 }
 
 /// berth never reads a float or a date; they are checked and kept as their kind only.
 #[derive(Debug)]
-pub enum Value {
-    String(String),
+pub enum Value<'s> {
+    /// Borrowed from the source unless escapes had to be decoded.
+    String(Cow<'s, str>),
     Integer(i64),
     Float,
     Boolean(bool),
     Datetime,
-    Array(Array),
-    Table(Table),
+    Array(Array<'s>),
+    Table(Table<'s>),
 }
 
 #[derive(Debug, Default)]
-pub struct Array {
-    items: Vec<Node>,
+pub struct Array<'s> {
+    items: Vec<Node<'s>>,
     /// Written as `[[name]]` headers rather than `[ … ]`.
     of_tables: bool,
 }
 
 #[derive(Debug)]
-pub struct Table {
-    entries: Vec<Entry>,
+pub struct Table<'s> {
+    entries: Vec<Entry<'s>>,
     /// Positions in `entries` by key hash, once the table is large.
     /// (Boxed: most tables are small, and every value is as large as the largest kind.)
     index: Option<Box<HashTable<usize>>>,
@@ -93,10 +94,10 @@ pub struct Table {
 }
 
 #[derive(Debug)]
-struct Entry {
-    key: String,
+struct Entry<'s> {
+    key: Cow<'s, str>,
     key_span: Pos,
-    node: Node,
+    node: Node<'s>,
 }
 
 /// How a table came to exist, which decides what may still add keys to it.
@@ -120,7 +121,7 @@ pub struct Error {
 }
 
 /// Parse a whole document into its root table.
-pub fn parse(source: &str) -> Result<Table, Error> {
+pub fn parse(source: &str) -> Result<Table<'_>, Error> {
     if u32::try_from(source.len()).is_err() {
         return Err(Error {
             message: "the file is larger than 4 GiB".into(),
@@ -194,7 +195,7 @@ fn describe(error: &ParseError) -> String {
     }
 }
 
-impl Node {
+impl<'s> Node<'s> {
     pub fn span(&self) -> Span {
         self.span.range()
     }
@@ -224,14 +225,14 @@ impl Node {
         }
     }
 
-    pub fn as_array(&self) -> Option<&Array> {
+    pub fn as_array(&self) -> Option<&Array<'s>> {
         match &self.value {
             Value::Array(array) => Some(array),
             _ => None,
         }
     }
 
-    pub fn as_table(&self) -> Option<&Table> {
+    pub fn as_table(&self) -> Option<&Table<'s>> {
         match &self.value {
             Value::Table(table) => Some(table),
             _ => None,
@@ -239,11 +240,11 @@ impl Node {
     }
 
     /// `self[key]` when this is a table.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'s>> {
         self.as_table()?.get(key)
     }
 
-    fn table(span: Pos, origin: Origin) -> Node {
+    fn table(span: Pos, origin: Origin) -> Node<'s> {
         Node {
             span,
             value: Value::Table(Table::new(origin)),
@@ -251,14 +252,14 @@ impl Node {
     }
 }
 
-impl Array {
-    pub fn iter(&self) -> std::slice::Iter<'_, Node> {
+impl<'s> Array<'s> {
+    pub fn iter(&self) -> std::slice::Iter<'_, Node<'s>> {
         self.items.iter()
     }
 }
 
-impl Table {
-    fn new(origin: Origin) -> Table {
+impl<'s> Table<'s> {
+    fn new(origin: Origin) -> Table<'s> {
         Table {
             entries: Vec::new(),
             index: None,
@@ -270,7 +271,7 @@ impl Table {
         self.entries.len()
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'s>> {
         self.position(key).map(|i| &self.entries[i].node)
     }
 
@@ -284,8 +285,8 @@ impl Table {
     }
 
     /// Keys and values in declaration order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.entries.iter().map(|e| (e.key.as_str(), &e.node))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node<'s>)> {
+        self.entries.iter().map(|e| (e.key.as_ref(), &e.node))
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -298,7 +299,7 @@ impl Table {
     }
 
     /// Add an entry whose key is not in the table yet; its position.
-    fn push(&mut self, key: String, key_span: Pos, node: Node) -> usize {
+    fn push(&mut self, key: Cow<'s, str>, key_span: Pos, node: Node<'s>) -> usize {
         let position = self.entries.len();
         let Table { entries, index, .. } = self;
         match index {
@@ -323,7 +324,7 @@ impl Table {
         position
     }
 
-    fn node_mut(&mut self, position: usize) -> &mut Node {
+    fn node_mut(&mut self, position: usize) -> &mut Node<'s> {
         &mut self.entries[position].node
     }
 }
@@ -340,18 +341,18 @@ impl ErrorSink for FirstError {
     }
 }
 
-type Key = (String, Pos);
+type Key<'s> = (Cow<'s, str>, Pos);
 
 /// A value being read: an array or inline table whose closing bracket is still ahead.
-enum Frame {
+enum Frame<'s> {
     Array {
         start: usize,
-        items: Vec<Node>,
+        items: Vec<Node<'s>>,
     },
     /// Its entries' keys are `Builder::keys[keys_from..]`.
     Table {
         start: usize,
-        table: Table,
+        table: Table<'s>,
         keys_from: usize,
     },
 }
@@ -360,14 +361,14 @@ enum Frame {
 /// every step only has to stay safe (no panic, no unbounded work) on a broken event stream.
 struct Builder<'s> {
     source: &'s str,
-    root: Table,
+    root: Table<'s>,
     /// Entry positions from the root to the table `key = value` lines go into; a step onto
     /// an array of tables means its last table.
     current: Vec<usize>,
     /// Key parts read and not used yet: a header's, a top-level `key = value`'s, then those
     /// of the inline tables being read. One stack, so a key costs no allocation but its own.
-    keys: Vec<Key>,
-    stack: Vec<Frame>,
+    keys: Vec<Key<'s>>,
+    stack: Vec<Frame<'s>>,
     /// Where the `[` of the header being read is.
     header_start: usize,
 }
@@ -380,24 +381,25 @@ fn report(errors: &mut dyn ErrorSink, span: Pos, message: String) {
     );
 }
 
-fn dotted(keys: &[Key]) -> String {
+fn dotted(keys: &[Key<'_>]) -> String {
     keys.iter()
-        .map(|(k, _)| k.as_str())
+        .map(|(k, _)| k.as_ref())
         .collect::<Vec<_>>()
         .join(".")
 }
 
-impl Builder<'_> {
-    fn raw(&self, span: toml_parser::Span, encoding: Option<Encoding>) -> Raw<'_> {
-        Raw::new_unchecked(&self.source[span.start()..span.end()], encoding, span)
+impl<'s> Builder<'s> {
+    fn raw(&self, span: toml_parser::Span, encoding: Option<Encoding>) -> Raw<'s> {
+        let source: &'s str = self.source;
+        Raw::new_unchecked(&source[span.start()..span.end()], encoding, span)
     }
 
     /// Decode a scalar; a bad date or an out-of-range number is reported at `span`.
-    fn scalar_value(&self, raw: Raw<'_>, span: Pos, errors: &mut dyn ErrorSink) -> Value {
+    fn scalar_value(&self, raw: Raw<'s>, span: Pos, errors: &mut dyn ErrorSink) -> Value<'s> {
         let mut text = Cow::Borrowed("");
         let kind = raw.decode_scalar(&mut text, errors);
         match kind {
-            ScalarKind::String => Value::String(text.into_owned()),
+            ScalarKind::String => Value::String(text),
             ScalarKind::Boolean(b) => Value::Boolean(b),
             ScalarKind::DateTime => {
                 if let Err(err) = text.parse::<toml_datetime::Datetime>() {
@@ -430,7 +432,7 @@ impl Builder<'_> {
 
     /// Put a finished value where it belongs: into the open array or inline table, else under
     /// the key just read in the current table.
-    fn attach(&mut self, node: Node, errors: &mut dyn ErrorSink) {
+    fn attach(&mut self, node: Node<'s>, errors: &mut dyn ErrorSink) {
         match self.stack.last_mut() {
             Some(Frame::Array { items, .. }) => items.push(node),
             Some(Frame::Table {
@@ -456,7 +458,7 @@ impl Builder<'_> {
 
     fn open_table_at(
         &mut self,
-        keys: &[Key],
+        keys: &[Key<'s>],
         span: Pos,
         of_tables: bool,
         errors: &mut dyn ErrorSink,
@@ -540,7 +542,7 @@ impl Builder<'_> {
         self.current = path;
     }
 
-    fn push_frame(&mut self, frame: Frame, span: Pos, errors: &mut dyn ErrorSink) -> bool {
+    fn push_frame(&mut self, frame: Frame<'s>, span: Pos, errors: &mut dyn ErrorSink) -> bool {
         if self.stack.len() >= MAX_DEPTH {
             report(
                 errors,
@@ -556,7 +558,7 @@ impl Builder<'_> {
 
 /// The table a header path step lands on: a table that headers may extend, or the last
 /// table of an array of tables.
-fn step_into(node: &mut Node) -> Option<&mut Table> {
+fn step_into<'n, 's>(node: &'n mut Node<'s>) -> Option<&'n mut Table<'s>> {
     match &mut node.value {
         Value::Table(table) if table.origin != Origin::Inline => Some(table),
         Value::Array(array) if array.of_tables => match array.items.last_mut()?.value {
@@ -567,7 +569,7 @@ fn step_into(node: &mut Node) -> Option<&mut Table> {
     }
 }
 
-fn table_at<'t>(root: &'t mut Table, path: &[usize]) -> Option<&'t mut Table> {
+fn table_at<'t, 's>(root: &'t mut Table<'s>, path: &[usize]) -> Option<&'t mut Table<'s>> {
     let mut table = root;
     for &position in path {
         table = step_into(table.entries.get_mut(position).map(|e| &mut e.node)?)?;
@@ -577,11 +579,11 @@ fn table_at<'t>(root: &'t mut Table, path: &[usize]) -> Option<&'t mut Table> {
 
 /// `a.b.c = node` into `table`, taking the key parts `keys[from..]`: `a` and `b` are made, or
 /// must be tables no header defined, and `c` must be new.
-fn insert(
-    table: &mut Table,
-    keys: &mut Vec<Key>,
+fn insert<'s>(
+    table: &mut Table<'s>,
+    keys: &mut Vec<Key<'s>>,
     from: usize,
-    node: Node,
+    node: Node<'s>,
     errors: &mut dyn ErrorSink,
 ) {
     let path = keys.get_mut(from..).unwrap_or_default();
@@ -589,7 +591,12 @@ fn insert(
     keys.truncate(from);
 }
 
-fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSink) {
+fn add<'s>(
+    table: &mut Table<'s>,
+    path: &mut [Key<'s>],
+    node: Node<'s>,
+    errors: &mut dyn ErrorSink,
+) {
     let Some(parents) = path.len().checked_sub(1) else {
         return; // the parser reported the missing key
     };
@@ -640,7 +647,7 @@ fn add(table: &mut Table, path: &mut [Key], node: Node, errors: &mut dyn ErrorSi
     table.push(std::mem::take(last), *last_span, node);
 }
 
-impl EventReceiver for Builder<'_> {
+impl<'s> EventReceiver for Builder<'s> {
     fn std_table_open(&mut self, span: toml_parser::Span, _errors: &mut dyn ErrorSink) {
         self.header_start = span.start();
         self.keys.clear();
@@ -715,7 +722,7 @@ impl EventReceiver for Builder<'_> {
         self.raw(span, encoding).decode_key(&mut key, errors);
         // A key inside an array is a syntax error the parser reports.
         if !matches!(self.stack.last(), Some(Frame::Array { .. })) {
-            self.keys.push((key.into_owned(), Pos::of(span)));
+            self.keys.push((key, Pos::of(span)));
         }
     }
 

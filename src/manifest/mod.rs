@@ -22,8 +22,8 @@ pub mod tasks;
 pub struct Manifest {
     pub path: PathBuf,
     pub kind: ManifestKind,
-    source: String,
-    root: Table,
+    source: &'static str,
+    root: Table<'static>,
 }
 
 impl Manifest {
@@ -33,7 +33,7 @@ impl Manifest {
     }
 
     pub fn parse(path: &Path, kind: ManifestKind, bytes: Vec<u8>) -> Result<Manifest> {
-        let mut source = match String::from_utf8(bytes) {
+        let source = match String::from_utf8(bytes) {
             Ok(source) => source,
             Err(err) => {
                 let offset = err.utf8_error().valid_up_to();
@@ -47,12 +47,14 @@ impl Manifest {
                 .into());
             }
         };
-        // A byte-order mark is not TOML; editors on Windows add one. Drop it.
-        if let Some(stripped) = source.strip_prefix('\u{feff}') {
-            source = stripped.to_string();
-        }
-        let root = document::parse(&source).map_err(|err| {
-            let location = err.offset.map(|offset| Location::at(path, &source, offset));
+        // The manifest is kept until berth exits, which is soon: leaking its text lets the tree
+        // borrow keys and strings from it instead of copying each one (a large manifest has
+        // tens of thousands), without a struct that borrows from itself.
+        let source: &'static str = source.leak();
+        // A byte-order mark is not TOML; editors on Windows add one. Skip it.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+        let root = document::parse(source).map_err(|err| {
+            let location = err.offset.map(|offset| Location::at(path, source, offset));
             Diagnostic::new(format!(
                 "failed to parse `{}`: {}",
                 crate::ui::display_path(path),
@@ -71,7 +73,7 @@ impl Manifest {
 
     /// The location of a span in this manifest.
     pub fn location(&self, span: Option<Range<usize>>) -> Option<Location> {
-        span.map(|span| Location::at(&self.path, &self.source, span.start))
+        span.map(|span| Location::at(&self.path, self.source, span.start))
     }
 
     /// A diagnostic pointing at `node`.
@@ -95,13 +97,13 @@ impl Manifest {
     }
 
     /// The document's top-level table.
-    pub fn root(&self) -> &Table {
+    pub fn root(&self) -> &Table<'static> {
         &self.root
     }
 
     /// The table holding pixi's content: the root of a `pixi.toml`, `[tool.pixi]` of a
     /// pyproject.
-    pub fn pixi(&self) -> Option<&Table> {
+    pub fn pixi(&self) -> Option<&Table<'static>> {
         match self.kind {
             ManifestKind::Pixi => Some(&self.root),
             ManifestKind::Pyproject => self.root.get("tool")?.get("pixi")?.as_table(),
@@ -109,12 +111,12 @@ impl Manifest {
     }
 
     /// `[tool.berth]`, berth's settings (pixi ignores `[tool]`).
-    pub fn berth_settings(&self) -> Option<&Node> {
+    pub fn berth_settings(&self) -> Option<&Node<'static>> {
         self.root().get("tool")?.get("berth")
     }
 
     /// `[workspace]` (or the older `[project]`) of the pixi content.
-    fn workspace(&self) -> Option<&Table> {
+    fn workspace(&self) -> Option<&Table<'static>> {
         let pixi = self.pixi()?;
         pixi.get("workspace")
             .or_else(|| pixi.get("project"))?
