@@ -185,7 +185,8 @@ group_run() {
   mkdir -p "$dir"
   { manifest_header; echo 'noop = "true"'; } >"$dir/pixi.toml"
   printf 'noop:\n\ttrue\n' >"$dir/justfile"
-  compare '`berth run noop`' "$dir" "$BERTH -q run noop" '`sh -c true`' "sh -c true" overhead:2
+  # A 2 ms target beside 1 ms commands: paired, like the docker rows (see group_docker).
+  paired 300 '`berth run noop`' "$dir" "$BERTH -q run noop" '`sh -c true`' "sh -c true" overhead:2
   compare '`berth run noop`' "$dir" "$BERTH -q run noop" '`just noop`' "just --quiet noop" ratio:1
 }
 
