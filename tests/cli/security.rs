@@ -195,11 +195,12 @@ fn a_planted_docker_config_directory_link_is_refused() {
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
 
-#[test]
-fn a_planted_log_link_is_refused_and_its_target_kept() {
+/// `container init` on a Lima project with a link planted at `relative` (to a file outside the
+/// project) refuses it and leaves the file as it was.
+fn assert_init_refuses_a_file_link(relative: &str) -> (LimaProject, PathBuf, PathBuf) {
     let p = lima_project();
     let target = outside_file(&p);
-    let link = p.path(".pixi/berth/logs/lima-create.log");
+    let link = p.path(relative);
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     symlink(&target, &link).unwrap();
     assert_refused(&p.berth(["container", "init"]).run(), &link);
@@ -207,6 +208,12 @@ fn a_planted_log_link_is_refused_and_its_target_kept() {
         std::fs::read_to_string(&target).unwrap(),
         "{\"auths\": {\"mine\": {}}}\n"
     );
+    (p, target, link)
+}
+
+#[test]
+fn a_planted_log_link_is_refused_and_its_target_kept() {
+    assert_init_refuses_a_file_link(".pixi/berth/logs/lima-create.log");
 }
 
 #[test]
@@ -227,16 +234,7 @@ fn a_planted_jobs_directory_link_is_refused() {
 
 #[test]
 fn a_planted_lock_file_link_is_refused_and_its_target_kept() {
-    let p = lima_project();
-    let target = outside_file(&p);
-    let link = p.path(".pixi/berth/lifecycle.lock");
-    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-    symlink(&target, &link).unwrap();
-    assert_refused(&p.berth(["container", "init"]).run(), &link);
-    assert_eq!(
-        std::fs::read_to_string(&target).unwrap(),
-        "{\"auths\": {\"mine\": {}}}\n"
-    );
+    let (p, target, link) = assert_init_refuses_a_file_link(".pixi/berth/lifecycle.lock");
     // A dangling link would have created its target through O_CREAT.
     std::fs::remove_file(&target).unwrap();
     assert_refused(&p.berth(["container", "init"]).run(), &link);
