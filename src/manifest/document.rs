@@ -207,6 +207,14 @@ impl<'s> Node<'s> {
         }
     }
 
+    /// The string, as a copy that still borrows the source where the node does.
+    pub fn as_text(&self) -> Option<Cow<'s, str>> {
+        match &self.value {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     pub fn is_str(&self) -> bool {
         matches!(self.value, Value::String(_))
     }
@@ -287,6 +295,11 @@ impl<'s> Table<'s> {
     /// Keys and values in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node<'s>)> {
         self.entries.iter().map(|e| (e.key.as_ref(), &e.node))
+    }
+
+    /// Like `iter`, with keys that still borrow the source where the table does.
+    pub fn iter_text(&self) -> impl Iterator<Item = (Cow<'s, str>, &Node<'s>)> {
+        self.entries.iter().map(|e| (e.key.clone(), &e.node))
     }
 
     fn position(&self, key: &str) -> Option<usize> {

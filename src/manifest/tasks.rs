@@ -5,6 +5,7 @@
 //! as byte spans and turned into `file:line:col` only when an error needs one, so listing
 //! thousands of tasks does not rescan the source per task.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::document::{Array, Node, Table};
@@ -16,6 +17,10 @@ use crate::settings::closest;
 use crate::ui;
 
 pub type Span = Option<Range<usize>>;
+
+/// Text from the manifest: borrowed from its source (which lives until berth exits) unless
+/// TOML escapes had to be decoded, so 10,000 tasks do not copy their names and commands.
+pub type Text = Cow<'static, str>;
 
 /// Every task declaration of the manifest, grouped by feature and environment.
 pub struct TaskSet {
@@ -56,7 +61,7 @@ pub struct EnvironmentDecl {
 pub struct Task {
     /// Unique per declaration: two environments share a task only if they share its id.
     pub id: usize,
-    pub name: String,
+    pub name: Text,
     /// The task's key in the manifest.
     pub span: Span,
     /// `None` for an alias, which only runs its dependencies.
@@ -64,7 +69,7 @@ pub struct Task {
     pub depends_on: Vec<Dependency>,
     pub cwd: Option<String>,
     pub env: Vec<(String, String)>,
-    pub description: Option<String>,
+    pub description: Option<Text>,
     pub args: Vec<ArgSpec>,
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
@@ -88,7 +93,7 @@ pub struct Cmd {
 #[derive(Debug)]
 pub enum CmdBody {
     /// One script.
-    Script(String),
+    Script(Text),
     /// Words, each rendered and then joined with pixi's quote rule.
     Words(Vec<String>),
 }
@@ -97,7 +102,7 @@ impl Cmd {
     /// The command as written (unrendered); words joined with the quote rule.
     pub fn source(&self) -> String {
         match &self.body {
-            CmdBody::Script(script) => script.clone(),
+            CmdBody::Script(script) => script.to_string(),
             CmdBody::Words(words) => join_words(words.iter().map(String::as_str)),
         }
     }
@@ -122,7 +127,7 @@ pub fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
 
 #[derive(Debug, Clone)]
 pub struct Dependency {
-    pub task: String,
+    pub task: Text,
     pub args: Vec<DependencyArg>,
     pub environment: Option<String>,
     pub span: Span,
@@ -229,7 +234,7 @@ impl<'m> Parser<'m> {
     }
 
     /// A feature's `tasks` and `target.<sel>.tasks` from `table` (the feature's table).
-    fn feature(&mut self, name: &str, table: &Table, prefix: &str) -> Result<Feature> {
+    fn feature(&mut self, name: &str, table: &Table<'static>, prefix: &str) -> Result<Feature> {
         let mut feature = Feature {
             name: name.to_string(),
             targets: Vec::new(),
@@ -267,7 +272,12 @@ impl<'m> Parser<'m> {
         Ok(feature)
     }
 
-    fn environment(&mut self, table: &Table, name: &str, item: &Node) -> Result<EnvironmentDecl> {
+    fn environment(
+        &mut self,
+        table: &Table<'static>,
+        name: &str,
+        item: &Node<'static>,
+    ) -> Result<EnvironmentDecl> {
         let span = table.key_span(name);
         let mut decl = EnvironmentDecl {
             name: name.to_string(),
@@ -323,24 +333,24 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn tasks_table(&mut self, item: &Node, path: &str) -> Result<Vec<Task>> {
+    fn tasks_table(&mut self, item: &Node<'static>, path: &str) -> Result<Vec<Task>> {
         let table = item.as_table().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{path}` must be a table"))
         })?;
         let mut tasks = Vec::with_capacity(table.len());
-        for (name, value) in table.iter() {
-            let span = table.key_span(name);
+        for (name, value) in table.iter_text() {
+            let span = table.key_span(&name);
             tasks.push(self.task(name, span, value)?);
         }
         Ok(tasks)
     }
 
-    fn new_task(&mut self, name: &str, span: Span) -> Task {
+    fn new_task(&mut self, name: Text, span: Span) -> Task {
         self.next_id += 1;
         Task {
             id: self.next_id,
-            name: name.to_string(),
+            name,
             span,
             cmd: None,
             depends_on: Vec::new(),
@@ -355,11 +365,14 @@ impl<'m> Parser<'m> {
         }
     }
 
-    fn task(&mut self, name: &str, span: Span, item: &Node) -> Result<Task> {
-        let mut task = self.new_task(name, span.clone());
-        if let Some(script) = item.as_str() {
+    fn task(&mut self, name: Text, span: Span, item: &Node<'static>) -> Result<Task> {
+        // For messages while `task` is being filled in (a borrowed name copies no text).
+        let shown = name.clone();
+        let name: &str = &shown;
+        let mut task = self.new_task(shown.clone(), span.clone());
+        if let Some(script) = item.as_text() {
             task.cmd = Some(Cmd {
-                body: CmdBody::Script(script.to_string()),
+                body: CmdBody::Script(script),
                 span: Some(item.span()),
             });
             return Ok(task);
@@ -414,7 +427,7 @@ impl<'m> Parser<'m> {
                     return Err(self.unknown_key(table, name, key, allowed).into());
                 }
                 "cwd" => task.cwd = Some(self.string(value, "cwd")?),
-                "description" => task.description = Some(self.string(value, "description")?),
+                "description" => task.description = Some(self.text(value, "description")?),
                 "default-environment" => {
                     task.default_environment = Some(self.string(value, "default-environment")?)
                 }
@@ -455,6 +468,14 @@ impl<'m> Parser<'m> {
         diagnostic
     }
 
+    fn text(&self, item: &Node<'static>, key: &str) -> Result<Text> {
+        item.as_text().ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{key}` must be a string"))
+                .into()
+        })
+    }
+
     fn string(&self, item: &Node, key: &str) -> Result<String> {
         item.as_str().map(str::to_string).ok_or_else(|| {
             self.manifest
@@ -463,9 +484,9 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn cmd(&self, task: &str, item: &Node) -> Result<Cmd> {
-        let body = if let Some(script) = item.as_str() {
-            CmdBody::Script(script.to_string())
+    fn cmd(&self, task: &str, item: &Node<'static>) -> Result<Cmd> {
+        let body = if let Some(script) = item.as_text() {
+            CmdBody::Script(script)
         } else if let Some(list) = item.as_array() {
             CmdBody::Words(self.strings(list, "a word of the command")?)
         } else {
@@ -512,10 +533,10 @@ impl<'m> Parser<'m> {
         self.strings(list, "a glob")
     }
 
-    fn depends_on(&self, item: &Node) -> Result<Vec<Dependency>> {
-        if let Some(name) = item.as_str() {
+    fn depends_on(&self, item: &Node<'static>) -> Result<Vec<Dependency>> {
+        if let Some(name) = item.as_text() {
             return Ok(vec![Dependency {
-                task: name.to_string(),
+                task: name,
                 args: Vec::new(),
                 environment: None,
                 span: Some(item.span()),
@@ -536,10 +557,10 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn dependency(&self, value: &Node, strict: bool) -> Result<Dependency> {
-        if let Some(name) = value.as_str() {
+    fn dependency(&self, value: &Node<'static>, strict: bool) -> Result<Dependency> {
+        if let Some(name) = value.as_text() {
             return Ok(Dependency {
-                task: name.to_string(),
+                task: name,
                 args: Vec::new(),
                 environment: None,
                 span: Some(value.span()),
@@ -553,7 +574,12 @@ impl<'m> Parser<'m> {
         self.dependency_table(table, Some(value.span()), strict)
     }
 
-    fn dependency_table(&self, table: &Table, span: Span, strict: bool) -> Result<Dependency> {
+    fn dependency_table(
+        &self,
+        table: &Table<'static>,
+        span: Span,
+        strict: bool,
+    ) -> Result<Dependency> {
         const KEYS: &[&str] = &["task", "args", "environment"];
         if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(
@@ -568,7 +594,7 @@ impl<'m> Parser<'m> {
         }
         let task = table
             .get("task")
-            .and_then(Node::as_str)
+            .and_then(Node::as_text)
             .ok_or_else(|| self.error(span.clone(), "a dependency needs `task = \"name\"`"))?;
         let environment = match table.get("environment") {
             Some(item) => Some(self.string(item, "environment")?),
@@ -585,7 +611,7 @@ impl<'m> Parser<'m> {
             }
         }
         Ok(Dependency {
-            task: task.to_string(),
+            task,
             args,
             environment,
             span,

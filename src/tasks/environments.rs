@@ -211,7 +211,7 @@ fn tasks_for<'a>(
                 .is_none_or(|s| selector_matches(s, platform, rich));
             if applies {
                 for task in &target.tasks {
-                    tasks.insert(task.name.as_str(), task);
+                    tasks.insert(task.name.as_ref(), task);
                 }
             }
         }

@@ -26,7 +26,7 @@ pub struct Invocation<'a> {
 impl Invocation<'_> {
     fn key(&self) -> (String, String, Vec<(String, String)>, Vec<String>) {
         (
-            self.task.name.clone(),
+            self.task.name.to_string(),
             self.environment.clone(),
             self.args.clone(),
             self.extra.clone(),
@@ -303,7 +303,7 @@ struct Frame<'a> {
 impl<'a> Walk<'a> {
     fn enter(&mut self, node: Invocation<'a>) {
         self.on_stack
-            .insert((node.task.name.as_str(), node.environment.clone()));
+            .insert((node.task.name.as_ref(), node.environment.clone()));
         self.stack.push(Frame { node, next: 0 });
     }
 
@@ -313,7 +313,7 @@ impl<'a> Walk<'a> {
             return;
         };
         self.on_stack
-            .remove(&(node.task.name.as_str(), node.environment.clone()));
+            .remove(&(node.task.name.as_ref(), node.environment.clone()));
         self.seen.insert(node.key());
         self.order.push(node);
     }
@@ -329,7 +329,7 @@ impl<'a> Walk<'a> {
             .position(|f| f.node.task.name == task && f.node.environment == environment)?;
         let mut cycle: Vec<&'a str> = self.stack[start..]
             .iter()
-            .map(|f| f.node.task.name.as_str())
+            .map(|f| f.node.task.name.as_ref())
             .collect();
         cycle.push(cycle[0]);
         Some(cycle)
@@ -391,7 +391,7 @@ mod tests {
         Ok(plan
             .iter()
             .map(|i| {
-                let mut shown = i.task.name.clone();
+                let mut shown = i.task.name.to_string();
                 for (_, v) in &i.args {
                     shown.push_str(&format!(" {v}"));
                 }

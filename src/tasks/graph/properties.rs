@@ -99,7 +99,7 @@ impl Graph {
                 extra: Vec::new(),
             })
             .map_err(|err| err.to_string())?;
-        Ok(plan.iter().map(|i| i.task.name.clone()).collect())
+        Ok(plan.iter().map(|i| i.task.name.to_string()).collect())
     }
 }
 
