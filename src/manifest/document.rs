@@ -7,7 +7,7 @@
 //! events and keeps only what berth looks at: values, spans and order.
 //!
 //! It enforces TOML's rules for defining tables (no key or table defined twice, inline tables
-//! closed, dotted keys only extending tables they created), as `toml_edit` does; a
+//! closed, dotted keys only into tables no header defined), as `toml_edit` does; a
 //! differential test keeps the two in agreement.
 
 use std::borrow::Cow;
@@ -77,7 +77,7 @@ pub enum Value<'s> {
     Table(Table<'s>),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Array<'s> {
     items: Vec<Node<'s>>,
     /// Written as `[[name]]` headers rather than `[ … ]`.
