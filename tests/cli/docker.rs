@@ -170,6 +170,13 @@ fn the_real_docker_runs_against_the_engine_with_its_own_exit_codes() {
 /// A container removed when the test ends, however it ends.
 pub(crate) struct Container(pub(crate) String);
 
+impl Container {
+    /// A container name unique to this test run, removed with `docker rm -f` when dropped.
+    pub(crate) fn named(tag: &str) -> Container {
+        Container(format!("berth-test-{tag}-{}", std::process::id()))
+    }
+}
+
 impl Drop for Container {
     fn drop(&mut self) {
         let _ = Command::new("docker")
@@ -186,8 +193,8 @@ fn go_templates_reach_docker_untouched() {
         return;
     }
     let p = TestProject::with_tasks("");
-    let name = format!("berth-test-ps-{}", std::process::id());
-    let container = Container(name.clone());
+    let container = Container::named("ps");
+    let name = container.0.clone();
     p.berth([
         "docker", "run", "-d", "--name", &name, TEST_IMAGE, "sleep", "300",
     ])

@@ -1,6 +1,6 @@
 //! `berth doctor`: what berth found, what it picked and why, and what is wrong.
 
-use crate::harness::{TestProject, docker_available};
+use crate::harness::{Output, TestProject, docker_available};
 
 #[test]
 fn doctor_on_the_host_engine_is_healthy_and_names_every_source() {
@@ -40,10 +40,7 @@ fn doctor_on_the_host_engine_is_healthy_and_names_every_source() {
 fn doctor_json_has_a_stable_shape() {
     let p = TestProject::with_tasks("");
     p.install_fake("colima");
-    let out = p
-        .berth(["doctor", "--json"])
-        .env("BERTH_DOCKER_SOCKET", p.base().join("dead.sock"))
-        .run();
+    let out = doctor_json_without_host_engine(&p);
     // Colima is picked, but its profile does not exist yet: a problem, so exit 1.
     out.code(1);
     let json = out.json();
@@ -94,10 +91,7 @@ fn doctor_json_has_a_stable_shape() {
 #[test]
 fn doctor_fails_when_no_container_runtime_can_work() {
     let p = TestProject::with_tasks("");
-    let out = p
-        .berth(["doctor", "--json"])
-        .env("BERTH_DOCKER_SOCKET", p.base().join("dead.sock"))
-        .run();
+    let out = doctor_json_without_host_engine(&p);
     out.code(1);
     let json = out.json();
     assert_eq!(json["selected"]["runtime"], "native");
@@ -125,4 +119,11 @@ fn doctor_reports_a_vm_that_is_not_running() {
         .stdout_has("runtime: lima — runtime = lima (pixi.toml:7:11)")
         .stdout_has("   - instance `demo` does not exist yet")
         .stdout_has("     help: run `berth container init`");
+}
+
+/// `berth doctor --json` with the host engine's socket pointed at nothing.
+fn doctor_json_without_host_engine(p: &TestProject) -> Output {
+    p.berth(["doctor", "--json"])
+        .env("BERTH_DOCKER_SOCKET", p.base().join("dead.sock"))
+        .run()
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::clean::{Node, assert_only_removed, snapshot};
-use crate::harness::{self, Output, TestProject, wait_until};
+use crate::harness::{self, Output, TestProject, alive, finish, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
 
@@ -166,32 +166,12 @@ fn processes_of(base: &Path) -> Vec<u32> {
     pids
 }
 
-/// Whether `pid` runs. A zombie does not: a killed berth's exited child waits for whoever
-/// adopted it to reap it, which in a container may never happen.
-fn alive(pid: u32) -> bool {
-    let out = Command::new("ps")
-        .args(["-o", "stat=", "-p", &pid.to_string()])
-        .output()
-        .expect("ps");
-    let stat = String::from_utf8_lossy(&out.stdout);
-    out.status.success() && !stat.trim().is_empty() && !stat.trim().starts_with('Z')
-}
-
 fn signal(child: &Child, name: &str) {
     let sent = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
-}
-
-fn finish(child: Child) -> Output {
-    let output = child.wait_with_output().expect("wait for berth");
-    Output {
-        code: harness::exit_code(output.status),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 // ------------------------------------------------------------------ failures of Lima

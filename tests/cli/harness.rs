@@ -249,6 +249,27 @@ pub fn exit_code(status: std::process::ExitStatus) -> i32 {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
+/// Wait for a spawned berth and collect what it did.
+pub fn finish(child: std::process::Child) -> Output {
+    let output = child.wait_with_output().expect("wait for berth");
+    Output {
+        code: exit_code(output.status),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Whether `pid` runs. A zombie does not: a killed berth's exited child waits for whoever
+/// adopted it to reap it, which in a container may never happen.
+pub fn alive(pid: u32) -> bool {
+    let out = Command::new("ps")
+        .args(["-o", "stat=", "-p", &pid.to_string()])
+        .output()
+        .expect("ps");
+    let stat = String::from_utf8_lossy(&out.stdout);
+    out.status.success() && !stat.trim().is_empty() && !stat.trim().starts_with('Z')
+}
+
 /// What a finished command did.
 #[derive(Debug)]
 pub struct Output {

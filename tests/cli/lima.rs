@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::harness::{self, LimaProject, Output, TestProject, wait_until};
+use crate::harness::{self, LimaProject, Output, TestProject, finish, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
 
@@ -62,15 +62,6 @@ impl LimaProject {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn berth")
-    }
-}
-
-fn finish(child: Child) -> Output {
-    let output = child.wait_with_output().expect("wait for berth");
-    Output {
-        code: harness::exit_code(output.status),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
@@ -301,6 +292,8 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
         .args(["-KILL", &ha_pid.to_string()])
         .status()
         .unwrap();
+    // Gone means reaped, not just dead: berth, like Lima, reads a pid that still exists (a
+    // zombie included) as a running agent.
     wait_until("the host agent to be gone", || {
         !Command::new("kill")
             .args(["-0", &ha_pid.to_string()])

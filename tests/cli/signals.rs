@@ -399,8 +399,8 @@ fn docker_output_into_a_closed_pipe_ends_as_dockers_own_and_berth_adds_nothing()
         return;
     }
     let p = TestProject::with_tasks("");
-    let name = format!("berth-test-pipe-{}", std::process::id());
-    let container = Container(name.clone());
+    let container = Container::named("pipe");
+    let name = container.0.clone();
     p.berth([
         "--runtime",
         "docker",
