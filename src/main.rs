@@ -18,6 +18,7 @@ mod runtime;
 mod settings;
 mod tasks;
 mod ui;
+mod units;
 
 use std::process::ExitCode;
 

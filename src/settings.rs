@@ -9,6 +9,7 @@ use anyhow::Result;
 use crate::diag::{Diagnostic, Location};
 use crate::host;
 use crate::manifest::Manifest;
+use crate::units::{self, BareUnit, ByteSize};
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +51,8 @@ pub struct Settings {
     pub runtime: Setting<String>,
     pub instance: Setting<String>,
     pub cpus: Setting<u32>,
-    pub memory: Setting<String>,
-    pub disk: Setting<String>,
+    pub memory: Setting<ByteSize>,
+    pub disk: Setting<ByteSize>,
     pub vm_type: Setting<Option<String>>,
     pub arch: Setting<Option<String>>,
     pub mounts: Setting<Vec<Mount>>,
@@ -113,8 +114,8 @@ impl Settings {
             runtime: r.choice("runtime", flags.runtime.clone(), RUNTIMES, "auto")?,
             instance: r.instance(default_instance)?,
             cpus: r.cpus()?,
-            memory: r.size("memory", "4GiB")?,
-            disk: r.size("disk", "30GiB")?,
+            memory: r.size("memory", ByteSize::gib(4))?,
+            disk: r.size("disk", ByteSize::gib(30))?,
             vm_type: r.optional_choice("vm-type", VM_TYPES)?,
             arch: r.optional_choice("arch", ARCHES)?,
             mounts: r.mounts()?,
@@ -161,8 +162,8 @@ impl Settings {
                 &self.instance.source,
             ),
             ("cpus", self.cpus.value.to_string(), &self.cpus.source),
-            ("memory", self.memory.value.clone(), &self.memory.source),
-            ("disk", self.disk.value.clone(), &self.disk.source),
+            ("memory", self.memory.value.to_string(), &self.memory.source),
+            ("disk", self.disk.value.to_string(), &self.disk.source),
             ("vm-type", text(&self.vm_type.value), &self.vm_type.source),
             ("arch", text(&self.arch.value), &self.arch.source),
             ("mounts", mounts, &self.mounts.source),
@@ -399,31 +400,30 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// A size such as `4GiB` (Lima's notation); a bare number means GiB.
-    fn size(&self, key: &str, default: &str) -> Result<Setting<String>> {
+    /// A size such as `4GiB` ([`ByteSize`]'s grammar); a bare number means GiB.
+    fn size(&self, key: &str, default: ByteSize) -> Result<Setting<ByteSize>> {
         let Some(raw) = self.raw(key, None) else {
             return Ok(Setting {
-                value: default.to_string(),
+                value: default,
                 source: Source::Default,
             });
         };
         let (text, source) = match raw {
-            Raw::Toml(item, source) if item.as_integer().is_some() => (
-                format!("{}GiB", item.as_integer().unwrap_or_default()),
-                source,
-            ),
+            Raw::Toml(item, source) if item.as_integer().is_some() => {
+                (item.as_integer().unwrap_or_default().to_string(), source)
+            }
             raw => self.string(key, raw)?,
         };
-        match parse_size_gib(&text) {
-            Some(gib) if gib > 0.0 => Ok(Setting {
-                value: format_gib(gib),
-                source,
-            }),
-            _ => Err(self.invalid(
+        match ByteSize::parse(&text, BareUnit::Gib) {
+            Some(value) => Ok(Setting { value, source }),
+            None => Err(self.invalid(
                 &source,
                 key,
                 format!("`{text}` is not a valid size for {key}"),
-                format!("write a size such as `{key} = \"{default}\"` (units: MiB, GiB, TiB)"),
+                format!(
+                    "write a size such as `{key} = \"{default}\"` (units: {})",
+                    ByteSize::UNITS
+                ),
             )),
         }
     }
@@ -478,8 +478,11 @@ impl<'a> Resolver<'a> {
             ),
             raw => self.string(key, raw)?,
         };
-        match parse_duration_secs(&text) {
-            Some(value) if value > 0 => Ok(Setting { value, source }),
+        match units::parse_duration(&text) {
+            Some(value) => Ok(Setting {
+                value: value.as_secs(),
+                source,
+            }),
             _ => Err(self.invalid(
                 &source,
                 key,
@@ -582,69 +585,9 @@ pub fn sanitize_instance_name(name: &str) -> String {
     }
 }
 
-/// A size such as `4GiB` or `512MiB` in GiB (a bare number is GiB).
-pub fn parse_size_gib(text: &str) -> Option<f64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "" | "G" | "GiB" | "GB" | "g" => 1.0,
-        "M" | "MiB" | "MB" | "m" => 1.0 / 1024.0,
-        "T" | "TiB" | "TB" | "t" => 1024.0,
-        _ => return None,
-    };
-    Some(number * factor)
-}
-
-fn format_gib(gib: f64) -> String {
-    if gib.fract() == 0.0 {
-        format!("{gib}GiB")
-    } else {
-        format!("{}MiB", (gib * 1024.0).round())
-    }
-}
-
-/// Seconds in a duration such as `90`, `90s`, `10m`, `1h`.
-pub fn parse_duration_secs(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return None,
-    };
-    number.checked_mul(factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_are_normalised_to_lima_notation() {
-        assert_eq!(
-            parse_size_gib("4GiB").map(format_gib).as_deref(),
-            Some("4GiB")
-        );
-        assert_eq!(
-            parse_size_gib("512MiB").map(format_gib).as_deref(),
-            Some("512MiB")
-        );
-        assert_eq!(
-            parse_size_gib("1T").map(format_gib).as_deref(),
-            Some("1024GiB")
-        );
-        assert_eq!(parse_size_gib("lots"), None);
-        assert_eq!(parse_size_gib("4 parsecs"), None);
-    }
 
     #[test]
     fn instance_names_follow_lima_rules() {
@@ -654,14 +597,6 @@ mod tests {
         assert_eq!(sanitize_instance_name("My App!"), "my-app-");
         assert_eq!(sanitize_instance_name("__x"), "x");
         assert_eq!(sanitize_instance_name("!!!"), "berth");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_secs("90"), Some(90));
-        assert_eq!(parse_duration_secs("10m"), Some(600));
-        assert_eq!(parse_duration_secs("1h"), Some(3600));
-        assert_eq!(parse_duration_secs("1d"), None);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 use anyhow::Result;
 
 use super::Global;
-use crate::clean::{self, Outcome, Plan, PoolContainer, Removal, human_bytes};
+use crate::clean::{self, Outcome, Plan, PoolContainer, Removal};
 use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::jobs::container::Docker;
 use crate::process::{self, ChildRecord};
 use crate::ui::{self, display_path};
+use crate::units::human_bytes;
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     let (mut plan, envs_dir, record) = if args.global {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::diag::Diagnostic;
+use crate::units::{self, BareUnit, ByteSize};
 
 /// One job, ready to run anywhere.
 #[derive(Debug, Clone)]
@@ -49,32 +50,18 @@ impl JobLimits {
     }
 }
 
-/// A size such as `512m`, `2g`, `64MiB` or `1048576` (bytes).
+/// A memory limit such as `512m`, `2g`, `64MiB` or `1048576` (bytes): [`ByteSize`]'s
+/// grammar, a bare number counting bytes as docker's `--memory` does.
 pub fn parse_memory(text: &str) -> Result<u64> {
-    let bad = || -> anyhow::Error {
-        Diagnostic::new(format!("`{text}` is not a memory size"))
-            .help("write a size such as `512m` or `2g` (units: b, k, m, g)")
-            .into()
-    };
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let number: f64 = number.parse().map_err(|_| bad())?;
-    let factor: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(bad()),
-    };
-    let bytes = (number * factor as f64).round();
-    if bytes < 1.0 {
-        return Err(bad());
+    match ByteSize::parse(text, BareUnit::Bytes) {
+        Some(size) => Ok(size.bytes()),
+        None => Err(Diagnostic::new(format!("`{text}` is not a memory size"))
+            .help(format!(
+                "write a size such as `512m` or `2g` (units: {})",
+                ByteSize::UNITS
+            ))
+            .into()),
     }
-    // Saturating float-to-int conversion of a positive, rounded number.
-    Ok(bytes as u64)
 }
 
 /// A CPU count such as `1.5`.
@@ -89,9 +76,9 @@ pub fn parse_cpus(text: &str) -> Result<f64> {
 
 /// A duration such as `30s`, `5m` or `1h` (a bare number is seconds).
 pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    match crate::settings::parse_duration_secs(text) {
-        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(
+    match units::parse_duration(text) {
+        Some(duration) => Ok(duration),
+        None => Err(
             Diagnostic::new(format!("`{text}` is not a duration for {flag}"))
                 .help("write a duration such as `30s`, `5m` or `1h`")
                 .into(),
@@ -119,6 +106,7 @@ mod tests {
         assert_eq!(parse_memory("2g").unwrap(), 2 << 30);
         assert_eq!(parse_memory("1.5GiB").unwrap(), 3 << 29);
         assert_eq!(parse_memory("4096").unwrap(), 4096);
+        assert_eq!(parse_memory("1t").unwrap(), 1 << 40);
         assert!(parse_memory("lots").is_err());
         assert!(parse_memory("0m").is_err());
         assert!(parse_memory("5q").is_err());

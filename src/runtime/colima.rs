@@ -17,7 +17,7 @@ use super::{Context, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Stream};
-use crate::settings::{Setting, Source};
+use crate::settings::Source;
 use crate::ui;
 
 pub struct Colima<'a> {
@@ -84,9 +84,6 @@ impl<'a> Colima<'a> {
 
     fn start_args(&self) -> Result<Vec<OsString>> {
         let settings = self.ctx.settings;
-        let gib = |setting: &Setting<String>| {
-            crate::settings::parse_size_gib(&setting.value).unwrap_or_default()
-        };
         let mut args: Vec<OsString> = vec![
             "start".into(),
             "--profile".into(),
@@ -94,9 +91,9 @@ impl<'a> Colima<'a> {
             "--cpus".into(),
             settings.cpus.value.to_string().into(),
             "--memory".into(),
-            gib(&settings.memory).to_string().into(),
+            settings.memory.value.gib_decimal().into(),
             "--disk".into(),
-            (gib(&settings.disk).ceil() as u64).to_string().into(),
+            settings.disk.value.gib_ceil().to_string().into(),
         ];
         if let Some(vm_type) = &settings.vm_type.value {
             if !VM_TYPES.contains(&vm_type.as_str()) {

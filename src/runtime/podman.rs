@@ -209,7 +209,6 @@ impl<'a> Podman<'a> {
 
     fn init_args(&self) -> Vec<OsString> {
         let settings = self.ctx.settings;
-        let gib = |size: &str| crate::settings::parse_size_gib(size).unwrap_or_default();
         let root = self.ctx.project.root.as_os_str();
         let mut root_volume = root.to_os_string();
         root_volume.push(":");
@@ -220,11 +219,9 @@ impl<'a> Podman<'a> {
             "--cpus".into(),
             settings.cpus.value.to_string().into(),
             "--memory".into(),
-            ((gib(&settings.memory.value) * 1024.0).round() as u64)
-                .to_string()
-                .into(),
+            settings.memory.value.mib_rounded().to_string().into(),
             "--disk-size".into(),
-            (gib(&settings.disk.value).ceil() as u64).to_string().into(),
+            settings.disk.value.gib_ceil().to_string().into(),
             "--volume".into(),
             root_volume,
         ];

@@ -589,3 +589,35 @@ fn pool_reuses_warm_containers_resets_workspaces_and_replaces_dead_ones() {
         ""
     );
 }
+
+/// `--memory` and `[tool.berth] memory`/`disk` read sizes with one grammar: what one
+/// accepts (`1t`, `2gib`), the other accepts; what one refuses, the other refuses.
+#[test]
+fn memory_sizes_read_the_same_as_a_flag_and_as_a_setting() {
+    let p = TestProject::with_tasks("[tool.berth]\nmemory = \"2gib\"\ndisk = \"1t\"\n");
+    let doctor = p.berth(["doctor", "--json"]).run().json();
+    let setting = |key: &str| {
+        doctor["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .map(|s| s["value"].clone())
+    };
+    assert_eq!(setting("memory"), Some("2GiB".into()));
+    assert_eq!(setting("disk"), Some("1024GiB".into()));
+    for size in ["1t", "2gib"] {
+        p.berth(["exec", "--memory", size, "--", "true"])
+            .run()
+            .success();
+    }
+    p.berth(["exec", "--memory", "4 parsecs", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("error: `4 parsecs` is not a memory size");
+    p.write("pixi.toml", "[tool.berth]\nmemory = \"4 parsecs\"\n");
+    p.berth(["doctor"])
+        .run()
+        .code(1)
+        .stderr_has("error: `4 parsecs` is not a valid size for memory");
+}

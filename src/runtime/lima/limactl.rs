@@ -142,8 +142,8 @@ pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<St
         format!("--name={}", settings.instance.value),
         "--tty=false".to_string(),
         format!("--cpus={}", settings.cpus.value),
-        format!("--memory={}", gib_number(&settings.memory.value)),
-        format!("--disk={}", gib_number(&settings.disk.value)),
+        format!("--memory={}", settings.memory.value.gib_decimal()),
+        format!("--disk={}", settings.disk.value.gib_decimal()),
     ];
     if let Some(vm_type) = &settings.vm_type.value {
         args.push(format!("--vm-type={vm_type}"));
@@ -176,22 +176,6 @@ fn mounts_edit(root: &Path, extra: &[Mount]) -> String {
     expression
         .join(" ")
         .replace("{{mounts}}", &mounts.join(","))
-}
-
-/// `4GiB` → `4`, `512MiB` → `0.5`, `1TiB` → `1024`: Lima's `--memory`/`--disk` take GiB.
-fn gib_number(size: &str) -> String {
-    let split = size
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(size.len());
-    let (number, unit) = size.split_at(split);
-    let number: f64 = number.parse().unwrap_or(0.0);
-    let gib = match unit {
-        "MiB" => number / 1024.0,
-        "TiB" => number * 1024.0,
-        _ => number,
-    };
-    let text = format!("{gib:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn upgrade_hint() -> String {
@@ -230,14 +214,6 @@ mod tests {
         assert_eq!(Version::parse("nonsense"), None);
         assert_eq!(Version(1, 2, 3).docker_template(), "template://docker");
         assert_eq!(Version(2, 0, 0).docker_template(), "template:docker");
-    }
-
-    #[test]
-    fn sizes_become_gib_numbers() {
-        assert_eq!(gib_number("4GiB"), "4");
-        assert_eq!(gib_number("512MiB"), "0.5");
-        assert_eq!(gib_number("1536MiB"), "1.5");
-        assert_eq!(gib_number("1TiB"), "1024");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
 use crate::ui;
+use crate::units::human_bytes;
 
 mod home;
 mod inspect;
@@ -486,7 +487,7 @@ impl Runtime for Lima<'_> {
             }
             ui::status(&format!(
                 "deleted Lima instance `{name}` (freed {})",
-                format_bytes(freed)
+                human_bytes(freed)
             ));
         }
         if let Some(short) = home.remove_short_target_if_unused(layout)? {
@@ -575,33 +576,5 @@ fn allocated(meta: &std::fs::Metadata) -> u64 {
     #[cfg(not(unix))]
     {
         meta.len()
-    }
-}
-
-/// `1.5 GiB`, `12.0 KiB`, `0 B`.
-fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_bytes;
-
-    #[test]
-    fn byte_counts_read_well() {
-        assert_eq!(format_bytes(0), "0 B");
-        assert_eq!(format_bytes(12 * 1024), "12.0 KiB");
-        assert_eq!(format_bytes(3 * 1024 * 1024 * 1024 / 2), "1.5 GiB");
     }
 }
