@@ -5,6 +5,7 @@ mod clean;
 mod cli;
 mod diag;
 mod docker;
+mod du;
 mod exit;
 mod host;
 mod jobs;

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::fsutil::{self, confined, disk_usage, is_real_dir, is_symlink};
+use super::fsutil::{self, confined, is_real_dir, is_symlink};
 use super::{Instance, Kind, Plan, Scope, Target};
 use crate::diag::Diagnostic;
+use crate::du::disk_usage;
 use crate::host::{self, Os};
 use crate::project::Project;
 use crate::ui::display_path;

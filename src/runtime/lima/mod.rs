@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping};
 use crate::diag::Diagnostic;
+use crate::du::disk_usage;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
 use crate::ui;
@@ -453,7 +454,7 @@ impl Runtime for Lima<'_> {
                     .into(),
             );
         }
-        let freed = dir_size(&instance.dir);
+        let freed = disk_usage(&instance.dir, &[]);
         match phase {
             Phase::Absent => {
                 ui::status(&format!(
@@ -549,32 +550,5 @@ pub fn configured_resources(dir: &Path) -> Resources {
         cpus: instance.config_value("cpus").and_then(|c| c.parse().ok()),
         memory: instance.config_value("memory"),
         disk: instance.config_value("disk"),
-    }
-}
-
-/// Bytes a directory takes on disk (allocated blocks: VM disks are sparse).
-fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = fs_err::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.path().symlink_metadata() {
-            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
-            Ok(meta) => allocated(&meta),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-fn allocated(meta: &std::fs::Metadata) -> u64 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        meta.blocks() * 512
-    }
-    #[cfg(not(unix))]
-    {
-        meta.len()
     }
 }
