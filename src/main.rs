@@ -5,6 +5,7 @@ mod clean;
 mod cli;
 mod diag;
 mod docker;
+mod docker_api;
 mod du;
 mod exit;
 mod host;

@@ -17,6 +17,7 @@ use anyhow::Result;
 pub use shell::{Shell, render as render_shell};
 
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::host::{self, Os};
 use crate::process;
 use crate::runtime::{self, Context, Runtime};
@@ -306,15 +307,15 @@ fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
         return Ok(());
     };
     let socket = Path::new(socket);
-    if runtime::socket_accepts(socket) {
+    if docker_api::accepts(socket) {
         return Ok(());
     }
-    let problem = runtime::docker_engine::socket_problem(socket);
+    let problem = docker_api::problem(socket);
     let mut diagnostic = Diagnostic::new(format!(
         "no Docker engine answers at {} ({problem})",
         socket.display()
     ));
-    if let Some(help) = runtime::docker_engine::socket_problem_help(socket) {
+    if let Some(help) = docker_api::problem_help(socket) {
         diagnostic = diagnostic.help(help);
     }
     diagnostic = match origin {

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::engine;
 use super::{Ending, JobSpec, Logs, Outcome, Workspace, supervise};
 use crate::docker::DockerEnv;
+use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
 use crate::runtime;
@@ -58,7 +58,7 @@ impl Docker {
 
     /// The engine's Unix socket, when berth can ask it directly.
     pub fn socket(&self) -> Option<&Path> {
-        self.env.docker_host().and_then(engine::unix_socket)
+        self.env.docker_host().and_then(docker_api::unix_socket)
     }
 
     /// Run a docker query and capture what it printed.
@@ -92,16 +92,19 @@ impl Docker {
 
     /// Remove a container, running or not; one already gone is fine.
     pub fn remove(&self, container: &str) {
-        let path = format!("/containers/{}?force=1", engine::query_escape(container));
-        if !self.socket().is_some_and(|s| engine::delete(s, &path)) {
+        let path = format!(
+            "/containers/{}?force=1",
+            docker_api::query_escape(container)
+        );
+        if !self.socket().is_some_and(|s| docker_api::delete(s, &path)) {
             let _ = self.query(["rm", "-f", container]);
         }
     }
 
     /// The exit code of a stopped container and whether the OOM killer ended it.
     fn exit_state(&self, container: &str) -> Option<(i32, Option<bool>)> {
-        let path = format!("/containers/{}/json", engine::query_escape(container));
-        if let Some(info) = self.socket().and_then(|s| engine::get_json(s, &path)) {
+        let path = format!("/containers/{}/json", docker_api::query_escape(container));
+        if let Some(info) = self.socket().and_then(|s| docker_api::get_json(s, &path)) {
             let code = i32::try_from(info["State"]["ExitCode"].as_i64()?).ok()?;
             return Some((code, info["State"]["OOMKilled"].as_bool()));
         }

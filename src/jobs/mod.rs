@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::process::{Event, Watched};
 
 pub mod container;
-mod engine;
 mod logs;
 pub mod native;
 pub mod pool;

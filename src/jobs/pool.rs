@@ -18,9 +18,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::container::{Docker, env_args};
-use super::engine;
 use super::{JobLimits, JobSpec, Logs, Outcome, Workspace, supervise};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::process::{Limits, Watched};
 
@@ -111,12 +111,12 @@ impl<'a> Pool<'a> {
         let filter = format!("{{\"label\":[\"{POOL_LABEL}={}\"]}}", self.key);
         let path = format!(
             "/containers/json?all=1&filters={}",
-            engine::query_escape(&filter)
+            docker_api::query_escape(&filter)
         );
         if let Some(listing) = self
             .docker
             .socket()
-            .and_then(|s| engine::get_json(s, &path))
+            .and_then(|s| docker_api::get_json(s, &path))
         {
             let mut members: Vec<Member> = listing
                 .as_array()

@@ -13,8 +13,9 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
-use super::{Context, Runtime, State, Status, docker_ping};
+use super::{Context, Runtime, State, Status};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::process::{self, Stream};
 use crate::settings::Source;
@@ -157,7 +158,7 @@ impl Runtime for Colima<'_> {
     }
 
     fn status(&self) -> Result<Status> {
-        if docker_ping(&self.socket()) {
+        if docker_api::ping(&self.socket()) {
             return Ok(self.report(State::Running, None));
         }
         let profile = self.profile();
@@ -194,7 +195,7 @@ impl Runtime for Colima<'_> {
     fn init(&self) -> Result<()> {
         let _lock = lifecycle::lock(&self.ctx.project.layout)?;
         let socket = self.socket();
-        if docker_ping(&socket) {
+        if docker_api::ping(&socket) {
             ui::status(&format!(
                 "colima profile {} is running; nothing to do",
                 self.profile()
@@ -265,7 +266,7 @@ impl Runtime for Colima<'_> {
 
     fn docker_host(&self) -> Result<String> {
         let socket = self.socket();
-        if docker_ping(&socket) {
+        if docker_api::ping(&socket) {
             Ok(format!("unix://{}", socket.display()))
         } else {
             Err(self.not_running())

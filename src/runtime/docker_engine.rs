@@ -2,13 +2,14 @@
 //! start, only a socket to find and ping.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::Result;
 
-use super::{Context, Runtime, State, Status, docker_ping, socket_accepts};
+use super::{Context, Runtime, State, Status};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host;
 
@@ -44,28 +45,12 @@ static LISTENING: OnceLock<Option<PathBuf>> = OnceLock::new();
 /// no round trip through the engine. Asked once per berth process.
 pub fn listening_host_socket() -> Option<PathBuf> {
     LISTENING
-        .get_or_init(|| candidate_sockets().into_iter().find(|s| socket_accepts(s)))
+        .get_or_init(|| {
+            candidate_sockets()
+                .into_iter()
+                .find(|s| docker_api::accepts(s))
+        })
         .clone()
-}
-
-/// Why nothing answers a ping on `socket`, in a few words: for error messages only.
-pub fn socket_problem(socket: &Path) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::io::ErrorKind;
-        match std::os::unix::net::UnixStream::connect(socket) {
-            Err(err) if err.kind() == ErrorKind::NotFound => "no such socket",
-            Err(err) if err.kind() == ErrorKind::PermissionDenied => "permission denied",
-            Err(err) if err.kind() == ErrorKind::ConnectionRefused => "nothing listens on it",
-            Err(_) => "it cannot be connected to",
-            Ok(_) => "it does not answer as a Docker engine",
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = socket;
-        "it cannot be connected to"
-    }
 }
 
 /// Every socket a host engine was looked for at, each with why it did not answer:
@@ -73,7 +58,7 @@ pub fn socket_problem(socket: &Path) -> &'static str {
 pub fn sockets_tried() -> String {
     candidate_sockets()
         .iter()
-        .map(|s| format!("{} ({})", s.display(), socket_problem(s)))
+        .map(|s| format!("{} ({})", s.display(), docker_api::problem(s)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -82,14 +67,7 @@ pub fn sockets_tried() -> String {
 pub fn sockets_help() -> Option<&'static str> {
     candidate_sockets()
         .iter()
-        .find_map(|s| socket_problem_help(s))
-}
-
-/// What to do about a socket berth may not open, if that is the problem.
-pub fn socket_problem_help(socket: &Path) -> Option<&'static str> {
-    (socket_problem(socket) == "permission denied").then_some(
-        "add yourself to the `docker` group (`sudo usermod -aG docker $USER`), then log in again",
-    )
+        .find_map(|s| docker_api::problem_help(s))
 }
 
 impl Runtime for DockerEngine<'_> {
@@ -99,7 +77,9 @@ impl Runtime for DockerEngine<'_> {
 
     fn status(&self) -> Result<Status> {
         // Status asks the engine itself: a listener that does not answer is not running.
-        let socket = candidate_sockets().into_iter().find(|s| docker_ping(s));
+        let socket = candidate_sockets()
+            .into_iter()
+            .find(|s| docker_api::ping(s));
         let reason = socket.is_none().then(|| {
             let tried: Vec<String> = candidate_sockets()
                 .iter()

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{Interrupted, State, docker_ping};
+use super::{Interrupted, State};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::process::{self, ChildRecord, Stream, Streamed, signals};
 use crate::project::Layout;
 use crate::ui;
@@ -201,7 +202,7 @@ pub fn wait_for_docker(
 ) -> Result<()> {
     progress.step(Step::WaitingForDocker.describe());
     let deadline = Instant::now() + timeout;
-    while !docker_ping(socket) {
+    while !docker_api::ping(socket) {
         if signals::interrupted() {
             return Err(Interrupted.into());
         }

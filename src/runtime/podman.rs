@@ -16,8 +16,9 @@ use serde::Deserialize;
 
 use super::colima::expand_home;
 use super::lifecycle::{self, Line, Step};
-use super::{Context, Resources, Runtime, State, Status, docker_ping};
+use super::{Context, Resources, Runtime, State, Status};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host::{self, Os};
 use crate::process::{self, Stream};
@@ -76,7 +77,7 @@ fn rootless_socket() -> Option<PathBuf> {
     }
     let runtime_dir = host::var("XDG_RUNTIME_DIR").filter(|d| !d.is_empty())?;
     let socket = PathBuf::from(runtime_dir).join("podman/podman.sock");
-    docker_ping(&socket).then_some(socket)
+    docker_api::ping(&socket).then_some(socket)
 }
 
 impl<'a> Podman<'a> {
@@ -101,7 +102,7 @@ impl<'a> Podman<'a> {
     fn cached_socket(&self) -> Option<PathBuf> {
         let text = fs_err::read_to_string(self.socket_cache()).ok()?;
         let socket = PathBuf::from(text.trim());
-        (!text.trim().is_empty() && docker_ping(&socket)).then_some(socket)
+        (!text.trim().is_empty() && docker_api::ping(&socket)).then_some(socket)
     }
 
     fn podman<I, S>(&self, args: I) -> Result<Command>
@@ -275,7 +276,7 @@ impl Runtime for Podman<'_> {
                     Some(socket) => socket,
                     None => self.refresh_socket()?,
                 };
-                if docker_ping(&socket) {
+                if docker_api::ping(&socket) {
                     let host = format!("unix://{}", socket.display());
                     self.report(State::Running, Some(host), None)
                 } else {

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::docker_api;
 use crate::process;
-use crate::runtime::docker_ping;
 
 /// The driver pid files Lima's internal drivers write (`<vmType>.pid`; vz writes the host
 /// agent's own pid there).
@@ -80,7 +80,7 @@ impl InstanceDir {
             }
         }
         match (host_agent, driver) {
-            (Some(pid), _) if docker_ping(&self.docker_socket()) => {
+            (Some(pid), _) if docker_api::ping(&self.docker_socket()) => {
                 Phase::Running { host_agent: pid }
             }
             (Some(pid), _) => Phase::Broken {

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping};
+use super::{Context, Interrupted, Resources, Runtime, State, Status};
 use crate::diag::Diagnostic;
+use crate::docker_api;
 use crate::du::disk_usage;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
@@ -246,7 +247,7 @@ impl<'a> Lima<'a> {
         progress.step(Step::WaitingForDocker.describe());
         let socket = instance.docker_socket();
         loop {
-            if docker_ping(&socket) {
+            if docker_api::ping(&socket) {
                 return Ok(());
             }
             if signals::interrupted() {
