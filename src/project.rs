@@ -36,6 +36,10 @@ pub struct Layout {
     pub berth_dir: PathBuf,
     pub logs_dir: PathBuf,
     pub task_cache_dir: PathBuf,
+    /// `berth exec` job workspaces, one directory per job.
+    pub jobs_dir: PathBuf,
+    /// The warm pool's slot directories and locks.
+    pub pool_dir: PathBuf,
     /// Where pixi installs environments (and so the tools berth may find there).
     pub envs_dir: PathBuf,
 }
@@ -49,6 +53,8 @@ impl Layout {
             docker_config: pixi_dir.join("docker"),
             logs_dir: berth_dir.join("logs"),
             task_cache_dir: berth_dir.join("task-cache"),
+            jobs_dir: berth_dir.join("jobs"),
+            pool_dir: berth_dir.join("pool"),
             envs_dir: pixi_dir.join("envs"),
             berth_dir,
             pixi_dir,

@@ -1,7 +1,5 @@
 //! `berth exec` and `berth pool start|status|stop`.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 
 use super::{Global, Workspace};
@@ -44,16 +42,16 @@ pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
         },
         command: args.command,
     };
-    let jobs_dir = workspace.project.layout.berth_dir.join("jobs");
+    let jobs_dir = &workspace.project.layout.jobs_dir;
     let result = match choose_docker(&workspace, args.image.as_deref(), args.no_native)? {
-        None => jobs::run(&jobs_dir, &spec, Runner::Native)?,
+        None => jobs::run(jobs_dir, &spec, Runner::Native)?,
         Some(docker) => {
             let image = args.image.as_deref().unwrap_or_default();
             let pool = pool_of(&workspace, &docker);
             // Only a job on the pool's network (none) can use a warm container.
             let pool = spec.network.is_none().then_some(&pool);
             jobs::run(
-                &jobs_dir,
+                jobs_dir,
                 &spec,
                 Runner::Container {
                     docker: &docker,
@@ -143,12 +141,8 @@ pub(super) fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a>
         docker,
         &workspace.settings.instance.value,
         &workspace.project.root,
-        pool_dir(workspace),
+        workspace.project.layout.pool_dir.clone(),
     )
-}
-
-fn pool_dir(workspace: &Workspace) -> PathBuf {
-    workspace.project.layout.berth_dir.join("pool")
 }
 
 pub fn pool(global: &Global, command: PoolCommand) -> Result<ExitStatus> {
