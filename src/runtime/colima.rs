@@ -17,6 +17,7 @@ use super::{Context, Runtime, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::exit::ExitStatus;
+use crate::host;
 use crate::process::{self, Stream};
 use crate::settings::Source;
 use crate::ui;
@@ -111,7 +112,7 @@ impl<'a> Colima<'a> {
         root_mount.push(":w");
         args.extend(["--mount".into(), root_mount]);
         for mount in &settings.mounts.value {
-            let mut spec = expand_home(&mount.location).into_os_string();
+            let mut spec = host::expand_home(&mount.location).into_os_string();
             if mount.writable {
                 spec.push(":w");
             }
@@ -332,16 +333,6 @@ fn classify(stream: Stream, line: &str) -> Line {
     Line::Step(step)
 }
 
-/// A mount location with a leading `~` expanded, since the VM tools see it outside a shell.
-pub(super) fn expand_home(location: &str) -> PathBuf {
-    match (location.strip_prefix('~'), crate::host::home_dir()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            home.join(rest.trim_start_matches('/'))
-        }
-        _ => PathBuf::from(location),
-    }
-}
-
 fn unsupported(source: &Source, vm_type: &str) -> anyhow::Error {
     let mut diagnostic = Diagnostic::new(format!("colima has no vm-type `{vm_type}`"))
         .help(format!("use one of {} with colima", VM_TYPES.join(", ")));
@@ -389,16 +380,6 @@ mod tests {
         ];
         for (stream, line, expected) in cases {
             assert_eq!(classify(stream, line), expected, "{line}");
-        }
-    }
-
-    #[test]
-    fn home_is_expanded_only_as_a_whole_component() {
-        assert_eq!(expand_home("/data"), PathBuf::from("/data"));
-        assert_eq!(expand_home("~user/x"), PathBuf::from("~user/x"));
-        if let Some(home) = crate::host::home_dir() {
-            assert_eq!(expand_home("~/src"), home.join("src"));
-            assert_eq!(expand_home("~"), home);
         }
     }
 }

@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
-use super::colima::expand_home;
 use super::lifecycle::{self, Line, Step};
 use super::{Context, Resources, Runtime, State, Status};
 use crate::diag::Diagnostic;
@@ -227,7 +226,7 @@ impl<'a> Podman<'a> {
             root_volume,
         ];
         for mount in &settings.mounts.value {
-            let location = expand_home(&mount.location).into_os_string();
+            let location = host::expand_home(&mount.location).into_os_string();
             let mut volume = location.clone();
             volume.push(":");
             volume.push(&location);
