@@ -1,7 +1,8 @@
 //! Exit statuses as values, and the one place an error is printed.
 //!
 //! 0 success, 1 berth failed, 2 usage, the child's own code for pass-through and tasks,
-//! 128+N when signal N killed the child. A broken pipe on berth's own output is not an error.
+//! 128+N when signal N killed the child, or when SIGINT or SIGTERM stopped berth's own work
+//! ([`Interrupted`]). A broken pipe on berth's own output is not an error.
 
 use std::process::ExitCode;
 
@@ -57,10 +58,29 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
+/// The error of work that SIGINT or SIGTERM (`signal`) stopped, after it stopped what it had
+/// started and said what it left behind. Whatever command it ends, berth exits 128+N, as a
+/// shell reports a death by signal N, without an `error:` line.
+#[derive(Debug)]
+pub struct Interrupted {
+    pub signal: i32,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Print `err` as berth's error report and return the exit status for it.
 pub fn report(err: &anyhow::Error) -> ExitStatus {
     if is_broken_pipe(err) {
         return ExitStatus::Success;
+    }
+    if let Some(interrupted) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+        return ExitStatus::Child(128 + interrupted.signal);
     }
     let diagnostic = err.chain().find_map(|e| e.downcast_ref::<Diagnostic>());
     ui::error(&err.to_string());

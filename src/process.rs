@@ -553,12 +553,15 @@ pub mod signals {
         INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) != 0
     }
 
-    /// The exit code of a command the signal stopped: 128+N, as a shell reports a death by
-    /// signal N (130 for Ctrl-C, 143 for SIGTERM); 130 if none was recorded.
-    pub fn interrupted_exit_code() -> i32 {
-        match INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-            0 => 130,
-            signal => 128 + signal,
+    /// The error of work the caught signal stopped (SIGINT if none was recorded), which
+    /// `exit::report` turns into 128+N: 130 for Ctrl-C, 143 for SIGTERM.
+    pub fn interruption() -> crate::exit::Interrupted {
+        const SIGINT: i32 = 2;
+        crate::exit::Interrupted {
+            signal: match INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+                0 => SIGINT,
+                signal => signal,
+            },
         }
     }
 

@@ -109,7 +109,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
             human_bytes(outcome.bytes_freed),
             count(&left),
         ));
-        return Ok(ExitStatus::Child(process::signals::interrupted_exit_code()));
+        return Err(process::signals::interruption().into());
     }
     let Some((failed, error)) = &outcome.failed else {
         ui::status(&format!(

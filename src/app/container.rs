@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::Global;
 use crate::cli::ContainerCommand;
 use crate::exit::ExitStatus;
-use crate::runtime::{self, Interrupted, State, Status};
+use crate::runtime::{self, State, Status};
 
 pub fn run(global: &Global, command: ContainerCommand) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
@@ -33,14 +33,8 @@ pub fn run(global: &Global, command: ContainerCommand) -> Result<ExitStatus> {
         ContainerCommand::Shell(args) => return runtime.shell(&args.command),
         ContainerCommand::Logs(args) => return runtime.logs(args.follow),
     };
-    match done {
-        Ok(()) => Ok(ExitStatus::Success),
-        // 128 + SIGINT, as a shell reports a Ctrl-C'd command.
-        Err(err) if err.is::<Interrupted>() => Ok(ExitStatus::Child(
-            crate::process::signals::interrupted_exit_code(),
-        )),
-        Err(err) => Err(err),
-    }
+    // An interrupted lifecycle command is an `exit::Interrupted` error: berth exits 128+N.
+    done.map(|()| ExitStatus::Success)
 }
 
 /// A few readable lines: the state, then where Docker answers and what the VM has.

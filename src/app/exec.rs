@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::{Global, Workspace};
 use crate::cli::{ExecArgs, PoolCommand, PoolStartArgs};
 use crate::diag::Diagnostic;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, Interrupted};
 use crate::jobs::container::Docker;
 use crate::jobs::pool::Pool;
 use crate::jobs::spec::{parse_cpus, parse_duration, parse_env, parse_memory};
@@ -107,6 +107,8 @@ fn choose_docker(
     };
     match docker_for(workspace) {
         Ok(docker) => Ok(Some(docker)),
+        // Ctrl-C during an auto-start stops the command; it is no reason to run natively.
+        Err(err) if err.is::<Interrupted>() => Err(err),
         Err(why) if !no_native && settings.native_fallback.value => {
             ui::note(&format!(
                 "no container runtime found ({why}); running the job natively, not in `{image}`"
@@ -148,6 +150,9 @@ pub(super) fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a>
 pub fn pool(global: &Global, command: PoolCommand) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
     let docker = docker_for(&workspace).map_err(|why| {
+        if why.is::<Interrupted>() {
+            return why;
+        }
         anyhow::Error::from(
             Diagnostic::new("no container runtime found; the pool needs one")
                 .help(format!("{why}"))

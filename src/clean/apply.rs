@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use super::fsutil::{self, confined};
 use super::{Instance, Plan, PoolContainer, Target};
 use crate::diag::Diagnostic;
+use crate::exit::Interrupted;
 use crate::jobs::container::Docker;
 use crate::process::{self, ChildRecord, Streamed, signals};
-use crate::runtime::Interrupted;
 use crate::ui::{self, display_path};
 
 /// One thing a plan removes. In `--json` lists it is the path, or the container's name.
@@ -239,7 +239,7 @@ fn run_limactl(limactl: &Limactl, instance: &Instance, verb: &str) -> Result<()>
         }
     })?;
     match streamed {
-        Streamed::Interrupted => Err(Interrupted.into()),
+        Streamed::Interrupted => Err(signals::interruption().into()),
         Streamed::Exited(status) if status.code() != 0 => {
             let detail = if last_line.is_empty() {
                 "no output"

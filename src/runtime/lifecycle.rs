@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{Interrupted, State};
+use super::State;
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::process::{self, ChildRecord, Stream, Streamed, signals};
@@ -149,7 +149,7 @@ pub fn run_logged(
 }
 
 /// Run `work` with Ctrl-C caught (it ends the backend's command, which then reports
-/// [`Interrupted`]) and a progress line of its own, cleared afterwards.
+/// [`crate::exit::Interrupted`]) and a progress line of its own, cleared afterwards.
 pub fn with_progress<T>(work: impl FnOnce(&ui::Progress) -> Result<T>) -> Result<T> {
     let _interrupts = signals::CatchInterrupts::new();
     let progress = ui::Progress::start();
@@ -160,7 +160,7 @@ pub fn with_progress<T>(work: impl FnOnce(&ui::Progress) -> Result<T>) -> Result
 
 /// [`run_logged`] for a command that must succeed, logged to `<logs_dir>/<what>.log` with
 /// spaces as dashes (`colima-start.log`): the progress line shows `first` until the
-/// command's output says more, and Ctrl-C becomes [`Interrupted`].
+/// command's output says more, and Ctrl-C becomes [`crate::exit::Interrupted`].
 pub fn run_step(
     command: Command,
     what: &str,
@@ -172,7 +172,7 @@ pub fn run_step(
     progress.step(first.describe());
     let log = logs_dir.join(format!("{}.log", what.replace(' ', "-")));
     match run_logged(command, what, &log, None, progress, classify)? {
-        Streamed::Interrupted => Err(Interrupted.into()),
+        Streamed::Interrupted => Err(signals::interruption().into()),
         Streamed::Exited(_) => Ok(()),
     }
 }
@@ -204,7 +204,7 @@ pub fn wait_for_docker(
     let deadline = Instant::now() + timeout;
     while !docker_api::ping(socket) {
         if signals::interrupted() {
-            return Err(Interrupted.into());
+            return Err(signals::interruption().into());
         }
         if Instant::now() >= deadline {
             return Err(Diagnostic::new(format!(

@@ -83,19 +83,6 @@ impl Status {
     }
 }
 
-/// The error a lifecycle command returns when Ctrl-C (or SIGTERM) stopped it; berth then
-/// exits 128+N without an `error:` line (the runtime already said what it left behind).
-#[derive(Debug)]
-pub struct Interrupted;
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("interrupted")
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
 /// Everything a runtime needs to know about the project it serves.
 pub struct Context<'a> {
     pub project: &'a Project,

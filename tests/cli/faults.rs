@@ -441,3 +441,28 @@ fn clean_interrupted_mid_removal_reports_it_and_a_rerun_finishes() {
         kill_clean_and_rerun(sig);
     }
 }
+
+// ------------------------------------------------------------------ interrupted auto-start
+
+/// SIGINT or SIGTERM while `berth docker` or `berth exec` starts the stopped VM (auto-start)
+/// ends berth as it ends `container init`: the VM left stopped, exit 128+N, no `error:` line,
+/// and no job run natively in the container's place.
+#[test]
+fn an_auto_start_interrupted_under_docker_or_exec_exits_128_plus_n() {
+    let exec = ["exec", "--image", harness::TEST_IMAGE, "--", "true"];
+    for (args, sig) in [(&["docker", "version"][..], "INT"), (&exec[..], "TERM")] {
+        let f = Faulty::new();
+        f.init_with(&[]).success();
+        f.p.berth(["container", "stop"]).run().success();
+        let berth = f.spawn_paused(args, "start", &[("BERTH_AUTO_START", "true")]);
+        signal(&berth, sig);
+        let out = finish(berth);
+        out.code(if sig == "TERM" { 143 } else { 130 })
+            .stderr_has("interrupted; stopped instance `demo`")
+            .stderr_lacks("error:")
+            .stderr_lacks("natively");
+        wait_until("the interrupted start's processes to end", || {
+            processes_of(f.p.base()).is_empty()
+        });
+    }
+}

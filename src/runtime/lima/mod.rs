@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::{Context, Interrupted, Resources, Runtime, State, Status};
+use super::{Context, Resources, Runtime, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::du::disk_usage;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, Interrupted};
 use crate::process::{self, Streamed, signals};
 use crate::ui;
 use crate::units::human_bytes;
@@ -232,7 +232,7 @@ impl<'a> Lima<'a> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         progress.step(limactl::first_step(&args).describe());
         match limactl.run_logged(&args, progress)? {
-            Streamed::Interrupted => Err(Interrupted.into()),
+            Streamed::Interrupted => Err(signals::interruption().into()),
             Streamed::Exited(_) => Ok(()),
         }
     }
@@ -251,7 +251,7 @@ impl<'a> Lima<'a> {
                 return Ok(());
             }
             if signals::interrupted() {
-                return Err(Interrupted.into());
+                return Err(signals::interruption().into());
             }
             if Instant::now() >= deadline {
                 return Err(Diagnostic::new(format!(
