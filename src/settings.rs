@@ -11,6 +11,10 @@ use crate::host;
 use crate::manifest::Manifest;
 use crate::units::{self, BareUnit, ByteSize};
 
+mod runtime_kind;
+
+pub use runtime_kind::{RuntimeChoice, RuntimeKind};
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -48,7 +52,7 @@ pub struct Mount {
 /// Every berth setting, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub runtime: Setting<String>,
+    pub runtime: Setting<RuntimeChoice>,
     pub instance: Setting<String>,
     pub cpus: Setting<u32>,
     pub memory: Setting<ByteSize>,
@@ -68,9 +72,6 @@ pub struct FlagSettings {
     pub runtime: Option<String>,
 }
 
-pub const RUNTIMES: &[&str] = &[
-    "auto", "lima", "docker", "colima", "podman", "apple", "native",
-];
 const VM_TYPES: &[&str] = &["vz", "qemu", "krunkit", "wsl2"];
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
 
@@ -111,7 +112,7 @@ impl Settings {
             check_keys(manifest, table)?;
         }
         Ok(Settings {
-            runtime: r.choice("runtime", flags.runtime.clone(), RUNTIMES, "auto")?,
+            runtime: r.runtime(flags.runtime.clone())?,
             instance: r.instance(default_instance)?,
             cpus: r.cpus()?,
             memory: r.size("memory", ByteSize::gib(4))?,
@@ -155,7 +156,11 @@ impl Settings {
             mounts
         };
         vec![
-            ("runtime", self.runtime.value.clone(), &self.runtime.source),
+            (
+                "runtime",
+                self.runtime.value.to_string(),
+                &self.runtime.source,
+            ),
             (
                 "instance",
                 self.instance.value.clone(),
@@ -282,30 +287,24 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn choice(
-        &self,
-        key: &str,
-        flag: Option<String>,
-        allowed: &[&str],
-        default: &str,
-    ) -> Result<Setting<String>> {
-        let flag = flag.map(|f| (f, "--runtime"));
-        let Some(raw) = self.raw(key, flag) else {
+    fn runtime(&self, flag: Option<String>) -> Result<Setting<RuntimeChoice>> {
+        let key = "runtime";
+        let Some(raw) = self.raw(key, flag.map(|f| (f, "--runtime"))) else {
             return Ok(Setting {
-                value: default.to_string(),
+                value: RuntimeChoice::Auto,
                 source: Source::Default,
             });
         };
         let (value, source) = self.string(key, raw)?;
-        if !allowed.contains(&value.as_str()) {
-            return Err(self.invalid(
+        match RuntimeChoice::from_name(&value) {
+            Some(value) => Ok(Setting { value, source }),
+            None => Err(self.invalid(
                 &source,
                 key,
                 format!("`{value}` is not a valid {key}"),
-                format!("use one of: {}", allowed.join(", ")),
-            ));
+                format!("use one of: {}", RuntimeChoice::names().join(", ")),
+            )),
         }
-        Ok(Setting { value, source })
     }
 
     fn optional_choice(&self, key: &str, allowed: &[&str]) -> Result<Setting<Option<String>>> {

@@ -5,12 +5,13 @@ use anyhow::Result;
 use super::Global;
 use crate::cli::ContainerCommand;
 use crate::exit::ExitStatus;
-use crate::runtime::{self, State, Status};
+use crate::runtime::selection;
+use crate::runtime::{State, Status};
 
 pub fn run(global: &Global, command: ContainerCommand) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
     let ctx = workspace.runtime_context();
-    let selection = runtime::select(&ctx)?;
+    let selection = selection::select(&ctx)?;
     let runtime = selection.runtime;
     let done = match command {
         ContainerCommand::Init => runtime.init(),

@@ -8,13 +8,14 @@ use super::Global;
 use crate::cli::{EnvArgs, ShellKind};
 use crate::docker::{self, DockerEnv, Shell};
 use crate::exit::ExitStatus;
-use crate::{host, process, runtime, ui};
+use crate::runtime::selection;
+use crate::{host, process, ui};
 
 pub fn docker(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
     let ctx = workspace.runtime_context();
     // A runtime without a Docker API (Apple's container) runs docker words itself.
-    if let Some(command) = runtime::select(&ctx)?.runtime.docker_command(&args)? {
+    if let Some(command) = selection::select(&ctx)?.runtime.docker_command(&args)? {
         return process::exec_replace(command);
     }
     let env = DockerEnv::for_command(&ctx, &args)?;

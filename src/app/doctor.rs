@@ -13,12 +13,14 @@ use super::Global;
 use crate::cli::JsonArgs;
 use crate::exit::ExitStatus;
 use crate::host::{self, Arch, Os};
-use crate::runtime::{self, AUTO_ORDER, Context, State, lima::Lima};
+use crate::runtime::selection::{self, AUTO_ORDER};
+use crate::runtime::{Context, State, lima::Lima};
+use crate::settings::{RuntimeChoice, RuntimeKind};
 use crate::{docker, process, ui};
 
 #[derive(Serialize)]
 struct RuntimeRow {
-    name: &'static str,
+    name: RuntimeKind,
     /// Why it could serve here, or `None` when it cannot.
     available: Option<String>,
     state: Option<State>,
@@ -46,21 +48,23 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
     let layout = &workspace.project.layout;
     let mut problems = Vec::new();
 
-    let selection = runtime::select(&ctx);
+    let selection = selection::select(&ctx);
     let (selected, reason) = match &selection {
-        Ok(s) => (Some(s.runtime.name()), s.reason.clone()),
+        Ok(s) => (Some(s.runtime.kind()), s.reason.clone()),
         Err(err) => {
             problems.push(problem(err));
             (None, String::new())
         }
     };
     if let Ok(selection) = &selection
-        && selection.runtime.name() != "native"
+        && selection.runtime.kind() != RuntimeKind::Native
         && let Err(err) = selection.runtime.docker_host()
     {
         problems.push(problem(&err));
     }
-    if selected == Some("native") && workspace.settings.runtime.value == "auto" {
+    if selected == Some(RuntimeKind::Native)
+        && workspace.settings.runtime.value == RuntimeChoice::Auto
+    {
         problems.push(Problem {
             message: "no container runtime was found; `berth docker` and `berth compose` cannot work".into(),
             help: vec![match Os::current() {
@@ -72,7 +76,7 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
 
     let runtimes: Vec<RuntimeRow> = AUTO_ORDER
         .iter()
-        .map(|name| runtime_row(&ctx, name))
+        .map(|kind| runtime_row(&ctx, *kind))
         .collect();
     let tools = tools(layout);
     let (socket_len, socket_limit) = Lima::new(&ctx).socket_budget();
@@ -132,19 +136,19 @@ fn problem(err: &anyhow::Error) -> Problem {
     }
 }
 
-fn runtime_row(ctx: &Context<'_>, name: &'static str) -> RuntimeRow {
-    let available = runtime::available(ctx, name);
+fn runtime_row(ctx: &Context<'_>, kind: RuntimeKind) -> RuntimeRow {
+    let available = selection::available(ctx, kind);
     let mut row = RuntimeRow {
-        name,
+        name: kind,
         available,
         state: None,
         docker_host: None,
         detail: None,
     };
-    if row.available.is_none() || name == "native" {
+    if row.available.is_none() || kind == RuntimeKind::Native {
         return row;
     }
-    match runtime::build(ctx, name).and_then(|runtime| runtime.status()) {
+    match selection::build(ctx, kind).and_then(|runtime| runtime.status()) {
         Ok(status) => {
             row.state = Some(status.state);
             row.docker_host = status.docker_host;
@@ -213,7 +217,7 @@ fn version_of(program: &std::path::Path, args: &[&str]) -> Option<String> {
 #[allow(clippy::too_many_arguments)]
 fn print_human(
     workspace: &super::Workspace,
-    selected: Option<&str>,
+    selected: Option<RuntimeKind>,
     reason: &str,
     runtimes: &[RuntimeRow],
     tools: &[ToolRow],
@@ -244,12 +248,13 @@ fn print_human(
     ];
     for row in runtimes {
         let mark = if Some(row.name) == selected { "*" } else { " " };
+        let name = row.name.name();
         let state = match (&row.available, row.state) {
             (None, _) => ui::dim_stdout("not found"),
             (Some(_), Some(state)) => format!("{state:?}").to_lowercase(),
             (Some(_), None) => "available".to_string(),
         };
-        let mut line = format!(" {mark} {:<8} {state}", row.name);
+        let mut line = format!(" {mark} {name:<8} {state}");
         if let Some(host) = &row.docker_host {
             line.push_str(&format!("  {host}"));
         }

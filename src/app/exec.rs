@@ -10,6 +10,7 @@ use crate::jobs::container::Docker;
 use crate::jobs::pool::Pool;
 use crate::jobs::spec::{parse_cpus, parse_duration, parse_env, parse_memory};
 use crate::jobs::{self, JobLimits, JobSpec, Runner};
+use crate::settings::{RuntimeChoice, RuntimeKind};
 use crate::{host, ui};
 
 pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
@@ -87,7 +88,7 @@ fn choose_docker(
     no_native: bool,
 ) -> Result<Option<Docker>> {
     let settings = &workspace.settings;
-    if settings.runtime.value == "native" {
+    if settings.runtime.value == RuntimeChoice::Only(RuntimeKind::Native) {
         if image.is_some() {
             return Err(Diagnostic::new("--image needs a container runtime, but the runtime is `native`")
                 .help(format!("drop --image to run on this machine, or choose a container runtime (runtime = native comes from {})", settings.runtime.source))

@@ -20,7 +20,8 @@ use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::host::{self, Os};
 use crate::process;
-use crate::runtime::{self, Context, Runtime};
+use crate::runtime::{Context, Runtime, selection};
+use crate::settings::RuntimeKind;
 use crate::ui;
 
 const DOCKER_HOST: &str = "DOCKER_HOST";
@@ -36,7 +37,7 @@ pub struct DockerEnv {
     docker_host: Option<String>,
     /// The runtime serving `docker_host`: the selected one, or `docker` for the user's own
     /// `DOCKER_HOST` kept by `respect-docker-host`.
-    runtime: Option<&'static str>,
+    runtime: Option<RuntimeKind>,
     docker_config: PathBuf,
     lima_home: PathBuf,
     envs_dir: PathBuf,
@@ -100,7 +101,7 @@ impl DockerEnv {
     }
 
     /// The name of the runtime serving the engine, when this environment talks to one.
-    pub fn runtime(&self) -> Option<&'static str> {
+    pub fn runtime(&self) -> Option<RuntimeKind> {
         self.runtime
     }
 
@@ -251,17 +252,17 @@ fn uses_project_engine(args: &[OsString]) -> bool {
 }
 
 /// Where a `DOCKER_HOST` came from, for the help when nothing answers there.
-enum Origin<'a> {
+enum Origin {
     /// The user's environment, kept because of `respect-docker-host`.
     Environment,
-    /// The project's runtime, by name.
-    Runtime(&'a str),
+    /// The project's runtime.
+    Runtime(RuntimeKind),
 }
 
 /// `DOCKER_HOST` for the project and the runtime serving it: the user's own when
 /// `respect-docker-host` says so, else the selected runtime's (started first when
 /// `auto_start`). Either way, something must answer.
-fn resolve_docker_host(ctx: &Context, auto_start: bool) -> Result<(String, &'static str)> {
+fn resolve_docker_host(ctx: &Context, auto_start: bool) -> Result<(String, RuntimeKind)> {
     let inherited = host::var_str(DOCKER_HOST).filter(|h| !h.is_empty());
     if ctx.settings.respect_docker_host.value
         && let Some(docker_host) = inherited
@@ -271,18 +272,18 @@ fn resolve_docker_host(ctx: &Context, auto_start: bool) -> Result<(String, &'sta
             ctx.settings.respect_docker_host.source
         ));
         ensure_answers(&docker_host, Origin::Environment)?;
-        return Ok((docker_host, "docker"));
+        return Ok((docker_host, RuntimeKind::Docker));
     }
-    let runtime = runtime::select(ctx)?.runtime;
+    let runtime = selection::select(ctx)?.runtime;
     let docker_host = runtime_docker_host(runtime.as_ref(), auto_start)?;
-    ensure_answers(&docker_host, Origin::Runtime(runtime.name()))?;
+    ensure_answers(&docker_host, Origin::Runtime(runtime.kind()))?;
     if let Some(inherited) = inherited.filter(|h| *h != docker_host) {
         ui::note(&format!(
             "using the project's engine at {docker_host}, not DOCKER_HOST={inherited} \
              (set `respect-docker-host = true` in [tool.berth] to keep yours)"
         ));
     }
-    Ok((docker_host, runtime.name()))
+    Ok((docker_host, runtime.kind()))
 }
 
 /// The runtime's `DOCKER_HOST`; when it cannot serve and `auto_start` is on, after starting it.
@@ -343,10 +344,10 @@ mod tests {
     }
 
     impl Runtime for StoppedRuntime {
-        fn name(&self) -> &'static str {
-            "stopped"
+        fn kind(&self) -> RuntimeKind {
+            RuntimeKind::Lima
         }
-        fn status(&self) -> Result<runtime::Status> {
+        fn status(&self) -> Result<crate::runtime::Status> {
             unreachable!("not asked")
         }
         fn init(&self) -> Result<()> {

@@ -18,13 +18,14 @@ use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
 use crate::runtime;
+use crate::settings::RuntimeKind;
 
 /// The docker CLI pointed at the project's engine, in the environment [`DockerEnv`] decides.
 pub struct Docker {
     program: PathBuf,
     env: DockerEnv,
-    /// The runtime's name for results (`docker`, `lima`, ...).
-    pub runtime: String,
+    /// The runtime serving the engine, for results.
+    pub runtime: RuntimeKind,
 }
 
 impl Docker {
@@ -39,7 +40,7 @@ impl Docker {
         let program = process::require_program("docker", Some(&ctx.project.layout.envs_dir))?;
         Ok(Docker {
             program,
-            runtime: env.runtime().unwrap_or("docker").to_string(),
+            runtime: env.runtime().unwrap_or(RuntimeKind::Docker),
             env,
         })
     }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::process::{Event, Watched};
+use crate::settings::RuntimeKind;
 
 pub mod container;
 mod logs;
@@ -31,8 +32,8 @@ pub const CANCELLED_EXIT_CODE: i32 = 130;
 #[derive(Debug, Clone, Serialize)]
 pub struct JobResult {
     pub id: String,
-    /// `native`, or the container runtime's name (`docker`, `lima`, ...).
-    pub runtime: String,
+    /// `native`, or the container runtime (`docker`, `lima`, ...).
+    pub runtime: RuntimeKind,
     /// Whether the job ran in a warm container of `berth pool`.
     pub pooled: bool,
     /// berth's own exit code: the job's, 128+N for signal N, 124 timed out, 130 cancelled.
@@ -125,7 +126,7 @@ pub fn run(jobs_dir: &std::path::Path, spec: &JobSpec, runner: Runner<'_>) -> Re
             let workspace = Workspace::create(jobs_dir)?;
             let logs = prepare(spec, &workspace)?;
             let outcome = native::run(spec, &workspace, logs)?;
-            finish(spec, &workspace, "native", false, outcome)
+            finish(spec, &workspace, RuntimeKind::Native, false, outcome)
         }
         Runner::Container {
             docker,
@@ -140,13 +141,13 @@ pub fn run(jobs_dir: &std::path::Path, spec: &JobSpec, runner: Runner<'_>) -> Re
                 let workspace = Workspace::create(jobs_dir)?;
                 let logs = prepare(spec, &workspace)?;
                 let outcome = container::run(docker, image, spec, &workspace, logs)?;
-                return finish(spec, &workspace, &docker.runtime, false, outcome);
+                return finish(spec, &workspace, docker.runtime, false, outcome);
             };
             crate::ui::debug(&format!("pool: running in {}", claim.container));
             let workspace = Workspace::create_with_work_in(jobs_dir, &claim.dir)?;
             let logs = prepare(spec, &workspace)?;
             let outcome = pool::run(docker, &claim, spec, &workspace, logs)?;
-            let result = finish(spec, &workspace, &docker.runtime, true, outcome)?;
+            let result = finish(spec, &workspace, docker.runtime, true, outcome)?;
             if !result.cancelled {
                 fs_err::remove_dir_all(&workspace.work)?;
             }
@@ -183,7 +184,7 @@ pub struct Outcome {
 pub fn finish(
     spec: &JobSpec,
     workspace: &Workspace,
-    runtime: &str,
+    runtime: RuntimeKind,
     pooled: bool,
     outcome: Outcome,
 ) -> Result<JobResult> {
@@ -194,7 +195,7 @@ pub fn finish(
     };
     let result = JobResult {
         id: workspace.id.clone(),
-        runtime: runtime.to_string(),
+        runtime,
         pooled,
         exit_code: exit_code_for(outcome.ending, outcome.code),
         signal: outcome.signal.map(crate::process::signal_name),

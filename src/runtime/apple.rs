@@ -12,6 +12,7 @@ use super::{Context, Runtime, State, Status, apple_args};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host::{Arch, Os};
+use crate::settings::RuntimeKind;
 use crate::{process, ui};
 
 /// The first macOS major version Apple supports `container` on (research B1: it builds for
@@ -185,8 +186,8 @@ enum Service {
 }
 
 impl Runtime for Apple {
-    fn name(&self) -> &'static str {
-        "apple"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Apple
     }
 
     fn status(&self) -> Result<Status> {
@@ -198,7 +199,7 @@ impl Runtime for Apple {
         // One API server per user session: there is no per-project instance.
         Ok(Status {
             reason,
-            ..Status::new("apple", "system", state)
+            ..Status::new(RuntimeKind::Apple, "system", state)
         })
     }
 

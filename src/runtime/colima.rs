@@ -19,6 +19,7 @@ use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host;
 use crate::process::{self, Stream};
+use crate::settings::RuntimeKind;
 use crate::settings::Source;
 use crate::ui;
 
@@ -147,15 +148,15 @@ impl<'a> Colima<'a> {
             docker_host: (state == State::Running)
                 .then(|| format!("unix://{}", self.socket().display())),
             reason,
-            ..Status::new("colima", self.profile(), state)
+            ..Status::new(RuntimeKind::Colima, self.profile(), state)
         }
         .with_resources(super::lima::configured_resources(&self.lima_instance_dir()))
     }
 }
 
 impl Runtime for Colima<'_> {
-    fn name(&self) -> &'static str {
-        "colima"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Colima
     }
 
     fn status(&self) -> Result<Status> {

@@ -12,6 +12,7 @@ use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host;
+use crate::settings::RuntimeKind;
 
 pub struct DockerEngine<'a> {
     ctx: &'a Context<'a>,
@@ -71,8 +72,8 @@ pub fn sockets_help() -> Option<&'static str> {
 }
 
 impl Runtime for DockerEngine<'_> {
-    fn name(&self) -> &'static str {
-        "docker"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Docker
     }
 
     fn status(&self) -> Result<Status> {
@@ -95,7 +96,7 @@ impl Runtime for DockerEngine<'_> {
         Ok(Status {
             docker_host: socket.map(|s| format!("unix://{}", s.display())),
             reason,
-            ..Status::new("docker", "host", state)
+            ..Status::new(RuntimeKind::Docker, "host", state)
         })
     }
 

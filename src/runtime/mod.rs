@@ -1,4 +1,5 @@
-//! Container runtimes behind one interface, and the choice of one for this project.
+//! Container runtimes behind one interface: what a runtime is asked ([`Runtime`]) and what it
+//! answers ([`Status`]). Choosing and building one for a project is [`selection`]'s job.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use serde::Serialize;
 
 use crate::exit::ExitStatus;
 use crate::project::Project;
-use crate::settings::Settings;
+use crate::settings::{RuntimeKind, Settings};
 
 pub mod apple;
 pub mod apple_args;
@@ -17,6 +18,7 @@ pub mod lifecycle;
 pub mod lima;
 pub mod native;
 pub mod podman;
+pub mod selection;
 
 /// The state of a runtime, as `berth container status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,7 +34,7 @@ pub enum State {
 /// backend does not know it), plus `reason` when berth knows why the state is not `running`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
-    pub runtime: &'static str,
+    pub runtime: RuntimeKind,
     pub instance: String,
     pub state: State,
     pub docker_host: Option<String>,
@@ -57,7 +59,7 @@ pub struct Resources {
 impl Status {
     /// What every runtime knows; the other keys stay `null` unless the runtime sets them
     /// (`Status { docker_host, ..Status::new(…) }`).
-    pub fn new(runtime: &'static str, instance: impl Into<String>, state: State) -> Status {
+    pub fn new(runtime: RuntimeKind, instance: impl Into<String>, state: State) -> Status {
         Status {
             runtime,
             instance: instance.into(),
@@ -91,7 +93,7 @@ pub struct Context<'a> {
 
 /// One container runtime. Lifecycle commands map to the backend's own commands.
 pub trait Runtime {
-    fn name(&self) -> &'static str;
+    fn kind(&self) -> RuntimeKind;
     /// The state, decided as cheaply as the backend allows (no child process when possible).
     fn status(&self) -> Result<Status>;
     /// Create if absent, start if stopped, nothing if running; ends with the engine answering.
@@ -110,91 +112,4 @@ pub trait Runtime {
     }
     fn shell(&self, command: &[std::ffi::OsString]) -> Result<ExitStatus>;
     fn logs(&self, follow: bool) -> Result<ExitStatus>;
-}
-
-/// Why a runtime was chosen, for `-v` and `berth doctor`.
-pub struct Selection<'a> {
-    pub runtime: Box<dyn Runtime + 'a>,
-    pub reason: String,
-}
-
-/// The runtimes `auto` considers, in its order of preference after an existing project
-/// instance: an engine that already answers, then the VM managers, then Apple's CLI.
-pub const AUTO_ORDER: &[&str] = &["docker", "lima", "colima", "podman", "apple", "native"];
-
-/// Choose the runtime: the explicit setting, or under `auto` the first that fits.
-pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
-    let name = ctx.settings.runtime.value.as_str();
-    let selection = if name == "auto" {
-        auto(ctx)?
-    } else {
-        Selection {
-            runtime: build(ctx, name)?,
-            reason: format!("runtime = {name} ({})", ctx.settings.runtime.source),
-        }
-    };
-    crate::ui::debug(&format!(
-        "runtime: {} ({})",
-        selection.runtime.name(),
-        selection.reason
-    ));
-    Ok(selection)
-}
-
-/// The backend called `name` (one of `settings::RUNTIMES` but `auto`).
-pub fn build<'a>(ctx: &'a Context<'a>, name: &str) -> Result<Box<dyn Runtime + 'a>> {
-    Ok(match name {
-        "lima" => Box::new(lima::Lima::new(ctx)),
-        "docker" => Box::new(docker_engine::DockerEngine::new(ctx)),
-        "colima" => Box::new(colima::Colima::new(ctx)),
-        "podman" => Box::new(podman::Podman::new(ctx)),
-        "apple" => Box::new(apple::Apple::new(ctx)?),
-        _ => Box::new(native::Native),
-    })
-}
-
-/// `auto`: keep what the project already uses, else the first runtime that can work here.
-fn auto<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
-    let existing = [
-        ("lima", lima::Lima::new(ctx).instance_exists()),
-        ("colima", colima::Colima::new(ctx).exists()),
-        ("podman", podman::Podman::new(ctx).exists()),
-    ];
-    if let Some((name, _)) = existing.iter().find(|(_, exists)| *exists) {
-        return Ok(Selection {
-            runtime: build(ctx, name)?,
-            reason: format!("the project's {name} instance exists"),
-        });
-    }
-    for name in AUTO_ORDER {
-        if let Some(reason) = available(ctx, name) {
-            return Ok(Selection {
-                runtime: build(ctx, name)?,
-                reason,
-            });
-        }
-    }
-    unreachable!("native is always available")
-}
-
-/// Why runtime `name` could serve this project, or `None`. Cheap: a socket connect or a PATH
-/// lookup, except Apple's, which asks `sw_vers` only on macOS on Apple silicon.
-pub fn available(ctx: &Context<'_>, name: &str) -> Option<String> {
-    let envs = Some(ctx.project.layout.envs_dir.as_path());
-    let installed = |tool: &str| {
-        crate::process::find_program(tool, envs)
-            .map(|path| format!("{tool} is installed at {}", path.display()))
-    };
-    match name {
-        "docker" => docker_engine::listening_host_socket()
-            .map(|socket| format!("a Docker engine listens at {}", socket.display())),
-        "lima" => installed("limactl"),
-        "colima" => installed("colima"),
-        "podman" => installed("podman"),
-        "apple" => apple::detect(envs)
-            .ok()
-            .map(|support| format!("macOS {} with Apple's container CLI", support.macos_version)),
-        "native" => Some("always: `berth exec` jobs as local processes".into()),
-        _ => None,
-    }
 }

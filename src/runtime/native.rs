@@ -9,6 +9,7 @@ use super::{Runtime, State, Status, docker_engine};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host::Os;
+use crate::settings::RuntimeKind;
 
 pub struct Native;
 
@@ -51,14 +52,14 @@ fn install_help() -> &'static str {
 }
 
 impl Runtime for Native {
-    fn name(&self) -> &'static str {
-        "native"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Native
     }
 
     fn status(&self) -> Result<Status> {
         Ok(Status {
             reason: Some("no container runtime; only `berth exec` jobs run, natively".into()),
-            ..Status::new("native", "none", State::Absent)
+            ..Status::new(RuntimeKind::Native, "none", State::Absent)
         })
     }
 

@@ -21,6 +21,7 @@ use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host::{self, Os};
 use crate::process::{self, Stream};
+use crate::settings::RuntimeKind;
 use crate::ui;
 
 pub struct Podman<'a> {
@@ -243,14 +244,14 @@ impl<'a> Podman<'a> {
         Status {
             docker_host,
             reason,
-            ..Status::new("podman", self.machine(), state)
+            ..Status::new(RuntimeKind::Podman, self.machine(), state)
         }
     }
 }
 
 impl Runtime for Podman<'_> {
-    fn name(&self) -> &'static str {
-        "podman"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Podman
     }
 
     fn status(&self) -> Result<Status> {

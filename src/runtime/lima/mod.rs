@@ -17,6 +17,7 @@ use crate::docker_api;
 use crate::du::disk_usage;
 use crate::exit::{ExitStatus, Interrupted};
 use crate::process::{self, Streamed, signals};
+use crate::settings::RuntimeKind;
 use crate::ui;
 use crate::units::human_bytes;
 
@@ -353,8 +354,8 @@ impl<'a> Lima<'a> {
 }
 
 impl Runtime for Lima<'_> {
-    fn name(&self) -> &'static str {
-        "lima"
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Lima
     }
 
     fn status(&self) -> Result<Status> {
@@ -386,7 +387,7 @@ impl Runtime for Lima<'_> {
             lima_home: Some(home.path.clone()),
             lima_version,
             reason,
-            ..Status::new("lima", self.name(), state)
+            ..Status::new(RuntimeKind::Lima, self.name(), state)
         }
         .with_resources(configured_resources(&instance.dir)))
     }
