@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::settings::RuntimeChoice;
 use crate::ui::ColorChoice;
 
 #[derive(Debug, Parser)]
@@ -65,8 +66,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
 
-    /// The container runtime: auto, lima, docker, colima, podman, apple or native
-    #[arg(long, global = true, value_name = "NAME")]
+    // The `runtime` setting: its text is parsed by `settings`, with the variable's and the
+    // manifest's, so a bad name is the same error from all three.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        help = format!("The container runtime: {}", RuntimeChoice::names().join(", "))
+    )]
     pub runtime: Option<String>,
 
     /// When to use colour

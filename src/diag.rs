@@ -93,7 +93,29 @@ pub fn locate(err: anyhow::Error, at: Option<Location>) -> anyhow::Error {
     }
 }
 
+/// The candidate closest to `word` by edit distance, if any is close enough to be a typo:
+/// the "did you mean" of every error naming something unknown.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 /// Shorthand for `Err(Diagnostic::new(..).into())` chains.
 pub fn error(message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_suggestions() {
+        assert_eq!(closest("cpu", &["cpus", "disk"]), Some("cpus"));
+        assert_eq!(closest("zzzzzz", &["cpus", "disk"]), None);
+    }
 }

@@ -22,8 +22,10 @@ pub enum Os {
     Windows,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A CPU architecture, named as Rust and Lima name them (also the `arch` setting's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Arch {
+    #[value(name = "x86_64")]
     X86_64,
     Aarch64,
 }
@@ -171,6 +173,15 @@ pub fn current_exe() -> std::io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arch_has_one_name() {
+        use clap::ValueEnum;
+        for arch in Arch::value_variants() {
+            let clap = arch.to_possible_value().expect("no hidden arch");
+            assert_eq!(clap.get_name(), arch.name());
+        }
+    }
 
     #[test]
     fn home_is_expanded_only_as_a_whole_component() {

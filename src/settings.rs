@@ -1,19 +1,30 @@
 //! berth's settings: `--flag` > `BERTH_*` environment > `[tool.berth]` > default, each value
 //! remembering where it came from (for `berth doctor` and for error positions).
+//!
+//! Every setting is declared once, in the table at [`declare_settings!`]'s call below: its
+//! field and type, its key, environment variable and flag, its default, its parser and its
+//! help. Adding a key is adding a row there (and, for a new kind of value, a parser in
+//! `value`); resolving, `berth doctor`'s list, the unknown-key check and `berth init`'s table
+//! all follow from the rows.
 
 use std::fmt;
+use std::time::Duration;
 
-use crate::manifest::document::{Node, Table, Value};
 use anyhow::Result;
 
-use crate::diag::{Diagnostic, Location};
-use crate::host;
+use crate::diag::{self, Diagnostic, Location};
+use crate::host::{self, Arch};
 use crate::manifest::Manifest;
-use crate::units::{self, BareUnit, ByteSize};
+use crate::manifest::document::{Node, Table};
+use crate::units::ByteSize;
 
 mod runtime_kind;
+mod value;
+mod vm_type;
 
 pub use runtime_kind::{RuntimeChoice, RuntimeKind};
+use value::{Input, Invalid, Parser, Show};
+pub use vm_type::VmType;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,54 +60,233 @@ pub struct Mount {
     pub writable: bool,
 }
 
-/// Every berth setting, resolved.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub runtime: Setting<RuntimeChoice>,
-    pub instance: Setting<String>,
-    pub cpus: Setting<u32>,
-    pub memory: Setting<ByteSize>,
-    pub disk: Setting<ByteSize>,
-    pub vm_type: Setting<Option<String>>,
-    pub arch: Setting<Option<String>>,
-    pub mounts: Setting<Vec<Mount>>,
-    pub respect_docker_host: Setting<bool>,
-    pub auto_start: Setting<bool>,
-    pub native_fallback: Setting<bool>,
-    pub start_timeout_secs: Setting<u64>,
+/// One key of `[tool.berth]`, as the table below declares it.
+#[derive(Debug)]
+pub struct Key {
+    pub name: &'static str,
+    /// The environment variable that overrides the manifest.
+    pub env: Option<&'static str>,
+    /// The command-line flag that overrides the variable (a global flag in `cli`).
+    pub flag: Option<&'static str>,
+    /// What it sets, for the comment `berth init` writes beside it.
+    pub help: &'static str,
+    /// Whether `berth init` writes it, with its default.
+    pub init: bool,
 }
 
-/// Settings given as flags (global `--runtime`).
+/// The defaults that depend on the project.
+pub struct Defaults {
+    /// The sanitised workspace name.
+    pub instance: String,
+}
+
+/// Settings given as flags: each flag with the text after it.
 #[derive(Debug, Default, Clone)]
 pub struct FlagSettings {
-    pub runtime: Option<String>,
+    given: Vec<(&'static str, String)>,
 }
 
-const VM_TYPES: &[&str] = &["vz", "qemu", "krunkit", "wsl2"];
-const ARCHES: &[&str] = &["x86_64", "aarch64"];
+impl FlagSettings {
+    /// These flags with `flag` too, when it was given.
+    pub fn with(mut self, flag: &'static str, value: Option<String>) -> FlagSettings {
+        if let Some(value) = value {
+            self.given.push((flag, value));
+        }
+        self
+    }
 
-/// Every key `[tool.berth]` accepts, with its environment variable (if any).
-pub const KEYS: &[(&str, Option<&str>)] = &[
-    ("runtime", Some("BERTH_RUNTIME")),
-    ("instance", Some("BERTH_INSTANCE")),
-    ("cpus", Some("BERTH_CPUS")),
-    ("memory", Some("BERTH_MEMORY")),
-    ("disk", Some("BERTH_DISK")),
-    ("vm-type", Some("BERTH_VM_TYPE")),
-    ("arch", Some("BERTH_ARCH")),
-    ("mounts", None),
-    ("respect-docker-host", Some("BERTH_RESPECT_DOCKER_HOST")),
-    ("auto-start", Some("BERTH_AUTO_START")),
-    ("native-fallback", Some("BERTH_NATIVE_FALLBACK")),
-    ("start-timeout", Some("BERTH_START_TIMEOUT")),
-];
+    fn get(&self, flag: &str) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(given, _)| *given == flag)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Declares the settings: the struct of resolved values, [`KEYS`], and what is generated from
+/// them. Each row: `field: Type { key, env, flag, default (a fn of the [`Defaults`]), parse
+/// (a [`Parser`]), help, init }`.
+macro_rules! declare_settings {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty {
+            key: $key:literal,
+            env: $env:expr,
+            flag: $flag:expr,
+            default: $default:expr,
+            parse: $parse:expr,
+            help: $help:literal,
+            init: $init:literal $(,)?
+        }
+    ),* $(,)?) => {
+        /// Every berth setting, resolved.
+        #[derive(Debug, Clone)]
+        pub struct Settings {
+            $( $(#[doc = $doc])* pub $field: Setting<$ty>, )*
+        }
+
+        /// Every key `[tool.berth]` accepts, in the order `berth doctor` lists them.
+        pub const KEYS: &[Key] = &[
+            $( Key { name: $key, env: $env, flag: $flag, help: $help, init: $init }, )*
+        ];
+
+        impl Settings {
+            fn resolve_each(resolver: &Resolver<'_>, defaults: &Defaults) -> Result<Settings> {
+                Ok(Settings {
+                    $( $field: {
+                        let parse: Parser<$ty> = $parse;
+                        let default: fn(&Defaults) -> $ty = $default;
+                        resolver.setting(key($key), parse, || default(defaults))?
+                    }, )*
+                })
+            }
+
+            /// Every setting as `(key, value, source)`, in the order of [`KEYS`], for
+            /// `berth doctor`.
+            pub fn entries(&self) -> Vec<(&'static str, String, &Source)> {
+                vec![ $( ($key, self.$field.value.show(), &self.$field.source), )* ]
+            }
+
+            /// `(key, its default as TOML)` for each key `berth init` writes.
+            fn init_defaults(defaults: &Defaults) -> Vec<(&'static Key, String)> {
+                let mut lines = Vec::new();
+                $(
+                    if key($key).init {
+                        let default: fn(&Defaults) -> $ty = $default;
+                        lines.push((key($key), default(defaults).toml()));
+                    }
+                )*
+                lines
+            }
+        }
+    };
+}
+
+declare_settings! {
+    runtime: RuntimeChoice {
+        key: "runtime",
+        env: Some("BERTH_RUNTIME"),
+        flag: Some("--runtime"),
+        default: |_| RuntimeChoice::Auto,
+        parse: value::runtime,
+        help: "auto | lima | docker | colima | podman | apple | native",
+        init: true,
+    },
+    /// The Lima instance's name (and the Colima profile's and Podman machine's).
+    instance: String {
+        key: "instance",
+        env: Some("BERTH_INSTANCE"),
+        flag: None,
+        default: |defaults| defaults.instance.clone(),
+        parse: value::instance,
+        help: "the VM's name under .pixi/lima",
+        init: true,
+    },
+    cpus: u32 {
+        key: "cpus",
+        env: Some("BERTH_CPUS"),
+        flag: None,
+        default: |_| 2,
+        parse: value::cpus,
+        help: "virtual CPUs of the VM",
+        init: true,
+    },
+    memory: ByteSize {
+        key: "memory",
+        env: Some("BERTH_MEMORY"),
+        flag: None,
+        default: |_| ByteSize::gib(4),
+        parse: value::vm_size,
+        help: "memory of the VM",
+        init: true,
+    },
+    disk: ByteSize {
+        key: "disk",
+        env: Some("BERTH_DISK"),
+        flag: None,
+        default: |_| ByteSize::gib(30),
+        parse: value::vm_size,
+        help: "disk of the VM, grown on demand",
+        init: true,
+    },
+    vm_type: Option<VmType> {
+        key: "vm-type",
+        env: Some("BERTH_VM_TYPE"),
+        flag: None,
+        default: |_| None,
+        parse: |input, key| value::choice(input, key).map(Some),
+        help: "the VM's driver (Lima's choice when unset)",
+        init: false,
+    },
+    arch: Option<Arch> {
+        key: "arch",
+        env: Some("BERTH_ARCH"),
+        flag: None,
+        default: |_| None,
+        parse: |input, key| value::choice(input, key).map(Some),
+        help: "the VM's architecture (the host's when unset)",
+        init: false,
+    },
+    mounts: Vec<Mount> {
+        key: "mounts",
+        env: None,
+        flag: None,
+        default: |_| Vec::new(),
+        parse: value::mounts,
+        help: "directories shared with the VM besides the project",
+        init: false,
+    },
+    respect_docker_host: bool {
+        key: "respect-docker-host",
+        env: Some("BERTH_RESPECT_DOCKER_HOST"),
+        flag: None,
+        default: |_| false,
+        parse: value::boolean,
+        help: "keep a DOCKER_HOST you exported",
+        init: true,
+    },
+    auto_start: bool {
+        key: "auto-start",
+        env: Some("BERTH_AUTO_START"),
+        flag: None,
+        default: |_| false,
+        parse: value::boolean,
+        help: "start a stopped VM when docker needs it",
+        init: true,
+    },
+    native_fallback: bool {
+        key: "native-fallback",
+        env: Some("BERTH_NATIVE_FALLBACK"),
+        flag: None,
+        default: |_| true,
+        parse: value::boolean,
+        help: "run `berth exec` jobs natively when no container runtime exists",
+        init: false,
+    },
+    start_timeout: Duration {
+        key: "start-timeout",
+        env: Some("BERTH_START_TIMEOUT"),
+        flag: None,
+        default: |_| Duration::from_secs(600),
+        parse: value::duration,
+        help: "how long `container init` waits for the VM",
+        init: false,
+    },
+}
+
+/// The declaration of `name` (one of the table's own keys).
+fn key(name: &str) -> &'static Key {
+    KEYS.iter()
+        .find(|key| key.name == name)
+        .expect("every key the table resolves is in KEYS")
+}
 
 impl Settings {
-    /// Resolve every setting. `default_instance` is the sanitised workspace name.
+    /// Resolve every setting from `flags`, the environment and the manifest's `[tool.berth]`.
     pub fn resolve(
         manifest: Option<&Manifest>,
         flags: &FlagSettings,
-        default_instance: &str,
+        defaults: &Defaults,
     ) -> Result<Settings> {
         let table = match manifest.and_then(Manifest::berth_settings) {
             Some(item) => Some(item.as_table().ok_or_else(|| {
@@ -107,102 +297,25 @@ impl Settings {
             })?),
             None => None,
         };
-        let r = Resolver { manifest, table };
         if let (Some(manifest), Some(table)) = (manifest, table) {
             check_keys(manifest, table)?;
         }
-        Ok(Settings {
-            runtime: r.runtime(flags.runtime.clone())?,
-            instance: r.instance(default_instance)?,
-            cpus: r.cpus()?,
-            memory: r.size("memory", ByteSize::gib(4))?,
-            disk: r.size("disk", ByteSize::gib(30))?,
-            vm_type: r.optional_choice("vm-type", VM_TYPES)?,
-            arch: r.optional_choice("arch", ARCHES)?,
-            mounts: r.mounts()?,
-            respect_docker_host: r.boolean("respect-docker-host", false)?,
-            auto_start: r.boolean("auto-start", false)?,
-            native_fallback: r.boolean("native-fallback", true)?,
-            start_timeout_secs: r.duration("start-timeout", 600)?,
-        })
-    }
-}
-
-impl Settings {
-    /// Every setting as `(key, value, source)`, in the order of [`KEYS`], for `berth doctor`.
-    pub fn entries(&self) -> Vec<(&'static str, String, &Source)> {
-        fn text<T: fmt::Debug>(value: &Option<T>) -> String {
-            value.as_ref().map_or_else(
-                || "(unset)".to_string(),
-                |v| format!("{v:?}").trim_matches('"').to_string(),
-            )
-        }
-        let mounts = self
-            .mounts
-            .value
-            .iter()
-            .map(|m| {
-                if m.writable {
-                    format!("{} (writable)", m.location)
-                } else {
-                    m.location.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mounts = if mounts.is_empty() {
-            "(none)".to_string()
-        } else {
-            mounts
+        let resolver = Resolver {
+            manifest,
+            table,
+            flags,
         };
-        vec![
-            (
-                "runtime",
-                self.runtime.value.to_string(),
-                &self.runtime.source,
-            ),
-            (
-                "instance",
-                self.instance.value.clone(),
-                &self.instance.source,
-            ),
-            ("cpus", self.cpus.value.to_string(), &self.cpus.source),
-            ("memory", self.memory.value.to_string(), &self.memory.source),
-            ("disk", self.disk.value.to_string(), &self.disk.source),
-            ("vm-type", text(&self.vm_type.value), &self.vm_type.source),
-            ("arch", text(&self.arch.value), &self.arch.source),
-            ("mounts", mounts, &self.mounts.source),
-            (
-                "respect-docker-host",
-                self.respect_docker_host.value.to_string(),
-                &self.respect_docker_host.source,
-            ),
-            (
-                "auto-start",
-                self.auto_start.value.to_string(),
-                &self.auto_start.source,
-            ),
-            (
-                "native-fallback",
-                self.native_fallback.value.to_string(),
-                &self.native_fallback.source,
-            ),
-            (
-                "start-timeout",
-                format!("{}s", self.start_timeout_secs.value),
-                &self.start_timeout_secs.source,
-            ),
-        ]
+        Settings::resolve_each(&resolver, defaults)
     }
 }
 
 fn check_keys(manifest: &Manifest, table: &Table) -> Result<()> {
-    for (key, _) in table.iter() {
-        if KEYS.iter().all(|(known, _)| *known != key) {
-            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    let known: Vec<&str> = KEYS.iter().map(|key| key.name).collect();
+    for (name, _) in table.iter() {
+        if !known.contains(&name) {
             let mut diagnostic =
-                manifest.error_at_key(table, key, format!("unknown key `{key}` in [tool.berth]"));
-            if let Some(close) = closest(key, &known) {
+                manifest.error_at_key(table, name, format!("unknown key `{name}` in [tool.berth]"));
+            if let Some(close) = diag::closest(name, &known) {
                 diagnostic = diagnostic.help(format!("did you mean `{close}`?"));
             }
             return Err(diagnostic
@@ -216,339 +329,102 @@ fn check_keys(manifest: &Manifest, table: &Table) -> Result<()> {
     Ok(())
 }
 
-/// The candidate closest to `word` by edit distance, if any is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+/// A value as found, before it is parsed.
+enum Raw<'a> {
+    Text(String),
+    Toml(&'a Node<'a>),
 }
 
 struct Resolver<'a> {
     manifest: Option<&'a Manifest>,
     table: Option<&'a Table<'a>>,
-}
-
-/// A raw value before it is checked: from where, and what text or TOML value.
-enum Raw<'a> {
-    Text(String, Source),
-    Toml(&'a Node<'a>, Source),
+    flags: &'a FlagSettings,
 }
 
 impl<'a> Resolver<'a> {
-    fn env_name(key: &str) -> Option<&'static str> {
-        KEYS.iter()
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, env)| *env)
-    }
-
-    /// The highest-precedence value given for `key`, if any.
-    fn raw(&self, key: &str, flag: Option<(String, &'static str)>) -> Option<Raw<'a>> {
-        if let Some((value, flag)) = flag {
-            return Some(Raw::Text(value, Source::Flag(flag)));
+    /// The highest-precedence value given for `key`, and where it came from.
+    fn raw(&self, key: &Key) -> Option<(Raw<'a>, Source)> {
+        if let Some(flag) = key.flag
+            && let Some(value) = self.flags.get(flag)
+        {
+            return Some((Raw::Text(value.to_string()), Source::Flag(flag)));
         }
-        if let Some(env) = Self::env_name(key)
+        if let Some(env) = key.env
             && let Some(value) = host::var_str(env).filter(|v| !v.is_empty())
         {
-            return Some(Raw::Text(value, Source::Env(env)));
+            return Some((Raw::Text(value), Source::Env(env)));
         }
-        let item = self.table?.get(key)?;
-        let location = self.manifest.and_then(|m| m.location(Some(item.span())));
-        Some(Raw::Toml(item, Source::Manifest(location)))
+        let node = self.table?.get(key.name)?;
+        let location = self.manifest.and_then(|m| m.location(Some(node.span())));
+        Some((Raw::Toml(node), Source::Manifest(location)))
     }
 
-    fn invalid(&self, source: &Source, key: &str, message: String, help: String) -> anyhow::Error {
-        let mut diagnostic = Diagnostic::new(message).help(help);
-        match source {
-            Source::Manifest(location) => diagnostic = diagnostic.at_opt(location.clone()),
-            Source::Env(env) => diagnostic = diagnostic.help(format!("it came from ${env}")),
-            Source::Flag(flag) => diagnostic = diagnostic.help(format!("it came from {flag}")),
-            Source::Default => {}
+    /// `key`'s value: the highest-precedence one given, parsed, else the default.
+    fn setting<T>(
+        &self,
+        key: &Key,
+        parse: Parser<T>,
+        default: impl FnOnce() -> T,
+    ) -> Result<Setting<T>> {
+        let Some((raw, source)) = self.raw(key) else {
+            return Ok(Setting {
+                value: default(),
+                source: Source::Default,
+            });
+        };
+        let input = match &raw {
+            Raw::Text(text) => Input::Text(text),
+            Raw::Toml(node) => Input::Toml(node),
+        };
+        match parse(input, key.name) {
+            Ok(value) => Ok(Setting { value, source }),
+            Err(invalid) => Err(self.invalid(&source, invalid)),
         }
-        let _ = key;
+    }
+
+    /// The error for a value from `source`: at its position in the manifest, or naming the
+    /// variable or flag it came from.
+    fn invalid(&self, source: &Source, invalid: Invalid) -> anyhow::Error {
+        let diagnostic = Diagnostic::new(invalid.message).help(invalid.help);
+        let diagnostic = match source {
+            Source::Manifest(location) => {
+                let at = match invalid.span {
+                    Some(span) => self.manifest.and_then(|m| m.location(Some(span))),
+                    None => location.clone(),
+                };
+                diagnostic.at_opt(at)
+            }
+            Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
+            Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
+            Source::Default => diagnostic,
+        };
         diagnostic.into()
     }
+}
 
-    /// A string value (TOML string, or env/flag text).
-    fn string(&self, key: &str, raw: Raw<'a>) -> Result<(String, Source)> {
-        match raw {
-            Raw::Text(text, source) => Ok((text, source)),
-            Raw::Toml(item, source) => match item.as_str() {
-                Some(s) => Ok((s.to_string(), source)),
-                None => Err(self.invalid(
-                    &source,
-                    key,
-                    format!("`{key}` in [tool.berth] must be a string"),
-                    format!("write it as `{key} = \"...\"`"),
-                )),
-            },
-        }
-    }
-
-    fn runtime(&self, flag: Option<String>) -> Result<Setting<RuntimeChoice>> {
-        let key = "runtime";
-        let Some(raw) = self.raw(key, flag.map(|f| (f, "--runtime"))) else {
-            return Ok(Setting {
-                value: RuntimeChoice::Auto,
-                source: Source::Default,
-            });
-        };
-        let (value, source) = self.string(key, raw)?;
-        match RuntimeChoice::from_name(&value) {
-            Some(value) => Ok(Setting { value, source }),
-            None => Err(self.invalid(
-                &source,
-                key,
-                format!("`{value}` is not a valid {key}"),
-                format!("use one of: {}", RuntimeChoice::names().join(", ")),
-            )),
-        }
-    }
-
-    fn optional_choice(&self, key: &str, allowed: &[&str]) -> Result<Setting<Option<String>>> {
-        let Some(raw) = self.raw(key, None) else {
-            return Ok(Setting {
-                value: None,
-                source: Source::Default,
-            });
-        };
-        let (value, source) = self.string(key, raw)?;
-        if !allowed.contains(&value.as_str()) {
-            return Err(self.invalid(
-                &source,
-                key,
-                format!("`{value}` is not a valid {key}"),
-                format!("use one of: {}", allowed.join(", ")),
-            ));
-        }
-        Ok(Setting {
-            value: Some(value),
-            source,
-        })
-    }
-
-    fn instance(&self, default: &str) -> Result<Setting<String>> {
-        let Some(raw) = self.raw("instance", None) else {
-            return Ok(Setting {
-                value: default.to_string(),
-                source: Source::Default,
-            });
-        };
-        let (value, source) = self.string("instance", raw)?;
-        if !is_valid_instance_name(&value) {
-            return Err(self.invalid(
-                &source,
-                "instance",
-                format!("`{value}` is not a valid instance name"),
-                "use letters, digits, `-`, `_` and `.`, starting with a letter or digit \
-                 (at most 64 characters)"
-                    .to_string(),
-            ));
-        }
-        Ok(Setting { value, source })
-    }
-
-    fn integer(&self, key: &str, raw: Raw<'a>) -> Result<(i64, Source)> {
-        match raw {
-            Raw::Text(text, source) => {
-                text.trim()
-                    .parse()
-                    .map(|n| (n, source.clone()))
-                    .map_err(|_| {
-                        self.invalid(
-                            &source,
-                            key,
-                            format!("`{text}` is not a whole number for {key}"),
-                            format!("set {key} to a whole number"),
-                        )
-                    })
-            }
-            Raw::Toml(item, source) => {
-                item.as_integer()
-                    .map(|n| (n, source.clone()))
-                    .ok_or_else(|| {
-                        self.invalid(
-                            &source,
-                            key,
-                            format!("`{key}` in [tool.berth] must be a whole number"),
-                            format!("write it as `{key} = 2`"),
-                        )
-                    })
-            }
-        }
-    }
-
-    fn cpus(&self) -> Result<Setting<u32>> {
-        let Some(raw) = self.raw("cpus", None) else {
-            return Ok(Setting {
-                value: 2,
-                source: Source::Default,
-            });
-        };
-        let (n, source) = self.integer("cpus", raw)?;
-        match u32::try_from(n) {
-            Ok(value @ 1..=512) => Ok(Setting { value, source }),
-            _ => Err(self.invalid(
-                &source,
-                "cpus",
-                format!("cpus must be between 1 and 512, not {n}"),
-                "set cpus to the number of virtual CPUs for the VM, e.g. `cpus = 2`".to_string(),
-            )),
-        }
-    }
-
-    /// A size such as `4GiB` ([`ByteSize`]'s grammar); a bare number means GiB.
-    fn size(&self, key: &str, default: ByteSize) -> Result<Setting<ByteSize>> {
-        let Some(raw) = self.raw(key, None) else {
-            return Ok(Setting {
-                value: default,
-                source: Source::Default,
-            });
-        };
-        let (text, source) = match raw {
-            Raw::Toml(item, source) if item.as_integer().is_some() => {
-                (item.as_integer().unwrap_or_default().to_string(), source)
-            }
-            raw => self.string(key, raw)?,
-        };
-        match ByteSize::parse(&text, BareUnit::Gib) {
-            Some(value) => Ok(Setting { value, source }),
-            None => Err(self.invalid(
-                &source,
-                key,
-                format!("`{text}` is not a valid size for {key}"),
-                format!(
-                    "write a size such as `{key} = \"{default}\"` (units: {})",
-                    ByteSize::UNITS
-                ),
-            )),
-        }
-    }
-
-    fn boolean(&self, key: &str, default: bool) -> Result<Setting<bool>> {
-        let Some(raw) = self.raw(key, None) else {
-            return Ok(Setting {
-                value: default,
-                source: Source::Default,
-            });
-        };
-        match raw {
-            Raw::Text(text, source) => match text.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => Ok(Setting {
-                    value: true,
-                    source,
-                }),
-                "0" | "false" | "no" | "off" => Ok(Setting {
-                    value: false,
-                    source,
-                }),
-                _ => Err(self.invalid(
-                    &source,
-                    key,
-                    format!("`{text}` is not true or false for {key}"),
-                    format!("set {key} to true or false"),
-                )),
-            },
-            Raw::Toml(item, source) => match item.as_bool() {
-                Some(value) => Ok(Setting { value, source }),
-                None => Err(self.invalid(
-                    &source,
-                    key,
-                    format!("`{key}` in [tool.berth] must be true or false"),
-                    format!("write it as `{key} = true`"),
-                )),
-            },
-        }
-    }
-
-    fn duration(&self, key: &str, default_secs: u64) -> Result<Setting<u64>> {
-        let Some(raw) = self.raw(key, None) else {
-            return Ok(Setting {
-                value: default_secs,
-                source: Source::Default,
-            });
-        };
-        let (text, source) = match raw {
-            Raw::Toml(item, source) if item.as_integer().is_some() => (
-                format!("{}s", item.as_integer().unwrap_or_default()),
-                source,
-            ),
-            raw => self.string(key, raw)?,
-        };
-        match units::parse_duration(&text) {
-            Some(value) => Ok(Setting {
-                value: value.as_secs(),
-                source,
-            }),
-            _ => Err(self.invalid(
-                &source,
-                key,
-                format!("`{text}` is not a valid duration for {key}"),
-                format!("write a duration such as `{key} = \"10m\"` (units: s, m, h)"),
-            )),
-        }
-    }
-
-    fn mounts(&self) -> Result<Setting<Vec<Mount>>> {
-        let Some(Raw::Toml(item, source)) = self.raw("mounts", None) else {
-            return Ok(Setting {
-                value: Vec::new(),
-                source: Source::Default,
-            });
-        };
-        let help =
-            "write mounts as `mounts = [\"~/src\", { location = \"/data\", writable = true }]`";
-        let Some(array) = item.as_array() else {
-            return Err(self.invalid(
-                &source,
-                "mounts",
-                "`mounts` in [tool.berth] must be an array".into(),
-                help.into(),
-            ));
-        };
-        let mut mounts = Vec::new();
-        for value in array.iter() {
-            let at = Source::Manifest(self.manifest.and_then(|m| m.location(Some(value.span()))));
-            let mount = match &value.value {
-                Value::String(s) => Some(Mount {
-                    location: s.to_string(),
-                    writable: false,
-                }),
-                Value::Table(t) => {
-                    match (t.get("location").and_then(Node::as_str), t.get("writable")) {
-                        (Some(location), None) => Some(Mount {
-                            location: location.to_string(),
-                            writable: false,
-                        }),
-                        (Some(location), Some(w)) => w.as_bool().map(|writable| Mount {
-                            location: location.to_string(),
-                            writable,
-                        }),
-                        _ => None,
-                    }
-                }
-                _ => None,
+/// The `[tool.berth]` table `berth init` adds: each key the table marks for it, set to its
+/// default, with its help and variable as a comment.
+pub fn init_block(defaults: &Defaults) -> String {
+    let lines: Vec<(String, String)> = Settings::init_defaults(defaults)
+        .into_iter()
+        .map(|(key, value)| {
+            let comment = match key.env {
+                Some(env) => format!("{} ({env})", key.help),
+                None => key.help.to_string(),
             };
-            match mount {
-                Some(mount) => mounts.push(mount),
-                None => {
-                    return Err(self.invalid(
-                        &at,
-                        "mounts",
-                        "each mount must be a path or `{ location = \"...\", writable = true }`"
-                            .into(),
-                        help.into(),
-                    ));
-                }
-            }
-        }
-        Ok(Setting {
-            value: mounts,
-            source,
+            (format!("{} = {value}", key.name), comment)
         })
+        .collect();
+    let width = lines.iter().map(|(line, _)| line.len()).max().unwrap_or(0);
+    let mut block = String::from(
+        "# berth's settings (see \"Configuration\" in berth's README). pixi ignores [tool].\n\
+         # An environment variable named in a comment wins over the value here.\n\
+         [tool.berth]\n",
+    );
+    for (line, comment) in lines {
+        block.push_str(&format!("{line:width$}  # {comment}\n"));
     }
+    block
 }
 
 /// Lima's instance-name rule: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
@@ -599,8 +475,39 @@ mod tests {
     }
 
     #[test]
-    fn typos_get_suggestions() {
-        assert_eq!(closest("cpu", &["cpus", "disk"]), Some("cpus"));
-        assert_eq!(closest("zzzzzz", &["cpus", "disk"]), None);
+    fn every_key_has_a_variable_but_mounts_and_unique_names() {
+        let mut names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KEYS.len());
+        for key in KEYS {
+            let expected = (key.name != "mounts")
+                .then(|| format!("BERTH_{}", key.name.replace('-', "_").to_uppercase()));
+            assert_eq!(key.env.map(str::to_string), expected, "{}", key.name);
+        }
+        assert_eq!(
+            key("runtime").help,
+            RuntimeChoice::names().join(" | "),
+            "the runtime's help lists every runtime"
+        );
+    }
+
+    #[test]
+    fn the_init_block_is_valid_toml_with_every_default() {
+        let block = init_block(&Defaults {
+            instance: "demo".into(),
+        });
+        assert!(
+            block.contains("\nruntime = \"auto\"             # auto | lima |"),
+            "{block}"
+        );
+        assert!(block.contains("memory = \"4GiB\""), "{block}");
+        let doc: toml_edit::DocumentMut = block.parse().expect("valid TOML");
+        let berth = &doc["tool"]["berth"];
+        assert_eq!(berth["instance"].as_str(), Some("demo"));
+        assert_eq!(berth["cpus"].as_integer(), Some(2));
+        assert_eq!(berth["auto-start"].as_bool(), Some(false));
+        let written = KEYS.iter().filter(|k| k.init).count();
+        assert_eq!(berth.as_table().map(toml_edit::Table::len), Some(written));
     }
 }

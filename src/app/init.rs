@@ -32,11 +32,7 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
                 .file_name()
                 .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
             let fresh = edit::new_manifest(&name, &host::platform());
-            let edited = edit::add_berth(
-                &fresh,
-                ManifestKind::Pixi,
-                &settings::sanitize_instance_name(&name),
-            )?;
+            let edited = edit::add_berth(&fresh, ManifestKind::Pixi, &settings_block(&name))?;
             report_tasks(&edited);
             let change = Change {
                 path: cwd.join("pixi.toml"),
@@ -81,17 +77,20 @@ fn edit_manifest(project: &Project) -> Result<Option<Change>> {
     let name = crate::manifest::Manifest::load(project)?
         .workspace_name()
         .unwrap_or_else(|| project.dir_name());
-    let edited = edit::add_berth(
-        &before,
-        project.kind,
-        &settings::sanitize_instance_name(&name),
-    )?;
+    let edited = edit::add_berth(&before, project.kind, &settings_block(&name))?;
     report_tasks(&edited);
     Ok((edited.text != before).then(|| Change {
         path: project.manifest_path.clone(),
         before: Some(before),
         after: edited.text,
     }))
+}
+
+/// The `[tool.berth]` table for a workspace called `name`.
+fn settings_block(name: &str) -> String {
+    settings::init_block(&settings::Defaults {
+        instance: settings::sanitize_instance_name(name),
+    })
 }
 
 fn report_tasks(edited: &edit::Edit) {

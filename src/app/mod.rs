@@ -11,7 +11,7 @@ use crate::host;
 use crate::manifest::Manifest;
 use crate::project::Project;
 use crate::runtime;
-use crate::settings::{self, FlagSettings, Settings};
+use crate::settings::{self, Defaults, FlagSettings, Settings};
 
 mod clean;
 mod container;
@@ -49,9 +49,7 @@ impl Global {
     fn from_args(args: &GlobalArgs) -> Global {
         Global {
             manifest_path: args.manifest_path.clone(),
-            flags: FlagSettings {
-                runtime: args.runtime.clone(),
-            },
+            flags: FlagSettings::default().with("--runtime", args.runtime.clone()),
         }
     }
 
@@ -68,11 +66,10 @@ impl Global {
         let name = manifest
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());
-        let settings = Settings::resolve(
-            Some(&manifest),
-            &self.flags,
-            &settings::sanitize_instance_name(&name),
-        )?;
+        let defaults = Defaults {
+            instance: settings::sanitize_instance_name(&name),
+        };
+        let settings = Settings::resolve(Some(&manifest), &self.flags, &defaults)?;
         Ok(Workspace { project, settings })
     }
 }
@@ -98,4 +95,25 @@ fn completions(shell: clap_complete::Shell) -> Result<ExitStatus> {
     clap_complete::generate(shell, &mut command, "berth", &mut out);
     crate::ui::out(String::from_utf8_lossy(&out).trim_end())?;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+    use crate::settings::KEYS;
+
+    #[test]
+    fn every_settings_flag_is_a_global_flag_of_the_cli() {
+        let command = Cli::command();
+        for flag in KEYS.iter().filter_map(|key| key.flag) {
+            let long = flag.trim_start_matches("--");
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("no {flag} in the command line"));
+            assert!(arg.is_global_set(), "{flag} is not global");
+        }
+    }
 }

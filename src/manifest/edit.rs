@@ -19,8 +19,9 @@ pub struct Edit {
     pub added_settings: bool,
 }
 
-/// Add berth's tasks and a `[tool.berth]` table to `source`, leaving what exists alone.
-pub fn add_berth(source: &str, kind: ManifestKind, instance: &str) -> Result<Edit> {
+/// Add berth's tasks and, when the manifest has none, the `[tool.berth]` table `settings` to
+/// `source`, leaving what exists alone.
+pub fn add_berth(source: &str, kind: ManifestKind, settings: &str) -> Result<Edit> {
     let mut doc: DocumentMut = source.parse()?;
     let mut edit = Edit::default();
 
@@ -49,7 +50,7 @@ pub fn add_berth(source: &str, kind: ManifestKind, instance: &str) -> Result<Edi
             text.push('\n');
         }
         text.push('\n');
-        text.push_str(&settings_block(instance));
+        text.push_str(settings);
         edit.added_settings = true;
     }
     edit.text = text;
@@ -94,54 +95,6 @@ fn implicit_table<'a>(parent: &'a mut Table, key: &str) -> Result<&'a mut Table>
         .ok_or_else(|| anyhow::anyhow!("`{key}` in the manifest is not a table"))
 }
 
-/// `[tool.berth]` with every default written out and explained.
-fn settings_block(instance: &str) -> String {
-    let settings = [
-        (
-            "runtime = \"auto\"".to_string(),
-            "auto | lima | docker | colima | podman | apple | native (BERTH_RUNTIME)",
-        ),
-        (
-            format!("instance = \"{instance}\""),
-            "the VM's name under .pixi/lima (BERTH_INSTANCE)",
-        ),
-        (
-            "cpus = 2".to_string(),
-            "virtual CPUs of the VM (BERTH_CPUS)",
-        ),
-        (
-            "memory = \"4GiB\"".to_string(),
-            "memory of the VM (BERTH_MEMORY)",
-        ),
-        (
-            "disk = \"30GiB\"".to_string(),
-            "disk of the VM, grown on demand (BERTH_DISK)",
-        ),
-        (
-            "respect-docker-host = false".to_string(),
-            "keep a DOCKER_HOST you exported (BERTH_RESPECT_DOCKER_HOST)",
-        ),
-        (
-            "auto-start = false".to_string(),
-            "start a stopped VM when docker needs it (BERTH_AUTO_START)",
-        ),
-    ];
-    let width = settings
-        .iter()
-        .map(|(line, _)| line.len())
-        .max()
-        .unwrap_or(0);
-    let mut block = String::from(
-        "# berth's settings (see \"Configuration\" in berth's README). pixi ignores [tool].\n\
-         # An environment variable named in a comment wins over the value here.\n\
-         [tool.berth]\n",
-    );
-    for (line, comment) in settings {
-        block.push_str(&format!("{line:width$}  # {comment}\n"));
-    }
-    block
-}
-
 /// The manifest `berth init` creates where there is none: pixi's own minimal workspace.
 pub fn new_manifest(name: &str, platform: &str) -> String {
     format!(
@@ -156,32 +109,28 @@ mod tests {
 
     /// A user's manifest with comments, odd spacing and a task named like one of berth's.
     const USER_MANIFEST: &str = include_str!("../../tests/fixtures/messy-pixi.toml");
+    /// A settings table as `settings::init_block` writes one.
+    const SETTINGS: &str = "# berth's settings\n[tool.berth]\ninstance = \"demo\"\ncpus = 2\n";
 
     #[test]
     fn adds_missing_tasks_after_existing_ones_and_keeps_everything_else() {
-        let edit = add_berth(USER_MANIFEST, ManifestKind::Pixi, "demo").unwrap();
+        let edit = add_berth(USER_MANIFEST, ManifestKind::Pixi, SETTINGS).unwrap();
         assert_eq!(edit.kept_tasks, ["docker"]);
-        assert!(
-            edit.text
-                .contains("\nruntime = \"auto\"             # auto |"),
-            "{}",
-            edit.text
-        );
         assert!(edit.added_tasks.contains(&"container-init".to_string()));
         assert!(!edit.added_tasks.contains(&"docker".to_string()));
         // The user's lines survive byte for byte, in order.
         let (head, _) = USER_MANIFEST.split_once("[dependencies]").unwrap();
         assert!(edit.text.starts_with(head.trim_end()), "{}", edit.text);
         assert!(edit.text.contains("[dependencies]\npython = \">=3.12\"\n"));
-        assert!(edit.text.contains("\n[tool.berth]\nruntime = \"auto\""));
+        assert!(edit.text.ends_with(&format!("\n\n{SETTINGS}")));
         let parsed: DocumentMut = edit.text.parse().unwrap();
         assert_eq!(parsed["tool"]["berth"]["instance"].as_str(), Some("demo"));
     }
 
     #[test]
     fn a_second_run_changes_nothing() {
-        let once = add_berth(USER_MANIFEST, ManifestKind::Pixi, "demo").unwrap();
-        let twice = add_berth(&once.text, ManifestKind::Pixi, "demo").unwrap();
+        let once = add_berth(USER_MANIFEST, ManifestKind::Pixi, SETTINGS).unwrap();
+        let twice = add_berth(&once.text, ManifestKind::Pixi, SETTINGS).unwrap();
         assert_eq!(once.text, twice.text);
         assert!(twice.added_tasks.is_empty());
         assert_eq!(
@@ -196,7 +145,7 @@ mod tests {
     fn pyproject_tasks_go_under_tool_pixi() {
         let source =
             "[project]\nname = \"py\"\n\n[tool.pixi.workspace]\nchannels = []\nplatforms = []\n";
-        let edit = add_berth(source, ManifestKind::Pyproject, "py").unwrap();
+        let edit = add_berth(source, ManifestKind::Pyproject, SETTINGS).unwrap();
         let doc: DocumentMut = edit.text.parse().unwrap();
         assert!(doc["tool"]["pixi"]["tasks"]["container-init"].is_inline_table());
         assert!(doc["tool"]["berth"]["cpus"].is_integer());

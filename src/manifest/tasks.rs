@@ -13,7 +13,7 @@ use anyhow::Result;
 
 use super::Manifest;
 use crate::diag::Diagnostic;
-use crate::settings::closest;
+use crate::diag::closest;
 use crate::ui;
 
 pub type Span = Option<Range<usize>>;

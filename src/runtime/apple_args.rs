@@ -12,7 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 
 use crate::diag::Diagnostic;
-use crate::settings::closest;
+use crate::diag::closest;
 
 /// Why a docker command line has no `container` translation.
 #[derive(Debug, Clone, PartialEq, Eq)]

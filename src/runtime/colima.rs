@@ -8,7 +8,6 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -19,8 +18,7 @@ use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::host;
 use crate::process::{self, Stream};
-use crate::settings::RuntimeKind;
-use crate::settings::Source;
+use crate::settings::{RuntimeKind, Source, VmType};
 use crate::ui;
 
 pub struct Colima<'a> {
@@ -28,7 +26,7 @@ pub struct Colima<'a> {
 }
 
 /// The VM types `colima start --vm-type` accepts.
-const VM_TYPES: &[&str] = &["qemu", "vz", "krunkit"];
+const VM_TYPES: &[VmType] = &[VmType::Qemu, VmType::Vz, VmType::Krunkit];
 
 impl<'a> Colima<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Colima<'a> {
@@ -98,14 +96,14 @@ impl<'a> Colima<'a> {
             "--disk".into(),
             settings.disk.value.gib_ceil().to_string().into(),
         ];
-        if let Some(vm_type) = &settings.vm_type.value {
-            if !VM_TYPES.contains(&vm_type.as_str()) {
+        if let Some(vm_type) = settings.vm_type.value {
+            if !VM_TYPES.contains(&vm_type) {
                 return Err(unsupported(&settings.vm_type.source, vm_type));
             }
-            args.extend(["--vm-type".into(), vm_type.into()]);
+            args.extend(["--vm-type".into(), vm_type.name().into()]);
         }
-        if let Some(arch) = &settings.arch.value {
-            args.extend(["--arch".into(), arch.into()]);
+        if let Some(arch) = settings.arch.value {
+            args.extend(["--arch".into(), arch.name().into()]);
         }
         // Any `--mount` replaces Colima's default `$HOME` mount: the project root, writable
         // (`dir:w` mounts at the same path), then the user's own mounts.
@@ -211,7 +209,7 @@ impl Runtime for Colima<'_> {
         };
         ui::step(verb, &format!("colima profile {}", self.profile()));
         let args = self.start_args()?;
-        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        let timeout = self.ctx.settings.start_timeout.value;
         lifecycle::with_progress(|progress| {
             self.run_logged(args, first, progress)?;
             lifecycle::wait_for_docker(&socket, timeout, "berth container logs", progress)
@@ -334,9 +332,10 @@ fn classify(stream: Stream, line: &str) -> Line {
     Line::Step(step)
 }
 
-fn unsupported(source: &Source, vm_type: &str) -> anyhow::Error {
+fn unsupported(source: &Source, vm_type: VmType) -> anyhow::Error {
+    let names: Vec<&str> = VM_TYPES.iter().map(|v| v.name()).collect();
     let mut diagnostic = Diagnostic::new(format!("colima has no vm-type `{vm_type}`"))
-        .help(format!("use one of {} with colima", VM_TYPES.join(", ")));
+        .help(format!("use one of {} with colima", names.join(", ")));
     match source {
         Source::Manifest(location) => diagnostic = diagnostic.at_opt(location.clone()),
         other => diagnostic = diagnostic.help(format!("it came from {other}")),

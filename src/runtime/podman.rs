@@ -9,7 +9,6 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
@@ -317,7 +316,7 @@ impl Runtime for Podman<'_> {
             self.ensure_no_other_running()?;
         }
         let start = ["machine", "start", &machine].map(OsString::from).to_vec();
-        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        let timeout = self.ctx.settings.start_timeout.value;
         let logs_hint = format!("podman machine inspect {machine}");
         let socket = lifecycle::with_progress(|progress| {
             match state.as_deref() {

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use anyhow::Result;
 
 use crate::diag::Diagnostic;
+use crate::diag::closest;
 use crate::manifest::Manifest;
 use crate::manifest::tasks::{DEFAULT_FEATURE, Feature, Task, TaskSet};
-use crate::settings::closest;
 
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 

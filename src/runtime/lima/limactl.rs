@@ -148,8 +148,8 @@ pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<St
     if let Some(vm_type) = &settings.vm_type.value {
         args.push(format!("--vm-type={vm_type}"));
     }
-    if let Some(arch) = &settings.arch.value {
-        args.push(format!("--arch={arch}"));
+    if let Some(arch) = settings.arch.value {
+        args.push(format!("--arch={}", arch.name()));
     }
     args.push(format!(
         "--set={}",

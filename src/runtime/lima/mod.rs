@@ -212,7 +212,7 @@ impl<'a> Lima<'a> {
             let args = limactl::create_args(self.ctx.settings, &self.ctx.project.root, version);
             self.run(limactl, &args, progress)?;
         }
-        let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
+        let timeout = self.ctx.settings.start_timeout.value;
         let deadline = Instant::now() + timeout;
         let timeout_arg = format!("--timeout={}s", timeout.as_secs());
         self.run(
