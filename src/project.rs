@@ -71,12 +71,31 @@ impl Project {
     /// The project for `manifest_path` if given (a file or a directory), else the first one
     /// found walking up from `cwd`, else `PIXI_PROJECT_MANIFEST`.
     pub fn discover(cwd: &Path, manifest_path: Option<&Path>) -> Result<Project> {
+        Project::find(cwd, manifest_path).map(|(project, _)| project)
+    }
+
+    /// [`Project::discover`], and the manifest's bytes: discovery reads them to tell a
+    /// workspace from a package, so a command that parses the manifest need not read it again.
+    pub fn discover_with_source(
+        cwd: &Path,
+        manifest_path: Option<&Path>,
+    ) -> Result<(Project, Vec<u8>)> {
+        let (project, source) = Project::find(cwd, manifest_path)?;
+        let source = match source {
+            Some(source) => source,
+            None => fs_err::read(&project.manifest_path)?,
+        };
+        Ok((project, source))
+    }
+
+    /// The project, and the manifest's bytes when finding it read them.
+    fn find(cwd: &Path, manifest_path: Option<&Path>) -> Result<(Project, Option<Vec<u8>>)> {
         if let Some(given) = manifest_path {
             return Project::from_given(&cwd.join(given));
         }
         for dir in cwd.ancestors() {
-            if let Some(project) = Project::in_dir(dir)? {
-                return Ok(project);
+            if let Some(found) = Project::in_dir(dir)? {
+                return Ok(found);
             }
         }
         if let Some(from_env) = host::var("PIXI_PROJECT_MANIFEST").filter(|v| !v.is_empty()) {
@@ -90,7 +109,7 @@ impl Project {
         .into())
     }
 
-    fn from_given(given: &Path) -> Result<Project> {
+    fn from_given(given: &Path) -> Result<(Project, Option<Vec<u8>>)> {
         if given.is_dir() {
             return Project::in_dir(given)?.ok_or_else(|| {
                 Diagnostic::new(format!(
@@ -111,13 +130,13 @@ impl Project {
         } else {
             ManifestKind::Pixi
         };
-        Project::new(given, kind)
+        Ok((Project::new(given, kind)?, None))
     }
 
     /// The project whose manifest is in `dir`, following pixi's discovery rules: `pixi.toml`
     /// beats `pyproject.toml`; a `pixi.toml` with only `[package]` is skipped; a pyproject
     /// counts only with `[tool.pixi.workspace]` (or `[tool.pixi.project]`).
-    fn in_dir(dir: &Path) -> Result<Option<Project>> {
+    fn in_dir(dir: &Path) -> Result<Option<(Project, Option<Vec<u8>>)>> {
         let pixi = dir.join("pixi.toml");
         if pixi.is_file() {
             // Bytes, not text: the manifest is checked for UTF-8 (with a position) when it is
@@ -130,14 +149,16 @@ impl Project {
             let is_workspace = starts(b"[workspace") || starts(b"[project");
             let is_package_only = !is_workspace && starts(b"[package");
             if !is_package_only {
-                return Project::new(&pixi, ManifestKind::Pixi).map(Some);
+                return Ok(Some((Project::new(&pixi, ManifestKind::Pixi)?, Some(text))));
             }
         }
         let pyproject = dir.join("pyproject.toml");
         if pyproject.is_file() {
-            let text = String::from_utf8_lossy(&fs_err::read(&pyproject)?).into_owned();
+            let bytes = fs_err::read(&pyproject)?;
+            let text = String::from_utf8_lossy(&bytes);
             if text.contains("[tool.pixi.workspace") || text.contains("[tool.pixi.project") {
-                return Project::new(&pyproject, ManifestKind::Pyproject).map(Some);
+                let project = Project::new(&pyproject, ManifestKind::Pyproject)?;
+                return Ok(Some((project, Some(bytes))));
             }
         }
         Ok(None)

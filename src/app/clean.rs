@@ -3,20 +3,22 @@
 use anyhow::Result;
 
 use super::Global;
+use super::engine::{self, Purpose};
 use crate::clean::{self, Outcome, Plan, PoolContainer, Removal};
 use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::jobs::container::Docker;
 use crate::process::{self, ChildRecord};
+use crate::project::Project;
 use crate::ui::{self, display_path};
 use crate::units::human_bytes;
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (mut plan, envs_dir, record) = if args.global {
-        (clean::plan_global()?, None, None)
+    let (mut plan, envs_dir, record, project) = if args.global {
+        (clean::plan_global()?, None, None, None)
     } else {
-        let project = global.project()?;
+        let (project, source) = global.project_with_source()?;
         // The file `berth container …` names its running limactl in, so a clean after a
         // killed `init` (or a killed clean) stops that limactl before planning.
         let record = ChildRecord::new(project.layout.berth_dir.join("limactl.pid"));
@@ -29,14 +31,14 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
         (
             clean::plan_project(&project)?,
-            Some(project.layout.envs_dir),
+            Some(project.layout.envs_dir.clone()),
             Some(record),
+            Some((project, source)),
         )
     };
-    let docker = if args.global {
-        None
-    } else {
-        match pool_containers(global) {
+    let docker = match project {
+        None => None,
+        Some((project, source)) => match pool_containers(global, project, source) {
             Ok((docker, containers)) => {
                 plan.containers = containers;
                 Some(docker)
@@ -45,7 +47,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
                 plan.pool_unchecked(&why);
                 None
             }
-        }
+        },
     };
     for kept in &plan.kept {
         ui::note(kept);
@@ -137,9 +139,13 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
 
 /// The containers of the project's `berth pool`, on the engine that runs now (clean never
 /// starts a runtime), and the docker CLI that removes them.
-fn pool_containers(global: &Global) -> Result<(Docker, Vec<PoolContainer>)> {
-    let workspace = global.workspace()?;
-    let docker = Docker::for_project(&workspace.runtime_context(), false)?;
+fn pool_containers(
+    global: &Global,
+    project: Project,
+    source: Vec<u8>,
+) -> Result<(Docker, Vec<PoolContainer>)> {
+    let workspace = global.workspace_of(project, source)?;
+    let docker = Docker::new(engine::for_engine(&workspace, None, Purpose::Inspect)?)?;
     let members = super::exec::pool_of(&workspace, &docker).members()?;
     let containers = members
         .into_iter()

@@ -5,8 +5,9 @@ use std::ffi::OsString;
 use anyhow::Result;
 
 use super::Global;
+use super::engine::{self, Purpose};
 use crate::cli::{EnvArgs, ShellKind};
-use crate::docker::{self, DockerEnv, Shell};
+use crate::docker::{self, Shell};
 use crate::exit::ExitStatus;
 use crate::runtime::selection;
 use crate::{host, process, ui};
@@ -14,23 +15,24 @@ use crate::{host, process, ui};
 pub fn docker(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
     let ctx = workspace.runtime_context();
+    let selection = selection::select(&ctx)?;
     // A runtime without a Docker API (Apple's container) runs docker words itself.
-    if let Some(command) = selection::select(&ctx)?.runtime.docker_command(&args)? {
+    if let Some(command) = selection.runtime.docker_command(&args)? {
         return process::exec_replace(command);
     }
-    let env = DockerEnv::for_command(&ctx, &args)?;
+    let env = engine::for_words(&workspace, &args, Some(&selection))?;
     process::exec_replace(env.docker(&args)?)
 }
 
 pub fn compose(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
-    let env = DockerEnv::for_command(&workspace.runtime_context(), &args)?;
+    let env = engine::for_words(&workspace, &args, None)?;
     process::exec_replace(env.compose(&args)?)
 }
 
 pub fn env(global: &Global, args: &EnvArgs) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
-    let env = DockerEnv::for_engine(&workspace.runtime_context())?;
+    let env = engine::for_engine(&workspace, None, Purpose::Use)?;
     let vars = env.vars_text()?;
     let shell = match (args.json, args.shell) {
         (true, _) | (_, Some(ShellKind::Json)) => {

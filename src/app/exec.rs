@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use super::engine::{self, Purpose};
 use super::{Global, Workspace};
 use crate::cli::{ExecArgs, PoolCommand, PoolStartArgs};
 use crate::diag::Diagnostic;
@@ -136,7 +137,7 @@ fn choose_docker(
 /// The docker CLI pointed at the project's container runtime (started first under
 /// `auto-start`), in the same environment as `berth docker`.
 fn docker_for(workspace: &Workspace) -> Result<Docker> {
-    Docker::for_project(&workspace.runtime_context(), true)
+    Docker::new(engine::for_engine(workspace, None, Purpose::Use)?)
 }
 
 pub(super) fn pool_of<'a>(workspace: &Workspace, docker: &'a Docker) -> Pool<'a> {

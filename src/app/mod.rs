@@ -17,6 +17,7 @@ mod clean;
 mod container;
 mod docker;
 mod doctor;
+mod engine;
 mod exec;
 mod init;
 mod tasks;
@@ -59,10 +60,21 @@ impl Global {
         Project::discover(&cwd, self.manifest_path.as_deref())
     }
 
+    /// The project and the manifest's bytes, read once.
+    pub fn project_with_source(&self) -> Result<(Project, Vec<u8>)> {
+        let cwd = host::current_dir()?;
+        Project::discover_with_source(&cwd, self.manifest_path.as_deref())
+    }
+
     /// The project and its resolved settings (read from the manifest).
     pub fn workspace(&self) -> Result<Workspace> {
-        let project = self.project()?;
-        let manifest = Manifest::load(&project)?;
+        let (project, source) = self.project_with_source()?;
+        self.workspace_of(project, source)
+    }
+
+    /// The workspace of `project`, whose manifest's bytes are `source`.
+    pub fn workspace_of(&self, project: Project, source: Vec<u8>) -> Result<Workspace> {
+        let manifest = Manifest::parse(&project.manifest_path, project.kind, source)?;
         let name = manifest
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());

@@ -17,7 +17,6 @@ use crate::docker::DockerEnv;
 use crate::docker_api;
 use crate::exit::ExitStatus;
 use crate::process::{self, Captured, Limits, Watched};
-use crate::runtime;
 use crate::settings::RuntimeKind;
 
 /// The docker CLI pointed at the project's engine, in the environment [`DockerEnv`] decides.
@@ -29,17 +28,10 @@ pub struct Docker {
 }
 
 impl Docker {
-    /// The docker CLI on the project's engine, which must answer: started first under
-    /// `auto-start` when `start` allows it, never otherwise.
-    pub fn for_project(ctx: &runtime::Context, start: bool) -> Result<Docker> {
-        let env = if start {
-            DockerEnv::for_engine(ctx)?
-        } else {
-            DockerEnv::for_running_engine(ctx)?
-        };
-        let program = process::require_program("docker", Some(&ctx.project.layout.envs_dir))?;
+    /// The docker CLI in `env`, an environment that talks to an engine.
+    pub fn new(env: DockerEnv) -> Result<Docker> {
         Ok(Docker {
-            program,
+            program: env.docker_program()?,
             runtime: env.runtime().unwrap_or(RuntimeKind::Docker),
             env,
         })

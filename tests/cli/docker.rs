@@ -89,6 +89,29 @@ fn docker_gets_the_exact_words_and_the_projects_environment_in_place_of_berth() 
     assert_eq!(p.fake_calls(), expected);
 }
 
+/// The runtime is chosen once per command: `-v` says which, once, and the VM that serves the
+/// engine is looked at once.
+#[test]
+fn pass_through_chooses_the_runtime_once() {
+    let p = harness::LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\n");
+    p.berth(["container", "init"]).run().success();
+    install_fake_docker(&p);
+    for words in [&["docker", "version"][..], &["compose", "version"], &["env"]] {
+        let out = p.berth(std::iter::once("-v").chain(words.iter().copied())).run();
+        let chosen: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("berth: runtime: "))
+            .collect();
+        assert_eq!(
+            chosen,
+            ["berth: runtime: lima (runtime = lima (pixi.toml:7:11))"],
+            "berth -v {words:?}\n{}",
+            out.stderr
+        );
+    }
+}
+
 #[test]
 fn help_reaches_docker_without_asking_the_runtime() {
     let p = TestProject::with_tasks("");
