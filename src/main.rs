@@ -10,6 +10,8 @@ mod du;
 mod exit;
 mod host;
 mod jobs;
+#[cfg(test)]
+mod layers;
 mod manifest;
 mod private_fs;
 mod process;

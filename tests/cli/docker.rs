@@ -96,8 +96,14 @@ fn pass_through_chooses_the_runtime_once() {
     let p = harness::LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\n");
     p.berth(["container", "init"]).run().success();
     install_fake_docker(&p);
-    for words in [&["docker", "version"][..], &["compose", "version"], &["env"]] {
-        let out = p.berth(std::iter::once("-v").chain(words.iter().copied())).run();
+    for words in [
+        &["docker", "version"][..],
+        &["compose", "version"],
+        &["env"],
+    ] {
+        let out = p
+            .berth(std::iter::once("-v").chain(words.iter().copied()))
+            .run();
         let chosen: Vec<&str> = out
             .stderr
             .lines()
