@@ -1,7 +1,7 @@
 //! `berth exec` (native and container jobs) and `berth pool`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available, host_docker as docker};
 
@@ -364,11 +364,7 @@ fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
         assert!(berth.try_wait().unwrap().is_none(), "berth ended early");
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let killed = Command::new("kill")
-        .args(["-INT", &berth.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(crate::harness::signal(berth.id(), "INT"));
     let status = berth.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let pid = std::fs::read_to_string(&pid_file).unwrap();

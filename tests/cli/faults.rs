@@ -23,9 +23,7 @@ impl Drop for Faulty {
     fn drop(&mut self) {
         harness::kill_lima_agents(&self.p.root);
         for pid in processes_of(self.p.base()) {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            harness::signal(pid, "KILL");
         }
     }
 }
@@ -46,7 +44,10 @@ impl Faulty {
 
     /// `run`, with the host agents it starts answering `/_ping` themselves.
     fn no_engine(&self, run: harness::Run) -> harness::Run {
-        run.env("FAKE_LIMA_ENGINE_SOCKET", self.p.base().join(Self::NO_ENGINE))
+        run.env(
+            "FAKE_LIMA_ENGINE_SOCKET",
+            self.p.base().join(Self::NO_ENGINE),
+        )
     }
 
     fn instance(&self, file: &str) -> PathBuf {
@@ -173,11 +174,7 @@ fn processes_of(base: &Path) -> Vec<u32> {
 }
 
 fn signal(child: &Child, name: &str) {
-    let sent = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
+    assert!(harness::signal(child.id(), name), "SIG{name} was not sent");
 }
 
 // ------------------------------------------------------------------ failures of Lima

@@ -222,8 +222,7 @@ impl Run {
             output
         });
         if done_rx.recv_timeout(limit).is_err() {
-            // SAFETY: plain kill(2) of the child we spawned.
-            unsafe { libc_kill(pid as i32, 9) };
+            signal(pid, "KILL");
             let _ = waiter.join();
             return None;
         }
@@ -236,9 +235,23 @@ impl Run {
     }
 }
 
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
+/// Send the signal named `name` (`INT`, `TERM`, `KILL`, …) to process `pid`; whether it was
+/// sent (not when the process is gone).
+pub fn signal(pid: u32, name: &str) -> bool {
+    use nix::sys::signal::{Signal, kill};
+    let signal: Signal = format!("SIG{name}")
+        .parse()
+        .unwrap_or_else(|_| panic!("no signal named {name}"));
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
+}
+
+/// Whether process `pid` exists, a zombie included (`kill(pid, 0)`).
+pub fn pid_exists(pid: u32) -> bool {
+    i32::try_from(pid)
+        .is_ok_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok())
 }
 
 /// The exit code, or 128+N for a death by signal N (as a shell reports it).
@@ -384,10 +397,7 @@ pub fn kill_lima_agents(root: &Path) {
                 continue;
             };
             if let Ok(pid) = text.trim().parse::<u32>() {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .stderr(Stdio::null())
-                    .status();
+                signal(pid, "KILL");
             }
         }
     }

@@ -253,11 +253,7 @@ fn ctrl_c_during_init_stops_cleanly_and_init_recovers() {
     let child = p.spawn(&["container", "init"], &[("FAKE_LIMA_START_HANG", "1")]);
     let ha_pid = p.instance_dir().join("ha.pid");
     wait_until("the host agent to boot", || ha_pid.exists());
-    let signalled = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(signalled.success());
+    assert!(harness::signal(child.id(), "INT"));
     let out = finish(child);
     out.code(130)
         .stderr_has("interrupted; stopped instance `demo`");
@@ -288,20 +284,10 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
 
     // A crash: the host agent is gone, its pid file and sockets are not.
     let ha_pid: u32 = p.read(".pixi/lima/demo/ha.pid").trim().parse().unwrap();
-    Command::new("kill")
-        .args(["-KILL", &ha_pid.to_string()])
-        .status()
-        .unwrap();
+    harness::signal(ha_pid, "KILL");
     // Gone means reaped, not just dead: berth, like Lima, reads a pid that still exists (a
     // zombie included) as a running agent.
-    wait_until("the host agent to be gone", || {
-        !Command::new("kill")
-            .args(["-0", &ha_pid.to_string()])
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    });
+    wait_until("the host agent to be gone", || !harness::pid_exists(ha_pid));
     assert!(
         p.instance_dir().join("sock/docker.sock").exists(),
         "a stale socket"

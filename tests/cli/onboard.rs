@@ -123,8 +123,10 @@ impl FreshMachine {
 impl Drop for FreshMachine {
     fn drop(&mut self) {
         let pid_file = format!("{}.pid", self.socket.display());
-        if let Ok(pid) = std::fs::read_to_string(pid_file) {
-            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        if let Ok(pid) = std::fs::read_to_string(pid_file)
+            && let Ok(pid) = pid.trim().parse()
+        {
+            crate::harness::signal(pid, "TERM");
         }
         crate::harness::kill_lima_agents(&self.p.root);
     }

@@ -26,7 +26,7 @@ impl Drop for Forwarders {
             // Only a forwarder: a recycled pid must not be killed.
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             if String::from_utf8_lossy(&cmdline).contains("fakeforward") {
-                let _ = Command::new("kill").arg(pid.to_string()).status();
+                crate::harness::signal(pid, "TERM");
             }
         }
     }

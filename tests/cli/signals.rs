@@ -287,11 +287,10 @@ fn wait_for_file(path: &Path, child: &mut std::process::Child) {
 }
 
 fn send(signal: &str, child: &std::process::Child) {
-    let sent = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success(), "kill -{signal} failed");
+    assert!(
+        crate::harness::signal(child.id(), signal),
+        "SIG{signal} was not sent"
+    );
 }
 
 #[test]
