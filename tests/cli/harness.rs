@@ -351,24 +351,56 @@ impl Output {
     }
 }
 
-/// Whether the real Docker engine answers. Without one, engine tests skip with a printed
-/// reason, unless `BERTH_REQUIRE_DOCKER=1` (CI), which turns the skip into a failure.
+/// Whether the real Docker engine answers (asked once per test run). An engine test begins
+/// with `if !docker_available() { return; }`: without an engine it is skipped, which it says
+/// on the terminal, and the skips are counted in a line printed as the test run ends; with
+/// `BERTH_REQUIRE_DOCKER=1` (CI) it fails instead.
 pub fn docker_available() -> bool {
-    let answered = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    static ANSWERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let answered = *ANSWERED.get_or_init(|| {
+        Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
     if !answered {
-        if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
-            panic!("BERTH_REQUIRE_DOCKER=1 but no Docker engine answers `docker version`");
-        }
-        eprintln!("skipped: no Docker engine answers (set BERTH_REQUIRE_DOCKER=1 to fail instead)");
+        skip("no Docker engine answers `docker version`");
     }
     answered
+}
+
+/// How many tests this run skipped.
+static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Skip the running test for `reason`, or fail it under `BERTH_REQUIRE_DOCKER=1`.
+fn skip(reason: &str) {
+    if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
+        panic!("BERTH_REQUIRE_DOCKER=1, but {reason}");
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if SKIPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+        // SAFETY: registers a function taking and returning nothing, run once at exit.
+        unsafe { nix::libc::atexit(report_skips) };
+    }
+    // Straight to the terminal: the test harness captures `eprintln!`, not this.
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {reason}");
+}
+
+/// The count of skipped tests, as the test binary exits.
+extern "C" fn report_skips() {
+    let skipped = SKIPPED.load(std::sync::atomic::Ordering::SeqCst);
+    let _ = writeln!(
+        std::io::stderr(),
+        "{skipped} engine test(s) skipped: no Docker engine answers \
+         (BERTH_REQUIRE_DOCKER=1 makes that a failure)"
+    );
 }
 
 /// `docker ARGS` against the host engine, whatever the test's environment says; its stdout.
