@@ -13,6 +13,7 @@ mod faults;
 mod init;
 mod lima;
 mod onboard;
+mod outputs;
 mod runtimes;
 mod security;
 mod selection;
