@@ -64,7 +64,7 @@ pub fn for_engine(
             "DOCKER_HOST={docker_host} from the environment (respect-docker-host, {})",
             settings.respect_docker_host.source
         ));
-        ensure_answers(&docker_host, Origin::Environment)?;
+        ensure_answers(&docker_host)?;
         return Ok(DockerEnv::with_engine(
             layout,
             docker_host,
@@ -81,8 +81,8 @@ pub fn for_engine(
         }
     };
     let auto_start = purpose == Purpose::Use && settings.auto_start.value;
+    // A runtime's DOCKER_HOST answered as it was given (Runtime::docker_host).
     let docker_host = runtime_docker_host(runtime, auto_start)?;
-    ensure_answers(&docker_host, Origin::Runtime(runtime.kind()))?;
     if let Some(inherited) = inherited.filter(|h| *h != docker_host) {
         ui::note(&format!(
             "using the project's engine at {docker_host}, not DOCKER_HOST={inherited} \
@@ -106,18 +106,11 @@ fn runtime_docker_host(runtime: &dyn Runtime, auto_start: bool) -> Result<String
     }
 }
 
-/// Where a `DOCKER_HOST` came from, for the help when nothing answers there.
-enum Origin {
-    /// The user's environment, kept because of `respect-docker-host`.
-    Environment,
-    /// The project's runtime.
-    Runtime(RuntimeKind),
-}
-
-/// One connect to a `unix://` host, so a dead socket is berth's clear error instead of
-/// docker's "Cannot connect". No request: an engine that listens answers docker itself, and a
-/// round trip here would add to every docker call. Other schemes are left to docker.
-fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
+/// One connect to the user's own `unix://` DOCKER_HOST, so a dead socket is berth's clear
+/// error instead of docker's "Cannot connect". No request: an engine that listens answers
+/// docker itself, and a round trip here would add to every docker call. Other schemes are
+/// left to docker.
+fn ensure_answers(docker_host: &str) -> Result<()> {
     let Some(socket) = docker_api::unix_socket(docker_host) else {
         return Ok(());
     };
@@ -132,19 +125,13 @@ fn ensure_answers(docker_host: &str, origin: Origin) -> Result<()> {
     if let Some(help) = docker_api::problem_help(socket) {
         diagnostic = diagnostic.help(help);
     }
-    diagnostic = match origin {
-        Origin::Environment => diagnostic.help(
+    Err(diagnostic
+        .help(
             "this socket is DOCKER_HOST from your environment, kept because \
              `respect-docker-host` is on: start that engine, or unset DOCKER_HOST to use \
              the project's runtime",
-        ),
-        Origin::Runtime(kind) => diagnostic
-            .help(format!(
-                "`berth container status` shows the state of the {kind} runtime"
-            ))
-            .help("`berth container start` starts it"),
-    };
-    Err(diagnostic.into())
+        )
+        .into())
 }
 
 #[cfg(test)]

@@ -101,7 +101,9 @@ pub trait Runtime {
     fn start(&self) -> Result<()>;
     fn stop(&self, force: bool) -> Result<()>;
     fn delete(&self, force: bool) -> Result<()>;
-    /// The `DOCKER_HOST` of a running runtime, or an error that says how to start it.
+    /// The `DOCKER_HOST` of a running runtime, checked to answer now (a connect or a ping,
+    /// which `app` relies on rather than checking again), or an error that says how to start
+    /// it.
     fn docker_host(&self) -> Result<String>;
     /// The command that runs the docker words `args` when this runtime runs them itself
     /// (Apple `container`, which has no Docker API socket); `None` means "run the docker CLI
