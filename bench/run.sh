@@ -35,6 +35,21 @@ need_tools() {
 build() {
   (cd "$repo" && cargo build --release --quiet)
   BERTH="$repo/target/release/berth"
+  build_static
+}
+
+# The same berth linked statically and not position-independent (glibc's crt-static), where
+# the host is x86_64 or aarch64 Linux with glibc: no dynamic loader, no shared library to map,
+# no relocation to apply as it starts. `--target` keeps the flags off build scripts and
+# proc-macros, which must stay dynamic. BERTH_STATIC stays empty elsewhere (rows skipped).
+BERTH_STATIC=""
+build_static() {
+  local triple
+  triple="$(rustc -vV | sed -n 's/^host: //p')"
+  [[ $triple == *-unknown-linux-gnu ]] || return 0
+  (cd "$repo" && cargo build --release --quiet --target "$triple" \
+    --config "target.$triple.rustflags = ['-C', 'target-feature=+crt-static', '-C', 'relocation-model=static']")
+  BERTH_STATIC="$repo/target/$triple/release/berth"
 }
 
 work="$(mktemp -d)"
@@ -66,6 +81,7 @@ trap cleanup EXIT
 rows=()
 memory=()
 checks=()
+startup=()
 
 # compare LABEL DIR BERTH_CMD BASELINE_LABEL BASELINE_CMD [TARGET]: one hyperfine run of both
 # commands, appending a table row with the two means, their difference, their ratio and
@@ -260,11 +276,17 @@ group_docker() {
   # exec docker. Any wrapper costs at least this row's difference.
   paired 300 '`env docker version` (exec only)' "$dir" "env docker version" \
     '`docker version`' "docker version"
-  # berth against that floor given the same variables: what berth itself adds.
+  # berth against that floor given the same variables: what berth itself adds (issue 17:
+  # at most 0.3 ms), as built by default and statically linked (see group_startup).
   local vars="DOCKER_CONFIG=$dir/.pixi/docker DOCKER_HOST=unix:///var/run/docker.sock"
   vars+=" LIMA_HOME=$dir/.pixi/lima"
   paired 300 '`berth docker version`' "$dir" "$BERTH --runtime docker docker version" \
-    '`env <berth'"'"'s variables> docker version`' "env $vars docker version"
+    '`env <berth'"'"'s variables> docker version`' "env $vars docker version" overhead:0.3
+  if [[ -n $BERTH_STATIC ]]; then
+    paired 300 '`berth docker version` (static)' "$dir" \
+      "$BERTH_STATIC --runtime docker docker version" \
+      '`env <berth'"'"'s variables> docker version`' "env $vars docker version" overhead:0.3
+  fi
   paired 60 '`berth compose version`' "$dir" "$BERTH --runtime docker compose version" \
     '`docker-compose version`' "docker-compose version" ratio:1.02
   local BENCH_RUNS=50 BENCH_WARMUP=10
@@ -337,7 +359,64 @@ group_jobs() {
   (cd "$dir" && "$BERTH" -q --runtime docker pool stop)
 }
 
-ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs)
+# startup_row LABEL BINARY ARGS...: minor page faults (largest of three runs) and the
+# relocations the dynamic loader applies, for the start-up table.
+startup_row() {
+  local label="$1" binary="$2"
+  shift 2
+  local faults=0 this _
+  for _ in 1 2 3; do
+    /usr/bin/time -o "$work/faults" -f %R "$binary" "$@" >/dev/null 2>&1
+    this="$(cat "$work/faults")"
+    if ((this > faults)); then faults="$this"; fi
+  done
+  local relocations linked
+  relocations="$(readelf -r "$binary" | grep -c 'R_[A-Z0-9_]*_RELATIVE' || true)"
+  linked="$(readelf -d "$binary" 2>/dev/null | grep -c NEEDED || true)"
+  local row="| $label | $faults | $relocations | $linked |"
+  echo "$row" >&2
+  startup+=("$row")
+}
+
+# Issue 17: what starting berth costs beside the smallest process, as built by default and
+# statically linked, and where the difference goes.
+group_startup() {
+  local dir="$work/startup"
+  mkdir -p "$dir"
+  local BENCH_RUNS=300 BENCH_WARMUP=20
+  compare '`berth --version`' "$dir" "$BERTH --version" '`true`' "true" ratio:1.5
+  if [[ -n $BERTH_STATIC ]]; then
+    compare '`berth --version` (static)' "$dir" "$BERTH_STATIC --version" '`true`' "true" \
+      ratio:1.5
+  fi
+  startup_row '`true`' "$(type -P true)"
+  startup_row '`berth --version`' "$BERTH" --version
+  if [[ -n $BERTH_STATIC ]]; then
+    startup_row '`berth --version` (static)' "$BERTH_STATIC" --version
+  fi
+  # The pass-through with a docker that does nothing (`true` on PATH as `docker`): what
+  # berth adds before it execs docker, without the tens of milliseconds of docker's own
+  # start-up, whose spread hides a fraction of a millisecond in group_docker's rows.
+  local shim="$work/shim"
+  mkdir -p "$shim"
+  ln -sf "$(type -P true)" "$shim/docker"
+  manifest_header >"$dir/pixi.toml"
+  local vars="DOCKER_CONFIG=$dir/.pixi/docker DOCKER_HOST=unix:///var/run/docker.sock"
+  vars+=" LIMA_HOME=$dir/.pixi/lima"
+  local -x PATH="$shim:$PATH"
+  (cd "$dir" && "$BERTH" -q --runtime docker docker version)
+  local base_label='`env <berth'"'"'s variables> docker version`, docker = `true`'
+  paired 500 '`berth docker version`, docker = `true`' "$dir" \
+    "$BERTH --runtime docker docker version" "$base_label" "env $vars docker version" overhead:0.3
+  if [[ -n $BERTH_STATIC ]]; then
+    paired 500 '`berth docker version` (static), docker = `true`' "$dir" \
+      "$BERTH_STATIC --runtime docker docker version" "$base_label" "env $vars docker version" \
+      overhead:0.3
+  fi
+}
+
+ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs
+  group_startup)
 
 write_results() {
   local load="$1"
@@ -368,6 +447,14 @@ write_results() {
     echo "Checks:"
     echo
     printf '%s\n' "${checks[@]}"
+    echo
+    echo "Start-up (\`/usr/bin/time -f %R\`, largest of three runs; \`readelf\`):"
+    echo
+    echo "| program | minor page faults | relative relocations | shared libraries |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${startup[@]}"
+    echo
+    cat "$here/startup.md"
   } >"$results"
   echo "wrote $results" >&2
 }
