@@ -107,7 +107,7 @@ pub enum Command {
     Env(EnvArgs),
 
     /// Run one job in a container, or natively with limits, in its own workspace
-    Exec(ExecArgs),
+    Exec(Box<ExecArgs>),
 
     /// Warm containers that `berth exec` reuses
     #[command(subcommand)]
@@ -323,6 +323,18 @@ pub struct ExecArgs {
     /// Fail instead of running natively when no container runtime is found
     #[arg(long)]
     pub no_native: bool,
+
+    /// Run the job as replicas on the project's engine, a Docker Swarm manager
+    #[arg(long, requires = "image")]
+    pub cluster: bool,
+
+    /// Cluster jobs: how many replicas to run (default 1); each gets BERTH_JOB_INDEX 1…N
+    #[arg(long, value_name = "N", requires = "cluster")]
+    pub replicas: Option<u32>,
+
+    /// Cluster jobs: how many replicas may run at once (default: all of them)
+    #[arg(long, value_name = "M", requires = "cluster")]
+    pub parallel: Option<u32>,
 
     /// Print the result as JSON; the job's output goes only to its log files
     #[arg(long)]

@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::System(SystemCommand::Clean(args)) => clean::run(&global, &args),
         Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions(args.shell),
-        Command::Exec(args) => exec::exec(&global, args),
+        Command::Exec(args) => exec::exec(&global, *args),
         Command::Pool(command) => exec::pool(&global, command),
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::process::{Event, Watched};
 
+pub mod cluster;
 pub mod container;
 mod engine;
 mod logs;
