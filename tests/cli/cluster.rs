@@ -142,14 +142,10 @@ fn three_replicas_each_see_their_own_index_once() {
         read(&result["stdout_path"]),
         "1/3 {{.Task.Slot}}\n2/3 {{.Task.Slot}}\n3/3 {{.Task.Slot}}\n"
     );
-    let saved: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            PathBuf::from(result["workspace"].as_str().unwrap()).join("result.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(saved, result);
+    assert_eq!(
+        saved_result(&PathBuf::from(result["workspace"].as_str().unwrap())),
+        result
+    );
     started_once_each(&container_events(swarm, &result["id"], &since), 3);
 }
 
@@ -188,8 +184,7 @@ fn failing_replicas_run_once_with_their_codes_and_the_first_is_berths() {
             logs(3)
         )
     );
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(job.join("result.json")).unwrap()).unwrap();
+    let result = saved_result(&job);
     let codes: Vec<&Value> = result["replicas"]
         .as_array()
         .unwrap()
@@ -306,6 +301,11 @@ fn a_timeout_removes_the_service_and_exits_124() {
     });
 }
 
+/// The `result.json` of the job directory `job`.
+fn saved_result(job: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(job.join("result.json")).unwrap()).unwrap()
+}
+
 /// The job directory of the project's only job.
 fn job_dir(p: &TestProject) -> PathBuf {
     let mut jobs = std::fs::read_dir(p.path(".pixi/berth/jobs"))
@@ -364,9 +364,7 @@ fn ctrl_c_and_sigterm_remove_the_service_keep_the_logs_and_exit_128_plus_n() {
             "",
             "{signal}"
         );
-        let result: Value =
-            serde_json::from_str(&std::fs::read_to_string(job.join("result.json")).unwrap())
-                .unwrap();
+        let result = saved_result(&job);
         assert_eq!(result["cancelled"], true);
         assert_eq!(result["exit_code"], code);
         for replica in result["replicas"].as_array().unwrap() {
