@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::Serialize;
 
-use self::board::Board;
+use self::board::{Board, Phase};
 use self::swarm::{ServicePlan, Swarm};
 use super::container::{Docker, container_name, signal_of};
 use super::{Ending, JobResult, JobSpec, TIMED_OUT_EXIT_CODE, workspace};
@@ -121,11 +121,13 @@ pub fn run(
     if ending != Ending::Exited {
         // What ended meanwhile keeps its exit code; what still runs keeps what it printed so
         // far. Then the service goes, which stops the rest.
-        if let Ok(tasks) = swarm.tasks(&name) {
-            board.update(tasks);
-        }
+        let just_ended = swarm
+            .tasks(&name)
+            .map(|tasks| board.update(tasks))
+            .unwrap_or_default();
         for index in 1..=replicas.count {
-            if board.task(index).is_some() {
+            let unfinished = board.task(index).is_some_and(|t| t.phase != Phase::Ended);
+            if unfinished || just_ended.contains(&index) {
                 save_logs(&swarm, &board, &logs, index);
             }
         }
