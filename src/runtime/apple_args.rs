@@ -51,10 +51,39 @@ impl From<TranslateError> for Diagnostic {
     }
 }
 
+/// A `container` command line, with what berth must check or say before it runs.
+#[derive(Debug, PartialEq)]
+pub struct Translated {
+    /// The words after `container`.
+    pub args: Vec<OsString>,
+    /// The oldest `container` release that accepts `args`, when older ones refuse them.
+    pub needs: Option<Needs>,
+    /// Where `container` differs from docker in a way berth cannot translate away.
+    pub notes: Vec<&'static str>,
+}
+
+/// A `container` release some docker words need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub release: Release,
+    /// The docker words, for the error (`docker build --ssh`).
+    pub what: &'static str,
+}
+
+/// A `container` release number: major, minor, patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release(pub u32, pub u32, pub u32);
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
 /// Translate a docker argv (without the leading `docker`) into a `container` argv (without
 /// the leading `container`).
-pub fn translate(args: &[OsString]) -> Result<Vec<OsString>, TranslateError> {
-    translation(args).map(Translation::into_args)
+pub fn translate(args: &[OsString]) -> Result<Translated, TranslateError> {
+    translation(args).map(Translation::into_translated)
 }
 
 /// A translated command, kept in parts so tests can check every flag it emits.
@@ -65,6 +94,8 @@ struct Translation {
     operands: Vec<OsString>,
     /// How to read `operands`: after the first of `run`/`exec`, words are the command's own.
     kind: Operands,
+    needs: Option<Needs>,
+    notes: Vec<&'static str>,
 }
 
 impl Translation {
@@ -78,6 +109,27 @@ impl Translation {
             options: Vec::new(),
             operands: Vec::new(),
             kind,
+            needs: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The value of the last `flag` given (the one both CLIs keep).
+    fn last(&self, flag: &str) -> Option<&Option<OsString>> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == flag)
+            .map(|(_, v)| v)
+    }
+
+    fn into_translated(mut self) -> Translated {
+        let needs = self.needs.take();
+        let notes = std::mem::take(&mut self.notes);
+        Translated {
+            args: self.into_args(),
+            needs,
+            notes,
         }
     }
 
@@ -116,12 +168,19 @@ struct Spec {
     container: &'static [&'static str],
     flags: &'static [Flag],
     operands: Operands,
+    /// What the command as a whole needs once its flags are mapped (see [`Spec::then`]).
+    finish: Finish,
 }
+
+/// A check or rewrite of a whole translated command.
+type Finish = fn(&mut Translation) -> Result<(), TranslateError>;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Operands {
     /// Options and operands mix freely (`docker rm a -f b`).
     Interspersed,
+    /// As `Interspersed`, but `container` takes one operand where docker takes several.
+    One,
     /// The first operand (an image or a container) ends the options; the rest is a command.
     CommandAfterFirst,
     /// No operands.
@@ -170,8 +229,13 @@ const RUN_FLAGS: &[Flag] = &[
     flag(Some('e'), "env", true, To::Same("--env")),
     flag(None, "env-file", true, To::Same("--env-file")),
     flag(Some('v'), "volume", true, To::Same("--volume")),
-    flag(None, "mount", true, To::Same("--mount")),
-    flag(Some('p'), "publish", true, To::Same("--publish")),
+    flag(None, "mount", true, To::Convert("--mount", mount)),
+    flag(
+        Some('p'),
+        "publish",
+        true,
+        To::Convert("--publish", publish),
+    ),
     flag(None, "cpus", true, To::Convert("--cpus", whole_cpus)),
     flag(Some('m'), "memory", true, To::Convert("--memory", memory)),
     flag(None, "name", true, To::Same("--name")),
@@ -190,7 +254,7 @@ const RUN_FLAGS: &[Flag] = &[
     flag(None, "dns", true, To::Same("--dns")),
     flag(None, "dns-search", true, To::Same("--dns-search")),
     flag(None, "dns-option", true, To::Same("--dns-option")),
-    flag(None, "tmpfs", true, To::Same("--tmpfs")),
+    flag(None, "tmpfs", true, To::Convert("--mount", tmpfs)),
     flag(None, "shm-size", true, To::Same("--shm-size")),
     flag(None, "ulimit", true, To::Same("--ulimit")),
     flag(None, "restart", true, To::Convert("--restart", restart)),
@@ -348,8 +412,8 @@ const BUILD_FLAGS: &[Flag] = &[
     flag(None, "pull", false, To::Same("--pull")),
     flag(Some('q'), "quiet", false, To::Same("-q")),
     flag(None, "secret", true, To::Same("--secret")),
-    flag(None, "ssh", true, To::Same("--ssh")),
-    flag(Some('o'), "output", true, To::Same("-o")),
+    flag(None, "ssh", true, To::Convert("--ssh", ssh)),
+    flag(Some('o'), "output", true, To::Convert("-o", build_output)),
     HELP,
 ];
 
@@ -370,23 +434,33 @@ const fn spec(
         container,
         flags,
         operands,
+        finish: |_| Ok(()),
     }
 }
 
-use Operands::{CommandAfterFirst, Interspersed, Nothing};
+impl Spec {
+    /// This spec, finished by `finish` once every flag is mapped.
+    const fn then(self, finish: Finish) -> Spec {
+        Spec { finish, ..self }
+    }
+}
 
-const RUN: Spec = spec("docker run", &["run"], RUN_FLAGS, CommandAfterFirst);
-const CREATE: Spec = spec("docker create", &["create"], RUN_FLAGS, CommandAfterFirst);
+use Operands::{CommandAfterFirst, Interspersed, Nothing, One};
+
+const RUN: Spec = spec("docker run", &["run"], RUN_FLAGS, CommandAfterFirst).then(clear_entrypoint);
+const CREATE: Spec =
+    spec("docker create", &["create"], RUN_FLAGS, CommandAfterFirst).then(clear_entrypoint);
 const EXEC: Spec = spec("docker exec", &["exec"], EXEC_FLAGS, CommandAfterFirst);
-const START: Spec = spec("docker start", &["start"], START_FLAGS, Interspersed);
-const STOP: Spec = spec("docker stop", &["stop"], STOP_FLAGS, Interspersed);
+// ContainerStart.swift (1.0.0-1.2.2): one `containerId`.
+const START: Spec = spec("docker start", &["start"], START_FLAGS, One);
+const STOP: Spec = spec("docker stop", &["stop"], STOP_FLAGS, Interspersed).then(docker_stop_time);
 const KILL: Spec = spec("docker kill", &["kill"], KILL_FLAGS, Interspersed);
 const RM: Spec = spec("docker rm", &["delete"], DELETE_FLAGS, Interspersed);
 const PS: Spec = spec("docker ps", &["list"], LIST_FLAGS, Nothing);
 const LOGS: Spec = spec("docker logs", &["logs"], LOGS_FLAGS, Interspersed);
 const INSPECT: Spec = spec("docker inspect", &["inspect"], INSPECT_FLAGS, Interspersed);
 const STATS: Spec = spec("docker stats", &["stats"], STATS_FLAGS, Interspersed);
-const BUILD: Spec = spec("docker build", &["build"], BUILD_FLAGS, Interspersed);
+const BUILD: Spec = spec("docker build", &["build"], BUILD_FLAGS, Interspersed).then(build_needs);
 const IMAGES: Spec = spec(
     "docker images",
     &["image", "list"],
@@ -400,7 +474,8 @@ const RMI: Spec = spec(
     &["image", "delete"],
     IMAGE_DELETE_FLAGS,
     Interspersed,
-);
+)
+.then(force_note);
 const TAG: Spec = spec("docker tag", &["image", "tag"], ONLY_HELP, Interspersed);
 const IMAGE_INSPECT: Spec = spec(
     "docker image inspect",
@@ -613,30 +688,47 @@ fn parse(spec: &'static Spec, args: &[OsString]) -> Result<Translation, Translat
         }
     }
     match spec.operands {
-        Nothing if !out.operands.is_empty() => Err(TranslateError::new(format!(
-            "`{} {}` has no Apple container translation",
-            spec.docker,
-            out.operands[0].to_string_lossy()
-        ))
-        .help(format!(
-            "Apple's `container {}` takes no arguments; filter its output instead",
-            spec.container.join(" ")
-        ))),
+        Nothing if !out.operands.is_empty() => {
+            return Err(TranslateError::new(format!(
+                "`{} {}` has no Apple container translation",
+                spec.docker,
+                out.operands[0].to_string_lossy()
+            ))
+            .help(format!(
+                "Apple's `container {}` takes no arguments; filter its output instead",
+                spec.container.join(" ")
+            )));
+        }
         CommandAfterFirst if out.operands.is_empty() && !asks_for_help(&out) => {
             let (what, operand) = if spec.container == ["exec"] {
                 ("a container", "CONTAINER")
             } else {
                 ("an image", "IMAGE")
             };
-            Err(
+            return Err(
                 TranslateError::new(format!("`{}` needs {what}", spec.docker)).help(format!(
                     "berth {} [OPTIONS] {operand} [COMMAND...]",
                     spec.docker
                 )),
-            )
+            );
         }
-        _ => Ok(out),
+        One if out.operands.len() > 1 => return Err(one_at_a_time(spec, &out.operands)),
+        _ => {}
     }
+    (spec.finish)(&mut out)?;
+    Ok(out)
+}
+
+fn one_at_a_time(spec: &Spec, operands: &[OsString]) -> TranslateError {
+    let each: Vec<String> = operands
+        .iter()
+        .map(|o| format!("berth {} {}", spec.docker, o.to_string_lossy()))
+        .collect();
+    TranslateError::new(format!(
+        "Apple container takes one container at a time: `container {}` has a single argument",
+        spec.container.join(" ")
+    ))
+    .help(format!("run one after the other: `{}`", each.join(" && ")))
 }
 
 fn asks_for_help(out: &Translation) -> bool {
@@ -755,43 +847,64 @@ fn whole_cpus(value: &str) -> Result<Option<String>, TranslateError> {
 /// `-m/--memory`: docker's `512m`, `1g`, `1.5g`, `1gb` or plain bytes; `container` takes a
 /// whole number with a K/M/G/T/P suffix and 1 MiB granularity.
 fn memory(value: &str) -> Result<Option<String>, TranslateError> {
-    let invalid =
-        || TranslateError::new("not a memory size").help("give a size such as `512m` or `2g`");
-    let lower = value.to_ascii_lowercase();
-    let trimmed = lower.strip_suffix('b').unwrap_or(&lower);
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let shift = match unit {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        "p" => 50,
-        _ => return Err(invalid()),
-    };
-    if let Ok(whole) = number.parse::<u64>()
-        && !unit.is_empty()
-    {
+    let size = DockerSize::parse(value).ok_or_else(|| {
+        TranslateError::new("not a memory size").help("give a size such as `512m` or `2g`")
+    })?;
+    if let (Ok(whole), Some(unit)) = (size.number.parse::<u64>(), size.unit) {
         return Ok(Some(format!("{whole}{}", unit.to_ascii_uppercase())));
     }
-    let amount: f64 = number.parse().map_err(|_| invalid())?;
-    let mib = amount * f64::from(1u32 << 10).powi(shift / 10) / f64::from(1u32 << 20);
-    if mib >= 1.0 && mib.fract() == 0.0 {
-        Ok(Some(format!("{mib}M")))
-    } else {
-        Err(
+    match size.mebibytes() {
+        Some(mib) => Ok(Some(format!("{mib}M"))),
+        None => Err(
             TranslateError::new("Apple container sizes memory in whole MiB")
                 .help("give a size such as `512m` or `2g`"),
-        )
+        ),
     }
 }
 
-/// `--network`: names pass through; docker's `host` network does not exist.
+/// A size as docker reads one (go-units `RAMInBytes`: `512m`, `1.5g`, `2gb`, `64MiB`, plain
+/// bytes): the number as written, its value, and its unit letter.
+struct DockerSize {
+    number: String,
+    amount: f64,
+    unit: Option<char>,
+}
+
+impl DockerSize {
+    fn parse(value: &str) -> Option<DockerSize> {
+        let lower = value.trim().to_ascii_lowercase();
+        let lower = lower.strip_suffix('b').unwrap_or(&lower);
+        let lower = lower.strip_suffix('i').unwrap_or(lower);
+        let split = lower
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(lower.len());
+        let (number, unit) = lower.split_at(split);
+        let unit = match unit.trim_start() {
+            "" => None,
+            letter @ ("k" | "m" | "g" | "t" | "p") => letter.chars().next(),
+            _ => return None,
+        };
+        Some(DockerSize {
+            number: number.to_string(),
+            amount: number.parse().ok()?,
+            unit,
+        })
+    }
+
+    /// The size in whole MiB, when it is one (at least 1).
+    fn mebibytes(&self) -> Option<u64> {
+        let power = self.unit.and_then(|u| "bkmgtp".find(u)).unwrap_or(0);
+        let mib = self.amount * 1024f64.powi(power as i32) / 1024f64.powi(2);
+        (mib >= 1.0 && mib.fract() == 0.0).then_some(mib as u64)
+    }
+}
+
+/// `--network`: names pass through, but docker's default network `bridge` is `container`'s
+/// `default` (NetworkClient.swift `defaultNetworkName`, 1.0.0-1.2.2), and there is no host
+/// network.
 fn network(value: &str) -> Result<Option<String>, TranslateError> {
     match value {
+        "bridge" => Ok(Some("default".to_string())),
         "host" => Err(TranslateError::new("Apple container has no host network")
             .help("publish the ports the container serves with `-p HOST:CONTAINER`")),
         _ => Ok(Some(value.to_string())),
@@ -825,6 +938,270 @@ fn format(value: &str) -> Result<Option<String>, TranslateError> {
                 .help("use `--format json` and filter with `jq`"),
         ),
     }
+}
+
+/// `-p`: `container` needs the host port (Parser.swift `publishPort`, 1.0.0-1.2.2), where
+/// docker's `80` and `IP::80` ask for a free one. The host port is the next-to-last `:` field,
+/// as docker's `nat.ParsePortSpec` splits (`[::1]:8080:80` included).
+fn publish(value: &str) -> Result<Option<String>, TranslateError> {
+    let spec = value
+        .split_once('/')
+        .map_or(value, |(spec, _protocol)| spec);
+    let fields: Vec<&str> = spec.split(':').collect();
+    match fields.len().checked_sub(2).map(|i| fields[i]) {
+        Some(host) if !host.is_empty() => Ok(Some(value.to_string())),
+        _ => Err(TranslateError::new(format!(
+            "`{value}` has no host port, and Apple container cannot pick one"
+        ))
+        .help("name the host port: `-p HOST:CONTAINER`, for example `-p 8080:80`")),
+    }
+}
+
+/// `--tmpfs PATH[:OPTIONS]`: `container` takes the whole value as the path (Parser.swift
+/// `tmpfsMounts`, 1.0.0-1.2.2), so it becomes a tmpfs `--mount`, which takes a size and a
+/// mode (Parser.swift `mount`).
+fn tmpfs(value: &str) -> Result<Option<String>, TranslateError> {
+    let (path, options) = value.split_once(':').unwrap_or((value, ""));
+    if path.is_empty() || path.contains([',', '=']) {
+        return Err(TranslateError::new(format!(
+            "Apple container cannot mount a tmpfs at `{path}`"
+        ))
+        .help("give an absolute path without `,` or `=`: `--tmpfs /run:size=64m`"));
+    }
+    let mut directives = vec![format!("type=tmpfs,destination={path}")];
+    for option in options.split(',').filter(|o| !o.is_empty()) {
+        match option.split_once('=') {
+            Some(("size", size)) => directives.push(tmpfs_size(size)?),
+            Some(("mode", mode)) => directives.push(tmpfs_mode(mode)?),
+            None if option == "rw" => {}
+            None if option == "ro" => directives.push("readonly".to_string()),
+            _ => {
+                return Err(TranslateError::new(format!(
+                    "tmpfs option `{option}` has no Apple container equivalent"
+                ))
+                .help("Apple container's tmpfs takes `size=`, `mode=` and `ro`; drop the rest"));
+            }
+        }
+    }
+    Ok(Some(directives.join(",")))
+}
+
+/// A tmpfs size in whole MiB: `container` truncates a size to MiB (Parser.swift `mount`), and
+/// a tmpfs of size 0 has no limit at all.
+fn tmpfs_size(value: &str) -> Result<String, TranslateError> {
+    DockerSize::parse(value)
+        .and_then(|size| size.mebibytes())
+        .map(|mib| format!("size={mib}M"))
+        .ok_or_else(|| {
+            TranslateError::new(format!("tmpfs size `{value}` is not a whole number of MiB"))
+                .help("Apple container sizes a tmpfs in whole MiB: for example `64m`")
+        })
+}
+
+/// A tmpfs mode: octal, as docker reads `tmpfs-mode` and the kernel reads `mode=`.
+fn tmpfs_mode(value: &str) -> Result<String, TranslateError> {
+    if !value.is_empty() && value.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        Ok(format!("mode={value}"))
+    } else {
+        Err(
+            TranslateError::new(format!("tmpfs mode `{value}` is not octal"))
+                .help("give the mode in octal: for example `1777`"),
+        )
+    }
+}
+
+/// Docker `--mount` keys (opts/mount.go, docker/cli v29) that `container` has nothing for.
+const DOCKER_ONLY_MOUNT_KEYS: &[&str] = &[
+    "bind-propagation",
+    "bind-recursive",
+    "bind-nonrecursive",
+    "bind-create-src",
+    "volume-subpath",
+    "volume-nocopy",
+    "volume-label",
+    "volume-driver",
+    "volume-opt",
+    "image-subpath",
+];
+
+/// `--mount`: docker's keys (opts/mount.go, docker/cli v29) as `container`'s directives
+/// (Parser.swift `mount`, 1.0.0-1.2.2). `container` reads any `readonly=VALUE` as read-only
+/// and mounts a directory when no type is given, where docker mounts a volume; so the type is
+/// always written, `readonly` only when true, and tmpfs sizes and modes by their own names.
+fn mount(value: &str) -> Result<Option<String>, TranslateError> {
+    if value.contains('"') {
+        return Err(
+            TranslateError::new("Apple container's --mount has no quoting")
+                .help("write the fields without quotes; a path with `,` or `=` cannot be mounted"),
+        );
+    }
+    let mut kind = "volume".to_string();
+    let mut directives = Vec::new();
+    let mut tmpfs_key = None;
+    for field in value.split(',') {
+        let (key, val) = match field.split_once('=') {
+            Some((key, val)) => (key.to_ascii_lowercase(), Some(val)),
+            None => (field.to_ascii_lowercase(), None),
+        };
+        match (key.as_str(), val) {
+            ("type", Some(val)) => kind = val.to_ascii_lowercase(),
+            ("source" | "src", Some(val)) => directives.push(format!("source={val}")),
+            ("target" | "dst" | "destination", Some(val)) => {
+                directives.push(format!("destination={val}"));
+            }
+            ("readonly" | "ro", val) => {
+                if docker_bool(&key, val)? {
+                    directives.push("readonly".to_string());
+                }
+            }
+            ("tmpfs-size", Some(val)) => {
+                directives.push(tmpfs_size(val)?);
+                tmpfs_key = Some("tmpfs-size");
+            }
+            ("tmpfs-mode", Some(val)) => {
+                directives.push(tmpfs_mode(val)?);
+                tmpfs_key = Some("tmpfs-mode");
+            }
+            // A hint that only Docker Desktop for Mac ever read.
+            ("consistency", Some(_)) => {}
+            // docker's defaults, which is how `container`'s shares behave.
+            ("bind-propagation", Some("rprivate")) | ("bind-recursive", Some("enabled")) => {}
+            (key, _) if DOCKER_ONLY_MOUNT_KEYS.contains(&key) => {
+                return Err(TranslateError::new(format!(
+                    "--mount key `{key}` has no Apple container equivalent"
+                ))
+                .help(format!(
+                    "Apple container's --mount takes type, source, target, readonly, tmpfs-size and tmpfs-mode; drop `{key}`, or use runtime `lima` or `docker`"
+                )));
+            }
+            _ => {
+                return Err(TranslateError::new(format!(
+                    "`{field}` is not a docker --mount field"
+                ))
+                .help("write `key=value` fields: type, source, target, readonly, tmpfs-size, tmpfs-mode"));
+            }
+        }
+    }
+    if !matches!(kind.as_str(), "bind" | "volume" | "tmpfs") {
+        return Err(
+            TranslateError::new(format!("Apple container has no `{kind}` mounts"))
+                .help("use type=bind, type=volume or type=tmpfs"),
+        );
+    }
+    if let Some(key) = tmpfs_key.filter(|_| kind != "tmpfs") {
+        return Err(TranslateError::new(format!("`{key}` needs `type=tmpfs`"))
+            .help("size and mode belong to tmpfs mounts only"));
+    }
+    directives.insert(0, format!("type={kind}"));
+    Ok(Some(directives.join(",")))
+}
+
+/// A docker `--mount` boolean: bare is true; else `true`, `1`, `false` or `0` (opts/mount.go).
+fn docker_bool(key: &str, value: Option<&str>) -> Result<bool, TranslateError> {
+    match value {
+        None | Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(
+            TranslateError::new(format!("`{key}={other}` is not a boolean"))
+                .help(format!("write `{key}`, `{key}=true` or `{key}=false`")),
+        ),
+    }
+}
+
+/// `build -o`: `container` needs `type=` (Builder.swift `BuildExport`, 1.0.0-1.2.2) and
+/// exports oci (into its image store), tar or local; docker's bare `PATH` is a local export.
+fn build_output(value: &str) -> Result<Option<String>, TranslateError> {
+    let to_stdout = || {
+        TranslateError::new("Apple container cannot write a build to stdout")
+            .help("write a tar file instead: `-o type=tar,dest=FILE`")
+    };
+    if value == "-" {
+        return Err(to_stdout());
+    }
+    if !value.contains('=') {
+        return Ok(Some(format!("type=local,dest={value}")));
+    }
+    let fields: Vec<(&str, &str)> = value.split(',').filter_map(|f| f.split_once('=')).collect();
+    if fields.contains(&("dest", "-")) {
+        return Err(to_stdout());
+    }
+    match fields.iter().find(|(key, _)| *key == "type") {
+        Some((_, "oci" | "tar" | "local")) => Ok(Some(value.to_string())),
+        Some((_, other)) => Err(TranslateError::new(format!(
+            "Apple container has no `{other}` build output"
+        ))
+        .help("it exports `type=oci` (the default: the image lands in its store), `type=tar,dest=FILE` or `type=local,dest=DIR`")),
+        None => Err(TranslateError::new("a build output needs `type=`")
+            .help("for example `-o type=local,dest=out`")),
+    }
+}
+
+/// `build --ssh`: `container` forwards only the agent at SSH_AUTH_SOCK, spelled `default`
+/// (BuildCommand.swift `validate`, 1.2.1-1.2.2).
+fn ssh(value: &str) -> Result<Option<String>, TranslateError> {
+    match value {
+        "default" => Ok(Some(value.to_string())),
+        _ => Err(
+            TranslateError::new("Apple container forwards only the default SSH agent")
+                .help("use `--ssh default`, the agent at SSH_AUTH_SOCK"),
+        ),
+    }
+}
+
+/// docker's `--entrypoint ""` clears the image's entrypoint and runs the command alone;
+/// `container` ignores an empty entrypoint and runs the image's (Parser.swift `process`,
+/// 1.0.0-1.2.2). The command's first word as the entrypoint is docker's process: `container`
+/// then appends the rest and never the image's CMD.
+fn clear_entrypoint(t: &mut Translation) -> Result<(), TranslateError> {
+    let cleared = t
+        .last("--entrypoint")
+        .is_some_and(|value| value.as_deref().is_some_and(OsStr::is_empty));
+    // No operands at all: only `--help` gets here.
+    if !cleared || t.operands.is_empty() {
+        return Ok(());
+    }
+    if t.operands.len() < 2 {
+        return Err(
+            TranslateError::new("`--entrypoint \"\"` needs a command after the image")
+                .help("docker has nothing to run without one either (\"No command specified\"): `berth docker run --entrypoint \"\" IMAGE COMMAND...`"),
+        );
+    }
+    t.options.retain(|(flag, _)| *flag != "--entrypoint");
+    let command = t.operands.remove(1);
+    t.options.push(("--entrypoint", Some(command)));
+    Ok(())
+}
+
+/// docker waits 10 seconds before killing, `container stop` 5 (ContainerStop.swift `time`,
+/// 1.0.0-1.2.2): without `-t`, docker's 10 is said.
+fn docker_stop_time(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--time").is_none() && !asks_for_help(t) {
+        t.options.push(("--time", Some("10".into())));
+    }
+    Ok(())
+}
+
+/// `build --ssh` exists from `container` 1.2.1 (BuildCommand.swift; 1.2.0 has no `ssh`).
+fn build_needs(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--ssh").is_some() {
+        t.needs = Some(Needs {
+            release: Release(1, 2, 1),
+            what: "`docker build --ssh`",
+        });
+    }
+    Ok(())
+}
+
+/// docker's `rmi -f` removes images that containers use; `container`'s `--force` only ignores
+/// images that are not found, and it removes used images anyway (Image/ImageDelete.swift,
+/// ImagesService.swift `delete`, 1.0.0-1.2.2). Missing images pass either way, so `-f` maps.
+fn force_note(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--force").is_some() {
+        t.notes.push(
+            "Apple container's `--force` only ignores images that are not found; `container image delete` removes images that containers use with or without it",
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

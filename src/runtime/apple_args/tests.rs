@@ -11,7 +11,8 @@ fn words(line: &str) -> Vec<OsString> {
 
 fn translated(line: &str) -> String {
     match translate(&words(line)) {
-        Ok(args) => args
+        Ok(out) => out
+            .args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -31,9 +32,60 @@ fn translates_each_flag_and_command() {
             "run --volume /x:/y:ro alpine",
         ),
         ("run --volume=data:/d alpine", "run --volume data:/d alpine"),
+        // --mount: the type always written, readonly only when true, tmpfs keys renamed
         (
             "run --mount type=bind,source=/x,target=/y alpine",
-            "run --mount type=bind,source=/x,target=/y alpine",
+            "run --mount type=bind,source=/x,destination=/y alpine",
+        ),
+        (
+            "run --mount type=bind,src=/x,dst=/y,readonly alpine",
+            "run --mount type=bind,source=/x,destination=/y,readonly alpine",
+        ),
+        (
+            "run --mount type=bind,src=/x,dst=/y,readonly=false alpine",
+            "run --mount type=bind,source=/x,destination=/y alpine",
+        ),
+        (
+            "run --mount Type=Volume,source=data,target=/d,ro=1 alpine",
+            "run --mount type=volume,source=data,destination=/d,readonly alpine",
+        ),
+        (
+            "run --mount source=data,target=/d alpine",
+            "run --mount type=volume,source=data,destination=/d alpine",
+        ),
+        (
+            "run --mount type=tmpfs,target=/t,tmpfs-size=64m,tmpfs-mode=1777 alpine",
+            "run --mount type=tmpfs,destination=/t,size=64M,mode=1777 alpine",
+        ),
+        (
+            "run --mount type=bind,src=/x,dst=/y,consistency=cached,bind-propagation=rprivate alpine",
+            "run --mount type=bind,source=/x,destination=/y alpine",
+        ),
+        // --tmpfs PATH:OPTIONS: a tmpfs mount with a size and a mode
+        (
+            "run --tmpfs /run:rw,size=65536k,mode=1777 alpine",
+            "run --mount type=tmpfs,destination=/run,size=64M,mode=1777 alpine",
+        ),
+        (
+            "run --tmpfs /ro:ro alpine",
+            "run --mount type=tmpfs,destination=/ro,readonly alpine",
+        ),
+        // --entrypoint "": the command's first word is the entrypoint
+        (
+            "run --entrypoint= alpine ls -l",
+            "run --entrypoint ls alpine -l",
+        ),
+        (
+            "run --entrypoint sh --entrypoint= alpine ls",
+            "run --entrypoint ls alpine",
+        ),
+        (
+            "run --network bridge alpine",
+            "run --network default alpine",
+        ),
+        (
+            "run -p [::1]:8080:80/udp alpine",
+            "run --publish [::1]:8080:80/udp alpine",
         ),
         ("run -e A=1 alpine", "run --env A=1 alpine"),
         ("run --env A alpine", "run --env A alpine"),
@@ -94,7 +146,7 @@ fn translates_each_flag_and_command() {
         ),
         (
             "run --dns 1.1.1.1 --tmpfs /tmp --shm-size 64m alpine",
-            "run --dns 1.1.1.1 --tmpfs /tmp --shm-size 64m alpine",
+            "run --dns 1.1.1.1 --mount type=tmpfs,destination=/tmp --shm-size 64m alpine",
         ),
         ("run --help", "run --help"),
         // the image ends the options: the command is the container's, untouched
@@ -137,7 +189,7 @@ fn translates_each_flag_and_command() {
         ("rm web -f db", "delete --force web db"),
         ("container rm -f web", "delete --force web"),
         ("start -ai web", "start --attach -i web"),
-        ("stop web", "stop web"),
+        ("stop web", "stop --time 10 web"),
         ("stop -t 10 web", "stop --time 10 web"),
         (
             "stop --timeout=3 -s SIGTERM web",
@@ -151,6 +203,12 @@ fn translates_each_flag_and_command() {
         ("image inspect alpine", "image inspect alpine"),
         ("stats --no-stream", "stats --no-stream"),
         ("build .", "build ."),
+        ("build -o out .", "build -o type=local,dest=out ."),
+        (
+            "build --output type=tar,dest=app.tar .",
+            "build -o type=tar,dest=app.tar .",
+        ),
+        ("start web", "start web"),
         (
             "build -t app:1 -f Dockerfile.dev --build-arg V=1 --target dev --no-cache --pull .",
             "build -t app:1 -f Dockerfile.dev --build-arg V=1 --target dev --no-cache --pull .",
@@ -194,7 +252,7 @@ fn values_keep_their_bytes() {
     let args = vec!["run".into(), "-v".into(), path.clone(), "alpine".into()];
     let out = translate(&args).unwrap();
     assert_eq!(
-        out,
+        out.args,
         vec![
             "run".into(),
             "--volume".into(),
@@ -206,7 +264,7 @@ fn values_keep_their_bytes() {
 
 fn refusal(line: &str) -> TranslateError {
     match translate(&words(line)) {
-        Ok(args) => panic!("`{line}` translated to {args:?}, expected an error"),
+        Ok(out) => panic!("`{line}` translated to {:?}, expected an error", out.args),
         Err(err) => err,
     }
 }
@@ -323,6 +381,72 @@ fn refuses_what_container_cannot_do_and_says_what_to_do() {
             "drop the option",
         ),
         ("-H tcp://x ps", "option `-H`", ""),
+        ("run --tmpfs /run:noexec alpine", "`noexec`", "size="),
+        (
+            "run --tmpfs /run:size=100k alpine",
+            "whole number of MiB",
+            "64m",
+        ),
+        ("run --tmpfs /a,b alpine", "cannot mount a tmpfs", "without"),
+        (
+            "run --mount type=bind,src=/x,dst=/y,bind-propagation=rshared alpine",
+            "`bind-propagation`",
+            "drop",
+        ),
+        (
+            "run --mount type=volume,src=v,dst=/d,volume-opt=o=1 alpine",
+            "`volume-opt`",
+            "drop",
+        ),
+        (
+            "run --mount type=bind,src=/x,dst=/y,readonly=yes alpine",
+            "not a boolean",
+            "readonly=false",
+        ),
+        (
+            "run --mount type=npipe,src=x,dst=/y alpine",
+            "no `npipe` mounts",
+            "type=bind",
+        ),
+        (
+            "run --mount type=bind,src=/x,dst=/y,tmpfs-size=1m alpine",
+            "needs `type=tmpfs`",
+            "tmpfs",
+        ),
+        (
+            "run --mount size=1,dst=/y alpine",
+            "not a docker --mount field",
+            "key=value",
+        ),
+        (
+            "run -p 80 alpine",
+            "`80` has no host port",
+            "-p HOST:CONTAINER",
+        ),
+        (
+            "run -p 127.0.0.1::80/tcp alpine",
+            "has no host port",
+            "-p HOST:CONTAINER",
+        ),
+        (
+            "run --entrypoint= alpine",
+            "needs a command",
+            "IMAGE COMMAND",
+        ),
+        (
+            "start a b",
+            "one container at a time",
+            "berth docker start a && berth docker start b",
+        ),
+        ("build -o - .", "stdout", "type=tar"),
+        ("build -o type=tar,dest=- .", "stdout", "type=tar"),
+        (
+            "build -o type=registry .",
+            "no `registry` build output",
+            "type=oci",
+        ),
+        ("build -o dest=x .", "needs `type=`", "type=local"),
+        ("build --ssh id=/k .", "default SSH agent", "--ssh default"),
     ];
     for (docker, message, help) in cases {
         let err = refusal(docker);
@@ -340,14 +464,31 @@ fn refuses_what_container_cannot_do_and_says_what_to_do() {
 }
 
 #[test]
+fn build_ssh_needs_1_2_1_and_rmi_force_says_what_it_does() {
+    let needs = |line: &str| translate(&words(line)).unwrap().needs;
+    assert_eq!(
+        needs("build --ssh default ."),
+        Some(Needs {
+            release: Release(1, 2, 1),
+            what: "`docker build --ssh`"
+        })
+    );
+    assert_eq!(needs("build -t app ."), None);
+    let notes = |line: &str| translate(&words(line)).unwrap().notes;
+    assert_eq!(notes("rmi -f alpine").len(), 1);
+    assert!(notes("rmi alpine").is_empty());
+}
+
+#[test]
 fn memory_below_a_mebibyte_is_refused_but_suffixed_sizes_pass() {
     assert_eq!(memory("100k").unwrap(), Some("100K".into()));
     assert!(memory("1000").is_err());
     assert!(memory("0.5m").is_err());
 }
 
-/// The flags each `container` command accepts (apple/container command reference, as in
-/// research/peers.md B3). Everything berth emits must be in here.
+/// The flags each `container` command accepts (Flags.swift and the command files of
+/// apple/container, 1.0.0-1.2.2; `build --ssh` from 1.2.1). Everything berth emits must be
+/// in here.
 const CONTAINER_FLAGS: &[(&[&str], &[&str])] = &[
     (
         &["run"],
@@ -597,15 +738,20 @@ fn docker_argv() -> impl Strategy<Value = Vec<OsString>> {
     })
 }
 
-/// A value each converting flag accepts.
-fn accepted_value(to: &str) -> &'static str {
-    match to {
-        "--cpus" => "2",
-        "--memory" => "512m",
-        "--network" => "default",
-        "--restart" => "no",
-        "-n" => "10",
-        "--format" => "json",
+/// A value each converting docker flag (by its long name) accepts.
+fn accepted_value(long: &str) -> &'static str {
+    match long {
+        "cpus" => "2",
+        "memory" => "512m",
+        "network" | "net" => "default",
+        "restart" => "no",
+        "tail" => "10",
+        "format" => "json",
+        "mount" => "type=bind,source=/x,target=/y",
+        "tmpfs" => "/tmp:size=64m",
+        "publish" => "8080:80",
+        "ssh" => "default",
+        "output" => "out",
         _ => "v",
     }
 }
@@ -616,7 +762,7 @@ fn translatable_spellings(spec: &'static Spec) -> Vec<Vec<String>> {
     for flag in spec.flags {
         let value = match flag.to {
             To::Same(_) => "v",
-            To::Convert(to, _) => accepted_value(to),
+            To::Convert(..) => accepted_value(flag.long),
             To::Refuse(_) => continue,
         };
         let long = format!("--{}", flag.long);
@@ -677,6 +823,11 @@ fn well_formed_argv() -> impl Strategy<Value = Vec<OsString>> {
                     argv.extend(rest);
                 }
                 Interspersed => argv.extend(["web".to_string(), "-".to_string()]),
+                One if dashes => {
+                    argv.push("--".into());
+                    argv.extend(rest.into_iter().take(1));
+                }
+                One => argv.push("web".into()),
             }
             argv.into_iter().map(OsString::from).collect()
         })
@@ -696,7 +847,7 @@ fn check_translation(argv: &[OsString], t: &Translation) -> Result<(), TestCaseE
             t.command.join(" ")
         );
     }
-    let out = translate(argv).unwrap();
+    let out = translate(argv).unwrap().args;
     let options = t.command.len()
         + t.options
             .iter()
