@@ -352,7 +352,29 @@ const IMAGE_LIST_FLAGS: &[Flag] = &[
     HELP,
 ];
 
-const PULL_FLAGS: &[Flag] = &[flag(None, "platform", true, To::Same("--platform")), HELP];
+// Image/ImagePull.swift (1.0.0-1.2.2): `--platform` and Flags.Progress.
+const PULL_FLAGS: &[Flag] = &[
+    flag(None, "platform", true, To::Same("--platform")),
+    flag(
+        Some('q'),
+        "quiet",
+        false,
+        To::Convert("--progress", no_progress),
+    ),
+    HELP,
+];
+
+// Image/ImagePush.swift (1.0.0-1.2.2): `--platform` and Flags.Progress.
+const PUSH_FLAGS: &[Flag] = &[
+    flag(None, "platform", true, To::Same("--platform")),
+    flag(
+        Some('q'),
+        "quiet",
+        false,
+        To::Convert("--progress", no_progress),
+    ),
+    HELP,
+];
 
 const ONLY_HELP: &[Flag] = &[HELP];
 
@@ -414,6 +436,13 @@ const BUILD_FLAGS: &[Flag] = &[
     flag(None, "secret", true, To::Same("--secret")),
     flag(None, "ssh", true, To::Convert("--ssh", ssh)),
     flag(Some('o'), "output", true, To::Convert("-o", build_output)),
+    flag(None, "label", true, To::Same("--label")),
+    flag(
+        None,
+        "progress",
+        true,
+        To::Convert("--progress", build_progress),
+    ),
     HELP,
 ];
 
@@ -468,7 +497,7 @@ const IMAGES: Spec = spec(
     Nothing,
 );
 const PULL: Spec = spec("docker pull", &["image", "pull"], PULL_FLAGS, Interspersed);
-const PUSH: Spec = spec("docker push", &["image", "push"], ONLY_HELP, Interspersed);
+const PUSH: Spec = spec("docker push", &["image", "push"], PUSH_FLAGS, Interspersed);
 const RMI: Spec = spec(
     "docker rmi",
     &["image", "delete"],
@@ -1108,6 +1137,12 @@ fn docker_bool(key: &str, value: Option<&str>) -> Result<bool, TranslateError> {
     }
 }
 
+/// `pull -q`, `push -q`: `container` prints nothing with `--progress none` (Flags.swift
+/// `Flags.Progress`, 1.0.0-1.2.2).
+fn no_progress(_on: &str) -> Result<Option<String>, TranslateError> {
+    Ok(Some("none".to_string()))
+}
+
 /// `build -o`: `container` needs `type=` (Builder.swift `BuildExport`, 1.0.0-1.2.2) and
 /// exports oci (into its image store), tar or local; docker's bare `PATH` is a local export.
 fn build_output(value: &str) -> Result<Option<String>, TranslateError> {
@@ -1144,6 +1179,22 @@ fn ssh(value: &str) -> Result<Option<String>, TranslateError> {
         _ => Err(
             TranslateError::new("Apple container forwards only the default SSH agent")
                 .help("use `--ssh default`, the agent at SSH_AUTH_SOCK"),
+        ),
+    }
+}
+
+/// `build --progress`: `container build` shows `auto`, `plain` or `tty` (BuildCommand.swift
+/// `ProgressType`, 1.0.0-1.2.2).
+fn build_progress(value: &str) -> Result<Option<String>, TranslateError> {
+    match value {
+        "auto" | "plain" | "tty" => Ok(Some(value.to_string())),
+        "quiet" => Err(
+            TranslateError::new("Apple container's build has no `quiet` progress")
+                .help("use `-q`, which it takes"),
+        ),
+        _ => Err(
+            TranslateError::new("Apple container's build progress is auto, plain or tty")
+                .help("for example `--progress plain`"),
         ),
     }
 }

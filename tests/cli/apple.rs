@@ -563,3 +563,43 @@ fn docker_stop_waits_ten_seconds_as_docker_does() {
         .success();
     assert_eq!(last_container_call(&p), "container stop --time 3 web");
 }
+
+#[test]
+fn docker_build_label_and_progress_push_platform_and_quiet_pull_translate() {
+    let p = started_apple_project();
+    p.write("Dockerfile", "FROM alpine\n");
+    berth_apple(
+        &p,
+        &[
+            "docker",
+            "build",
+            "--label",
+            "team=web",
+            "--progress",
+            "plain",
+            "-t",
+            "app",
+            ".",
+        ],
+    )
+    .run()
+    .success();
+    assert_eq!(
+        last_container_call(&p),
+        "container build --label team=web --progress plain -t app ."
+    );
+    berth_apple(&p, &["docker", "push", "--platform", "linux/arm64", "app"])
+        .run()
+        .success();
+    assert_eq!(
+        last_container_call(&p),
+        "container image push --platform linux/arm64 app"
+    );
+    berth_apple(&p, &["docker", "pull", "-q", "alpine"])
+        .run()
+        .success();
+    assert_eq!(
+        last_container_call(&p),
+        "container image pull --progress none alpine"
+    );
+}

@@ -208,6 +208,16 @@ fn translates_each_flag_and_command() {
             "build --output type=tar,dest=app.tar .",
             "build -o type=tar,dest=app.tar .",
         ),
+        (
+            "build --label a=b --progress tty .",
+            "build --label a=b --progress tty .",
+        ),
+        (
+            "push --platform linux/arm64 me/app:1",
+            "image push --platform linux/arm64 me/app:1",
+        ),
+        ("pull -q alpine", "image pull --progress none alpine"),
+        ("push -q me/app", "image push --progress none me/app"),
         ("start web", "start web"),
         (
             "build -t app:1 -f Dockerfile.dev --build-arg V=1 --target dev --no-cache --pull .",
@@ -447,6 +457,8 @@ fn refuses_what_container_cannot_do_and_says_what_to_do() {
         ),
         ("build -o dest=x .", "needs `type=`", "type=local"),
         ("build --ssh id=/k .", "default SSH agent", "--ssh default"),
+        ("build --progress quiet .", "no `quiet` progress", "-q"),
+        ("build --progress rawjson .", "auto, plain or tty", "plain"),
     ];
     for (docker, message, help) in cases {
         let err = refusal(docker);
@@ -540,8 +552,8 @@ const CONTAINER_FLAGS: &[(&[&str], &[&str])] = &[
     ),
     (&["list"], &["--all", "-q", "--format", "--help"]),
     (&["image", "list"], &["-q", "--format", "--help"]),
-    (&["image", "pull"], &["--platform", "--help"]),
-    (&["image", "push"], &["--help"]),
+    (&["image", "pull"], &["--platform", "--progress", "--help"]),
+    (&["image", "push"], &["--platform", "--progress", "--help"]),
     (&["image", "tag"], &["--help"]),
     (&["image", "inspect"], &["--help"]),
     (&["image", "delete"], &["--force", "--help"]),
@@ -566,6 +578,8 @@ const CONTAINER_FLAGS: &[(&[&str], &[&str])] = &[
             "--secret",
             "--ssh",
             "-o",
+            "--label",
+            "--progress",
             "--help",
         ],
     ),
@@ -752,6 +766,7 @@ fn accepted_value(long: &str) -> &'static str {
         "publish" => "8080:80",
         "ssh" => "default",
         "output" => "out",
+        "progress" => "plain",
         _ => "v",
     }
 }
