@@ -352,20 +352,9 @@ const IMAGE_LIST_FLAGS: &[Flag] = &[
     HELP,
 ];
 
-// Image/ImagePull.swift (1.0.0-1.2.2): `--platform` and Flags.Progress.
-const PULL_FLAGS: &[Flag] = &[
-    flag(None, "platform", true, To::Same("--platform")),
-    flag(
-        Some('q'),
-        "quiet",
-        false,
-        To::Convert("--progress", no_progress),
-    ),
-    HELP,
-];
-
-// Image/ImagePush.swift (1.0.0-1.2.2): `--platform` and Flags.Progress.
-const PUSH_FLAGS: &[Flag] = &[
+// Image/ImagePull.swift and Image/ImagePush.swift (1.0.0-1.2.2): `--platform` and
+// Flags.Progress, whose `none` is docker's `-q`.
+const PULL_PUSH_FLAGS: &[Flag] = &[
     flag(None, "platform", true, To::Same("--platform")),
     flag(
         Some('q'),
@@ -496,8 +485,18 @@ const IMAGES: Spec = spec(
     IMAGE_LIST_FLAGS,
     Nothing,
 );
-const PULL: Spec = spec("docker pull", &["image", "pull"], PULL_FLAGS, Interspersed);
-const PUSH: Spec = spec("docker push", &["image", "push"], PUSH_FLAGS, Interspersed);
+const PULL: Spec = spec(
+    "docker pull",
+    &["image", "pull"],
+    PULL_PUSH_FLAGS,
+    Interspersed,
+);
+const PUSH: Spec = spec(
+    "docker push",
+    &["image", "push"],
+    PULL_PUSH_FLAGS,
+    Interspersed,
+);
 const RMI: Spec = spec(
     "docker rmi",
     &["image", "delete"],

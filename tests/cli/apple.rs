@@ -1,7 +1,7 @@
 //! The Apple `container` runtime against the fake `container` and `sw_vers`: detection on
 //! each kind of host, and the system service's lifecycle.
 
-use crate::harness::{Run, TestProject};
+use crate::harness::{Output, Run, TestProject};
 
 /// A project on a faked macOS 26 Apple-silicon host with `container` installed.
 fn apple_project() -> TestProject {
@@ -246,6 +246,12 @@ fn docker_flags_container_lacks_are_refused_before_anything_runs() {
     );
 }
 
+/// `berth --runtime apple docker WORDS` on the faked Mac, the words split at spaces.
+fn docker(p: &TestProject, words: &str) -> Run {
+    let args: Vec<&str> = ["docker"].into_iter().chain(words.split(' ')).collect();
+    berth_apple(p, &args)
+}
+
 /// A project whose Apple container service runs.
 fn started_apple_project() -> TestProject {
     let p = apple_project();
@@ -278,28 +284,32 @@ fn last_container_call(p: &TestProject) -> String {
         .unwrap_or_default()
 }
 
-/// Whether `container WORDS...` was ever called.
-fn called(p: &TestProject, words: &str) -> bool {
+/// Runs `run`, which must fail with an error naming `named` and a `help:` line before
+/// `container WORDS` is called.
+#[track_caller]
+fn refused_before(p: &TestProject, words: &str, run: Run, named: &str) -> Output {
+    let before = calls(p, words);
+    let out = run.run();
+    out.code(1).stderr_has(named).stderr_has("help:");
+    assert_eq!(calls(p, words), before, "{:?}", p.fake_calls());
+    out
+}
+
+/// How many times `container WORDS...` was called.
+fn calls(p: &TestProject, words: &str) -> usize {
     let prefix = format!("container {words}");
-    p.fake_calls().iter().any(|c| c.starts_with(&prefix))
+    p.fake_calls()
+        .iter()
+        .filter(|c| c.starts_with(&prefix))
+        .count()
 }
 
 #[test]
 fn docker_tmpfs_options_become_a_sized_tmpfs_mount() {
     let p = started_apple_project();
-    berth_apple(
+    docker(
         &p,
-        &[
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            "t",
-            "--tmpfs",
-            "/run:size=64m,mode=1777",
-            "alpine",
-            "sleep",
-        ],
+        "run -d --name t --tmpfs /run:size=64m,mode=1777 alpine sleep",
     )
     .run()
     .success();
@@ -309,12 +319,12 @@ fn docker_tmpfs_options_become_a_sized_tmpfs_mount() {
                             "options": ["size=67108864", "mode=1777"]}])
     );
 
-    berth_apple(&p, &["docker", "run", "--tmpfs", "/run:noexec", "alpine"])
-        .run()
-        .code(1)
-        .stderr_has("`noexec`")
-        .stderr_has("help:");
-    assert!(!called(&p, "run --tmpfs"), "{:?}", p.fake_calls());
+    refused_before(
+        &p,
+        "run",
+        docker(&p, "run --tmpfs /run:noexec alpine"),
+        "`noexec`",
+    );
 }
 
 #[test]
@@ -355,26 +365,12 @@ fn docker_mount_keys_are_converted_and_readonly_false_stays_writable() {
         ])
     );
 
-    berth_apple(
+    let volume_opt = "type=volume,source=data,target=/d,volume-opt=type=nfs";
+    refused_before(
         &p,
-        &[
-            "docker",
-            "run",
-            "--mount",
-            "type=volume,source=data,target=/d,volume-opt=type=nfs",
-            "alpine",
-        ],
-    )
-    .run()
-    .code(1)
-    .stderr_has("`volume-opt`")
-    .stderr_has("help:");
-    assert_eq!(
-        p.fake_calls()
-            .iter()
-            .filter(|c| c.starts_with("container run"))
-            .count(),
-        1
+        "run",
+        berth_apple(&p, &["docker", "run", "--mount", volume_opt, "alpine"]),
+        "`volume-opt`",
     );
 }
 
@@ -404,20 +400,11 @@ fn docker_empty_entrypoint_runs_the_command_alone() {
     .stdout_is("hi\n");
 
     // Without a command docker has nothing to run ("No command specified"); neither has berth.
-    berth_apple(
+    refused_before(
         &p,
-        &["docker", "run", "--rm", "--entrypoint=", "entry/echo"],
-    )
-    .run()
-    .code(1)
-    .stderr_has("needs a command")
-    .stderr_has("help:");
-    assert_eq!(
-        p.fake_calls()
-            .iter()
-            .filter(|c| c.starts_with("container run"))
-            .count(),
-        1
+        "run",
+        docker(&p, "run --entrypoint= entry/echo"),
+        "needs a command",
     );
 }
 
@@ -425,48 +412,22 @@ fn docker_empty_entrypoint_runs_the_command_alone() {
 fn docker_publish_without_a_host_port_is_refused() {
     let p = started_apple_project();
     for spec in ["80", "127.0.0.1::80", ":80/udp"] {
-        berth_apple(&p, &["docker", "run", "-p", spec, "alpine", "echo", "hi"])
-            .run()
-            .code(1)
-            .stderr_has(&format!("`{spec}`"))
-            .stderr_has("-p HOST:CONTAINER");
+        let run = berth_apple(&p, &["docker", "run", "-p", spec, "alpine", "echo", "hi"]);
+        refused_before(&p, "run", run, &format!("`{spec}`")).stderr_has("-p HOST:CONTAINER");
     }
-    assert!(!called(&p, "run"), "{:?}", p.fake_calls());
-    berth_apple(
-        &p,
-        &[
-            "docker",
-            "run",
-            "-p",
-            "127.0.0.1:8080:80",
-            "alpine",
-            "echo",
-            "hi",
-        ],
-    )
-    .run()
-    .success()
-    .stdout_is("hi\n");
+    docker(&p, "run -p 127.0.0.1:8080:80 alpine echo hi")
+        .run()
+        .success()
+        .stdout_is("hi\n");
 }
 
 #[test]
 fn docker_bridge_network_is_containers_default() {
     let p = started_apple_project();
-    berth_apple(
-        &p,
-        &[
-            "docker",
-            "run",
-            "--network",
-            "bridge",
-            "alpine",
-            "echo",
-            "hi",
-        ],
-    )
-    .run()
-    .success()
-    .stdout_is("hi\n");
+    docker(&p, "run --network bridge alpine echo hi")
+        .run()
+        .success()
+        .stdout_is("hi\n");
     assert_eq!(
         last_container_call(&p),
         "container run --network default alpine echo hi"
@@ -481,42 +442,30 @@ fn docker_start_of_several_containers_is_refused() {
             .run()
             .success();
     }
-    berth_apple(&p, &["docker", "start", "a", "b"])
-        .run()
-        .code(1)
-        .stderr_has("one container")
-        .stderr_has("berth docker start a");
-    assert!(!called(&p, "start"), "{:?}", p.fake_calls());
-    berth_apple(&p, &["docker", "start", "a"])
-        .run()
-        .success()
-        .stdout_is("a\n");
+    let both = docker(&p, "start a b");
+    refused_before(&p, "start", both, "one container").stderr_has("berth docker start a");
+    docker(&p, "start a").run().success().stdout_is("a\n");
 }
 
 #[test]
 fn docker_build_output_path_is_a_local_export() {
     let p = started_apple_project();
     p.write("Dockerfile", "FROM alpine\n");
-    berth_apple(&p, &["docker", "build", "-o", "out", "."])
-        .run()
-        .success();
+    docker(&p, "build -o out .").run().success();
     assert!(
         p.path("out/built-by-fake-container").is_file(),
         "{:?}",
         p.fake_calls()
     );
 
-    berth_apple(&p, &["docker", "build", "-o", "-", "."])
-        .run()
-        .code(1)
-        .stderr_has("stdout")
-        .stderr_has("help:");
+    let to_stdout = docker(&p, "build -o - .");
+    refused_before(&p, "build", to_stdout, "stdout");
 }
 
 #[test]
 fn docker_rmi_force_says_what_containers_force_does() {
     let p = started_apple_project();
-    berth_apple(&p, &["docker", "rmi", "-f", "missing"])
+    docker(&p, "rmi -f missing")
         .run()
         .success()
         .stderr_has("note:")
@@ -531,22 +480,20 @@ fn docker_rmi_force_says_what_containers_force_does() {
 fn docker_build_ssh_needs_container_1_2_1() {
     let p = started_apple_project();
     p.write("Dockerfile", "FROM alpine\n");
-    berth_apple(&p, &["docker", "build", "--ssh", "default", "."])
+    let on_1_2_0 = docker(&p, "build --ssh default .")
         .env("FAKE_CONTAINER_VERSION", "1.2.0")
+        .env("SSH_AUTH_SOCK", "/tmp/agent.sock");
+    refused_before(
+        &p,
+        "build",
+        on_1_2_0,
+        "needs Apple container 1.2.1 or later, and this is 1.2.0",
+    );
+
+    docker(&p, "build --ssh default -t app .")
         .env("SSH_AUTH_SOCK", "/tmp/agent.sock")
         .run()
-        .code(1)
-        .stderr_has("needs Apple container 1.2.1 or later, and this is 1.2.0")
-        .stderr_has("help:");
-    assert!(!called(&p, "build"), "{:?}", p.fake_calls());
-
-    berth_apple(
-        &p,
-        &["docker", "build", "--ssh", "default", "-t", "app", "."],
-    )
-    .env("SSH_AUTH_SOCK", "/tmp/agent.sock")
-    .run()
-    .success();
+        .success();
     assert_eq!(
         last_container_call(&p),
         "container build --ssh default -t app ."
@@ -556,11 +503,9 @@ fn docker_build_ssh_needs_container_1_2_1() {
 #[test]
 fn docker_stop_waits_ten_seconds_as_docker_does() {
     let p = started_apple_project();
-    berth_apple(&p, &["docker", "stop", "web"]).run().success();
+    docker(&p, "stop web").run().success();
     assert_eq!(last_container_call(&p), "container stop --time 10 web");
-    berth_apple(&p, &["docker", "stop", "-t", "3", "web"])
-        .run()
-        .success();
+    docker(&p, "stop -t 3 web").run().success();
     assert_eq!(last_container_call(&p), "container stop --time 3 web");
 }
 
@@ -568,36 +513,21 @@ fn docker_stop_waits_ten_seconds_as_docker_does() {
 fn docker_build_label_and_progress_push_platform_and_quiet_pull_translate() {
     let p = started_apple_project();
     p.write("Dockerfile", "FROM alpine\n");
-    berth_apple(
-        &p,
-        &[
-            "docker",
-            "build",
-            "--label",
-            "team=web",
-            "--progress",
-            "plain",
-            "-t",
-            "app",
-            ".",
-        ],
-    )
-    .run()
-    .success();
+    docker(&p, "build --label team=web --progress plain -t app .")
+        .run()
+        .success();
     assert_eq!(
         last_container_call(&p),
         "container build --label team=web --progress plain -t app ."
     );
-    berth_apple(&p, &["docker", "push", "--platform", "linux/arm64", "app"])
+    docker(&p, "push --platform linux/arm64 app")
         .run()
         .success();
     assert_eq!(
         last_container_call(&p),
         "container image push --platform linux/arm64 app"
     );
-    berth_apple(&p, &["docker", "pull", "-q", "alpine"])
-        .run()
-        .success();
+    docker(&p, "pull -q alpine").run().success();
     assert_eq!(
         last_container_call(&p),
         "container image pull --progress none alpine"
