@@ -90,7 +90,8 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
 ];
 
 impl Settings {
-    /// Resolve every setting. `default_instance` is the sanitised workspace name.
+    /// Resolve every setting. `default_instance` is the instance name made from the
+    /// workspace name.
     pub fn resolve(
         manifest: Option<&Manifest>,
         flags: &FlagSettings,
@@ -336,17 +337,8 @@ impl<'a> Resolver<'a> {
                 source: Source::Default,
             });
         };
+        // Lima's name rule is checked where the name reaches Lima (`runtime::lima::name`).
         let (value, source) = self.string("instance", raw)?;
-        if !is_valid_instance_name(&value) {
-            return Err(self.invalid(
-                &source,
-                "instance",
-                format!("`{value}` is not a valid instance name"),
-                "use letters, digits, `-`, `_` and `.`, starting with a letter or digit \
-                 (at most 64 characters)"
-                    .to_string(),
-            ));
-        }
         Ok(Setting { value, source })
     }
 
@@ -549,39 +541,6 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Lima's instance-name rule: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
-pub fn is_valid_instance_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// Turn any workspace name into a valid instance name.
-pub fn sanitize_instance_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    out = out
-        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string();
-    out.truncate(64);
-    if out.is_empty() {
-        "berth".to_string()
-    } else {
-        out
-    }
-}
-
 /// A size such as `4GiB` or `512MiB` in GiB (a bare number is GiB).
 pub fn parse_size_gib(text: &str) -> Option<f64> {
     let text = text.trim();
@@ -644,16 +603,6 @@ mod tests {
         );
         assert_eq!(parse_size_gib("lots"), None);
         assert_eq!(parse_size_gib("4 parsecs"), None);
-    }
-
-    #[test]
-    fn instance_names_follow_lima_rules() {
-        assert!(is_valid_instance_name("my-app_2.0"));
-        assert!(!is_valid_instance_name("-app"));
-        assert!(!is_valid_instance_name("my app"));
-        assert_eq!(sanitize_instance_name("My App!"), "my-app-");
-        assert_eq!(sanitize_instance_name("__x"), "x");
-        assert_eq!(sanitize_instance_name("!!!"), "berth");
     }
 
     #[test]

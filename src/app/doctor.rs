@@ -13,7 +13,8 @@ use super::Global;
 use crate::cli::JsonArgs;
 use crate::exit::ExitStatus;
 use crate::host::{self, Arch, Os};
-use crate::runtime::{self, AUTO_ORDER, Context, State, lima::Lima};
+use crate::runtime::lima::{self, Lima};
+use crate::runtime::{self, AUTO_ORDER, Context, State};
 use crate::{docker, process, ui};
 
 #[derive(Serialize)]
@@ -45,12 +46,19 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
     let ctx = workspace.runtime_context();
     let layout = &workspace.project.layout;
     let mut problems = Vec::new();
+    if let Err(invalid) = lima::name::check(&workspace.settings.instance) {
+        problems.push(problem(&invalid.into()));
+    }
 
     let selection = runtime::select(&ctx);
     let (selected, reason) = match &selection {
         Ok(s) => (Some(s.runtime.name()), s.reason.clone()),
         Err(err) => {
-            problems.push(problem(err));
+            // A VM runtime refuses an invalid instance name too: that problem is listed once.
+            let refused = problem(err);
+            if problems.iter().all(|p| p.message != refused.message) {
+                problems.push(refused);
+            }
             (None, String::new())
         }
     };

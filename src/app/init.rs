@@ -11,7 +11,8 @@ use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::manifest::edit;
 use crate::project::{ManifestKind, Project};
-use crate::{host, settings, ui};
+use crate::runtime::lima::name as instance_name;
+use crate::{host, ui};
 
 /// One file `berth init` would write: its path, old text (if any) and new text.
 struct Change {
@@ -32,11 +33,8 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
                 .file_name()
                 .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
             let fresh = edit::new_manifest(&name, &host::platform());
-            let edited = edit::add_berth(
-                &fresh,
-                ManifestKind::Pixi,
-                &settings::sanitize_instance_name(&name),
-            )?;
+            let edited =
+                edit::add_berth(&fresh, ManifestKind::Pixi, &instance_name::derive(&name))?;
             report_tasks(&edited);
             let change = Change {
                 path: cwd.join("pixi.toml"),
@@ -81,11 +79,7 @@ fn edit_manifest(project: &Project) -> Result<Option<Change>> {
     let name = crate::manifest::Manifest::load(project)?
         .workspace_name()
         .unwrap_or_else(|| project.dir_name());
-    let edited = edit::add_berth(
-        &before,
-        project.kind,
-        &settings::sanitize_instance_name(&name),
-    )?;
+    let edited = edit::add_berth(&before, project.kind, &instance_name::derive(&name))?;
     report_tasks(&edited);
     Ok((edited.text != before).then(|| Change {
         path: project.manifest_path.clone(),

@@ -11,7 +11,7 @@ use crate::host;
 use crate::manifest::Manifest;
 use crate::project::Project;
 use crate::runtime;
-use crate::settings::{self, FlagSettings, Settings};
+use crate::settings::{FlagSettings, Settings};
 
 mod clean;
 mod container;
@@ -71,7 +71,7 @@ impl Global {
         let settings = Settings::resolve(
             Some(&manifest),
             &self.flags,
-            &settings::sanitize_instance_name(&name),
+            &runtime::lima::name::derive(&name),
         )?;
         Ok(Workspace { project, settings })
     }

@@ -154,8 +154,13 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
     Ok(selection)
 }
 
-/// The backend called `name` (one of `settings::RUNTIMES` but `auto`).
+/// The backend called `name` (one of `settings::RUNTIMES` but `auto`). The VM runtimes name
+/// their VM after `instance` (Colima's is a Lima instance too), so Lima's name rule is checked
+/// here, before any of them is asked anything.
 pub fn build<'a>(ctx: &'a Context<'a>, name: &str) -> Result<Box<dyn Runtime + 'a>> {
+    if matches!(name, "lima" | "colima" | "podman") {
+        lima::name::check(&ctx.settings.instance)?;
+    }
     Ok(match name {
         "lima" => Box::new(lima::Lima::new(ctx)),
         "docker" => Box::new(docker_engine::DockerEngine::new(ctx)),

@@ -607,3 +607,82 @@ fn auto_start_boots_a_stopped_vm_for_docker() {
         "auto-start starts the existing instance"
     );
 }
+
+// ---- what real Lima refuses (issue 15) ----
+
+/// The `limactl create` call the fake logged.
+fn create_call(p: &TestProject) -> String {
+    p.fake_calls()
+        .into_iter()
+        .find(|l| l.starts_with("limactl create"))
+        .unwrap_or_else(|| panic!("no create call in {:?}", p.fake_calls()))
+}
+
+#[test]
+fn a_workspace_name_lima_refuses_becomes_an_instance_name_it_accepts() {
+    for (workspace, instance) in [
+        ("My App!", "my-app"),
+        ("foo (old)", "foo-old"),
+        ("api__v2", "api-v2"),
+        ("data.yaml", "data-yaml"),
+    ] {
+        let p = LimaProject(TestProject::with_manifest(&format!(
+            "[workspace]\nname = {workspace:?}\nchannels = []\nplatforms = []\n\n\
+             [tool.berth]\nruntime = \"lima\"\n"
+        )));
+        p.install_fake("limactl");
+        p.berth(["container", "init"])
+            .run()
+            .success()
+            .stderr_has(&format!("Lima instance `{instance}` is running"));
+        assert!(
+            create_call(&p).contains(&format!(" --name={instance} ")),
+            "{workspace}: {}",
+            create_call(&p)
+        );
+        assert!(
+            p.path(&format!(".pixi/lima/{instance}/lima.yaml"))
+                .is_file()
+        );
+    }
+}
+
+#[test]
+fn an_instance_name_lima_refuses_is_an_error_before_any_limactl_call() {
+    let p =
+        LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"api__v2\"\n");
+    p.berth(["container", "init"])
+        .run()
+        .code(1)
+        .stderr_has("error: `api__v2` is not a valid instance name: it must start and end with a letter or digit and have one `.`, `_` or `-` at a time\n  --> pixi.toml:8:12\n")
+        .stderr_has("  help: Lima's instance names are letters and digits with single `.`, `_` or `-` between them, at most 76 characters, not ending in `.yaml` or `.yml`\n")
+        .stderr_has("  help: use `instance = \"api-v2\"`\n");
+    p.berth(["container", "status"])
+        .env("BERTH_INSTANCE", "data.yaml")
+        .run()
+        .code(1)
+        .stderr_has("error: `data.yaml` is not a valid instance name: Lima reads a name ending in `.yaml` or `.yml` as a file")
+        .stderr_has("help: it came from $BERTH_INSTANCE")
+        .stderr_has("help: use `instance = \"data-yaml\"`");
+    assert_eq!(p.fake_calls(), Vec::<String>::new(), "Lima was never asked");
+    assert!(!p.path(".pixi/lima").exists());
+}
+
+#[test]
+fn doctor_lists_an_instance_name_lima_refuses_as_a_problem_once() {
+    let p = LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"My App\"\n");
+    let out = p.berth(["doctor", "--json"]).run();
+    out.code(1);
+    let problems = out.json()["problems"].clone();
+    assert_eq!(
+        problems,
+        serde_json::json!([{
+            "message": "`My App` is not a valid instance name: Lima does not allow ` ` in a name",
+            "help": [
+                "Lima's instance names are letters and digits with single `.`, `_` or `-` between them, at most 76 characters, not ending in `.yaml` or `.yml`",
+                "use `instance = \"my-app\"`",
+            ],
+        }]),
+    );
+    assert_eq!(p.lima_verbs(), Vec::<String>::new());
+}

@@ -79,8 +79,11 @@ BERTH = {
     "start-timeout": ["\"forever\"", "\"1d\"", "0", "true"],
 }
 for key, values in BERTH.items():
+    # An instance name Lima refuses matters to the runtimes that name a VM after it, which
+    # refuse it before anything else; the host's Docker engine has no use for it.
+    command = "--runtime lima container status" if key == "instance" else "container status"
     for i, value in enumerate(values):
-        add(f"berth-{key}-{i}.toml", f"[tool.berth]\n{key} = {value}\n", command="container status")
+        add(f"berth-{key}-{i}.toml", f"[tool.berth]\n{key} = {value}\n", command=command)
 for i, key in enumerate(["cpu", "mem", "runtimes", "vmtype", "socket"]):
     add(f"berth-unknown-key-{i}.toml", f"[tool.berth]\n{key} = 1\n", command="container status")
 add("berth-not-a-table.toml", "[tool]\nberth = 1\n", command="container status")

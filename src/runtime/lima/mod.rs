@@ -21,6 +21,7 @@ mod home;
 mod inspect;
 mod limactl;
 mod logs;
+pub mod name;
 mod progress;
 
 use super::lifecycle::{self, Step};
