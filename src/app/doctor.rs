@@ -92,8 +92,23 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             help: vec!["`berth container init` moves the VM to a short directory and links `.pixi/lima` to it".into()],
         });
     }
-    let settings: Vec<serde_json::Value> = workspace
-        .settings
+    // The settings as the runtime uses them: mounts resolved against the project root.
+    let mut settings = workspace.settings.clone();
+    settings.mounts.value = settings
+        .mounts
+        .value
+        .iter()
+        .map(|mount| {
+            lima::mounts::resolve_one(&workspace.project.root, mount).unwrap_or(mount.clone())
+        })
+        .collect();
+    if selected == Some("lima")
+        && let Err(invalid) =
+            lima::mounts::resolve(&workspace.project.root, &workspace.settings.mounts)
+    {
+        problems.push(problem(&invalid.into()));
+    }
+    let settings: Vec<serde_json::Value> = settings
         .entries()
         .into_iter()
         .map(|(key, value, source)| json!({"key": key, "value": value, "source": source.to_string()}))

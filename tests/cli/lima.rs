@@ -382,8 +382,11 @@ fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
 fn settings_reach_limactl_with_flags_over_env_over_manifest() {
     let p = LimaProject::with_settings(
         "cpus = 3\nmemory = \"512MiB\"\ndisk = \"50GiB\"\nvm-type = \"qemu\"\narch = \"x86_64\"\n\
-         mounts = [\"~/data\", { location = \"/scratch\", writable = true }]\n",
+         mounts = [\"~/data\", { location = \"~/scratch\", writable = true }]\n",
     );
+    for mounted in ["data", "scratch"] {
+        std::fs::create_dir_all(p.home.join(mounted)).unwrap();
+    }
     p.berth(["container", "init"])
         .env("BERTH_CPUS", "5")
         .run()
@@ -399,7 +402,7 @@ fn settings_reach_limactl_with_flags_over_env_over_manifest() {
         "--disk=50",
         "--vm-type=qemu",
         "--arch=x86_64",
-        r#"{"location":"~/data","writable":false},{"location":"/scratch","writable":true}"#,
+        r#"{"location":"~/data","writable":false},{"location":"~/scratch","writable":true}"#,
     ] {
         assert!(
             create.contains(expected),
@@ -685,4 +688,104 @@ fn doctor_lists_an_instance_name_lima_refuses_as_a_problem_once() {
         }]),
     );
     assert_eq!(p.lima_verbs(), Vec::<String>::new());
+}
+
+#[test]
+fn relative_mounts_reach_lima_resolved_against_the_project_root() {
+    let p = LimaProject::with_settings(
+        "mounts = [\"../shared\", { location = \"data\", writable = true }, \"~/src\"]\n",
+    );
+    let shared = p.base().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(p.path("data")).unwrap();
+    std::fs::create_dir_all(p.home.join("src")).unwrap();
+    p.init().success();
+    let expected = format!(
+        r#"{{"location":"{}","writable":false}},{{"location":"{}","writable":true}},{{"location":"~/src","writable":false}}]"#,
+        shared.display(),
+        p.path("data").display()
+    );
+    assert!(create_call(&p).contains(&expected), "{}", create_call(&p));
+    let lima_yaml = p.read(".pixi/lima/demo/lima.yaml");
+    assert!(
+        lima_yaml.contains(&format!("- location: \"{}\"\n", shared.display())),
+        "{lima_yaml}"
+    );
+    // doctor shows the locations as Lima got them.
+    let doctor = p.berth(["doctor", "--json"]).run().success().json();
+    let mounts = doctor["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "mounts")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mounts["value"],
+        format!(
+            "{}, {} (writable), ~/src",
+            shared.display(),
+            p.path("data").display()
+        )
+    );
+}
+
+#[test]
+fn a_mount_that_is_not_a_directory_is_refused_before_anything_is_created() {
+    let p = LimaProject::with_settings("mounts = [\"../shared\", \"gone\"]\n");
+    std::fs::create_dir_all(p.base().join("shared")).unwrap();
+    p.init()
+        .code(1)
+        .stderr_has(&format!(
+            "error: mount `gone` in [tool.berth] does not exist: `{}`\n  --> pixi.toml:9:10\n",
+            p.path("gone").display()
+        ))
+        .stderr_has("  help: a relative location is relative to the directory holding the manifest; create the directory or change the location in `mounts`\n");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new(), "no create");
+    assert!(!p.path(".pixi/lima").exists());
+    let doctor = p.berth(["doctor", "--json"]).run();
+    doctor.code(1);
+    assert!(
+        doctor.json()["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|problem| problem["message"]
+                == format!(
+                    "mount `gone` in [tool.berth] does not exist: `{}`",
+                    p.path("gone").display()
+                )),
+        "{}",
+        doctor.stdout
+    );
+    // A file is no mount either, as Lima says.
+    let p = LimaProject::with_settings("mounts = [\"notes.txt\"]\n");
+    p.write("notes.txt", "");
+    p.init()
+        .code(1)
+        .stderr_has("is `")
+        .stderr_has("notes.txt`, a file; Lima mounts directories");
+}
+
+#[test]
+fn krunkit_is_refused_on_lima_1_before_lima_is_asked_and_passed_on_from_2() {
+    let p = LimaProject::with_settings("vm-type = \"krunkit\"\n");
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "1.2.3")
+        .run()
+        .code(1)
+        .stderr_has("error: `vm-type = \"krunkit\"` needs Lima 2.0.0 or newer; this is Lima 1.2.3\n  --> pixi.toml:9:11\n")
+        .stderr_has("  help: or choose `vm-type = \"vz\"` or `\"qemu\"`, which Lima 1.x has\n");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new(), "no create");
+    assert!(!p.path(".pixi/lima").exists());
+
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "2.0.0")
+        .run()
+        .success();
+    assert!(
+        create_call(&p).contains(" --vm-type=krunkit "),
+        "{}",
+        create_call(&p)
+    );
 }

@@ -11,7 +11,7 @@ use crate::diag::Diagnostic;
 use crate::process::{self, ChildRecord, Stream, Streamed};
 use crate::project::Layout;
 use crate::runtime::lifecycle::{self, Line, Step};
-use crate::settings::{Mount, Settings};
+use crate::settings::{Mount, Setting, Settings};
 use crate::ui;
 
 /// The oldest Lima berth drives. Lima 1.0 is the oldest series lima.md documents every
@@ -135,8 +135,12 @@ impl Limactl {
     }
 }
 
-/// The arguments of `limactl create` for this project.
-pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<String> {
+/// The arguments of `limactl create` for this project, or the error Lima would give, told in
+/// berth's terms before Lima is asked: a mount that is not a directory, a driver this Lima
+/// does not have.
+pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Result<Vec<String>> {
+    let mounts = super::mounts::resolve(root, &settings.mounts)?;
+    check_vm_type(&settings.vm_type, version)?;
     let mut args = vec![
         "create".to_string(),
         format!("--name={}", settings.instance.value),
@@ -151,12 +155,25 @@ pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<St
     if let Some(arch) = &settings.arch.value {
         args.push(format!("--arch={arch}"));
     }
-    args.push(format!(
-        "--set={}",
-        mounts_edit(root, &settings.mounts.value)
-    ));
+    args.push(format!("--set={}", mounts_edit(root, &mounts)));
     args.push(version.docker_template().to_string());
-    args
+    Ok(args)
+}
+
+/// krunkit is a driver from Lima 2.0 on (`cmd/lima-driver-krunkit`, first in v2.0.0); Lima
+/// 1.x accepts only `qemu`, `vz` and `wsl2` (`pkg/limayaml/validate.go`, v1.0.0–v1.2.3).
+fn check_vm_type(vm_type: &Setting<Option<String>>, version: Version) -> Result<()> {
+    const KRUNKIT_SINCE: Version = Version(2, 0, 0);
+    if vm_type.value.as_deref() != Some("krunkit") || version >= KRUNKIT_SINCE {
+        return Ok(());
+    }
+    let diagnostic = Diagnostic::new(format!(
+        "`vm-type = \"krunkit\"` needs Lima {KRUNKIT_SINCE} or newer; this is Lima {version}"
+    ));
+    Err(super::from_source(diagnostic, &vm_type.source)
+        .help(upgrade_hint())
+        .help("or choose `vm-type = \"vz\"` or `\"qemu\"`, which Lima 1.x has")
+        .into())
 }
 
 /// The yq expression of `templates/lima-docker.yq` for these mounts.

@@ -15,12 +15,14 @@ use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
+use crate::settings::Source;
 use crate::ui;
 
 mod home;
 mod inspect;
 mod limactl;
 mod logs;
+pub mod mounts;
 pub mod name;
 mod progress;
 
@@ -147,18 +149,25 @@ impl<'a> Lima<'a> {
             }
             _ => {}
         }
-        let home = match phase {
-            Phase::Absent | Phase::HalfCreated => {
-                LimaHome::prepare(&self.ctx.project.layout, self.name())?
-            }
-            _ => home,
-        };
-        let instance = self.instance(&home);
         let limactl = self.limactl(&home)?;
         let version = self.checked_version(&limactl)?;
+        // Everything `create` needs is checked before anything is made for it.
+        let create = match phase {
+            Phase::Absent | Phase::HalfCreated => Some(limactl::create_args(
+                self.ctx.settings,
+                &self.ctx.project.root,
+                version,
+            )?),
+            _ => None,
+        };
+        let home = match create {
+            Some(_) => LimaHome::prepare(&self.ctx.project.layout, self.name())?,
+            None => home,
+        };
+        let instance = self.instance(&home);
         let interrupts = signals::CatchInterrupts::new();
         let progress = ui::Progress::start();
-        let booted = self.boot(&limactl, version, &instance, phase, &progress);
+        let booted = self.boot(&limactl, create, &instance, phase, &progress);
         let elapsed = progress.elapsed();
         progress.finish();
         if let Err(err) = booted {
@@ -173,40 +182,38 @@ impl<'a> Lima<'a> {
         Ok(())
     }
 
+    /// Bring the instance from `phase` to running: `create` holds the arguments of
+    /// `limactl create` when there is no instance yet.
     fn boot(
         &self,
         limactl: &Limactl,
-        version: Version,
+        create: Option<Vec<String>>,
         instance: &InstanceDir,
         phase: Phase,
         progress: &ui::Progress,
     ) -> Result<()> {
         let name = self.name().to_string();
-        let create = match phase {
+        match phase {
             Phase::Running { .. } => return Ok(()),
-            Phase::Absent => true,
+            Phase::Absent => {}
             Phase::HalfCreated => {
                 ui::note(&format!(
                     "removing `{}`: an earlier create stopped before Lima wrote its lima.yaml",
                     ui::display_path(&instance.dir)
                 ));
                 fs_err::remove_dir_all(&instance.dir)?;
-                true
             }
             Phase::Stopped { stale, foreign } => {
                 Self::remove_stale(&stale, foreign.as_ref())?;
-                false
             }
             Phase::Broken { reason } => {
                 ui::note(&format!(
                     "instance `{name}` is broken ({reason}); restarting it"
                 ));
                 self.run(limactl, &["stop", "-f", &name], progress)?;
-                false
             }
-        };
-        if create {
-            let args = limactl::create_args(self.ctx.settings, &self.ctx.project.root, version);
+        }
+        if let Some(args) = create {
             self.run(limactl, &args, progress)?;
         }
         let timeout = Duration::from_secs(self.ctx.settings.start_timeout_secs.value);
@@ -538,6 +545,17 @@ impl Runtime for Lima<'_> {
         }
         logs::print(&instance.dir, follow)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+/// `diagnostic` pointing at where a setting came from: its line in the manifest, or the
+/// variable or flag that set it.
+fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
+    match source {
+        Source::Manifest(location) => diagnostic.at_opt(location.clone()),
+        Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
+        Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
+        Source::Default => diagnostic,
     }
 }
 

@@ -8,7 +8,7 @@
 //! `limactl start NAME.yaml` reads it as a file, so berth refuses it at every version.
 
 use crate::diag::Diagnostic;
-use crate::settings::{Setting, Source};
+use crate::settings::Setting;
 
 /// The longest name Lima accepts.
 const MAX_LEN: usize = 76;
@@ -98,18 +98,7 @@ pub fn check(instance: &Setting<String>) -> Result<(), Diagnostic> {
          them, at most 76 characters, not ending in `.yaml` or `.yml`",
     );
     let suggestion = format!("use `instance = \"{}\"`", derive(&instance.value));
-    Err(from_source(diagnostic, &instance.source).help(suggestion))
-}
-
-/// `diagnostic` pointing at where a setting came from: its line in the manifest, or the
-/// variable or flag that set it.
-pub(super) fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
-    match source {
-        Source::Manifest(location) => diagnostic.at_opt(location.clone()),
-        Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
-        Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
-        Source::Default => diagnostic,
-    }
+    Err(super::from_source(diagnostic, &instance.source).help(suggestion))
 }
 
 /// The byte index of the `.` of a `.yaml`/`.yml` ending (any case), if `name` has one.
