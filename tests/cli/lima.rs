@@ -789,3 +789,19 @@ fn krunkit_is_refused_on_lima_1_before_lima_is_asked_and_passed_on_from_2() {
         create_call(&p)
     );
 }
+
+#[test]
+fn lima_version_is_printed_without_the_v_a_release_build_writes() {
+    let p = LimaProject::new();
+    p.init().success();
+    assert_eq!(p.read(".pixi/lima/demo/lima-version"), "v2.2.0");
+    assert_eq!(
+        p.status().1["lima_version"],
+        "2.2.0",
+        "from `limactl --version`"
+    );
+    // Without berth's record of the last `limactl --version`, status reads the instance's own
+    // lima-version file, and prints the same form.
+    std::fs::remove_file(p.path(".pixi/berth/lima-version")).unwrap();
+    assert_eq!(p.status().1["lima_version"], "2.2.0", "from lima-version");
+}

@@ -149,10 +149,14 @@ impl InstanceDir {
         top_level_scalar(&text, key)
     }
 
-    /// The Lima version that created the instance (Lima writes `lima-version`).
+    /// The Lima version that created the instance, as `limactl --version` prints it. Lima
+    /// writes its build's `git describe` into `lima-version` (`v2.2.0` for a release;
+    /// `pkg/instance/create.go`, `Makefile`), and `--version` trims the `v`
+    /// (`cmd/limactl/main.go`, v1.0.0–v2.2.0).
     pub fn created_by(&self) -> Option<String> {
         let text = fs_err::read_to_string(self.dir.join("lima-version")).ok()?;
-        Some(text.trim().to_string()).filter(|v| !v.is_empty())
+        let version = text.trim();
+        Some(version.strip_prefix('v').unwrap_or(version).to_string()).filter(|v| !v.is_empty())
     }
 }
 
