@@ -9,12 +9,9 @@ use super::{Instance, Kind, Plan, Scope, Target};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::project::Project;
+use crate::runtime::lima::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
 use crate::ui::display_path;
 
-/// Where berth records the short-path directory `.pixi/lima` links to (an absolute path).
-const SHORT_PATH_RECORD: &str = "lima-home-target";
-/// The file in a short-path directory naming the project root it serves.
-const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
 /// An empty file Lima writes (`limactl protect`) to block deletion.
 const PROTECTED_MARKER: &str = "protected";
 
@@ -247,13 +244,11 @@ fn instance_dirs_in(home: &Path) -> Vec<(String, PathBuf)> {
 
 /// `<data dir>/berth/lima`, where long project paths get their short LIMA_HOME.
 fn short_path_root() -> Result<PathBuf> {
-    host::data_dir()
-        .map(|d| d.join("berth").join("lima"))
-        .ok_or_else(|| {
-            Diagnostic::new("HOME is unset or `/`, so berth cannot find its short-path directories")
-                .help("set HOME to your home directory and rerun")
-                .into()
-        })
+    short_root().ok_or_else(|| {
+        Diagnostic::new("HOME is unset or `/`, so berth cannot find its short-path directories")
+            .help("set HOME to your home directory and rerun")
+            .into()
+    })
 }
 
 /// The short-path directory `.pixi/lima` links to, when berth recorded it and the link

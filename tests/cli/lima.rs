@@ -805,3 +805,52 @@ fn lima_version_is_printed_without_the_v_a_release_build_writes() {
     std::fs::remove_file(p.path(".pixi/berth/lima-version")).unwrap();
     assert_eq!(p.status().1["lima_version"], "2.2.0", "from lima-version");
 }
+
+#[test]
+fn a_short_lima_home_names_its_project_so_clean_global_finds_it_once_the_project_is_gone() {
+    let p = LimaProject::new();
+    let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
+    p.write(&format!("{deep}/pixi.toml"), &p.read("pixi.toml"));
+    let root = p.path(&deep);
+    let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
+    run(&["container", "init"]).success();
+    let short = std::fs::read_link(root.join(".pixi/lima")).unwrap();
+    let marker = short.join(".berth-project-root");
+    let named = format!("{}\n", root.display());
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), named);
+
+    // A short directory an older berth made has no marker: the next start writes it.
+    run(&["container", "stop"]).success();
+    std::fs::remove_file(&marker).unwrap();
+    run(&["container", "start"]).success();
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), named);
+    run(&["container", "stop"]).success();
+
+    // The project goes (`rm -rf` of a checkout); clean --global finds what it left.
+    std::fs::remove_dir_all(p.path(&deep[..40])).unwrap();
+    let dry = p
+        .berth(["system", "clean", "--global", "--dry-run", "--json"])
+        .run();
+    let plan = dry.success().json()["plan"].clone();
+    let orphaned: Vec<&serde_json::Value> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(short.to_str().unwrap())
+        })
+        .collect();
+    assert_eq!(orphaned.len(), 2, "{plan:#}");
+    assert_eq!(orphaned[0]["path"], short.join("demo").to_str().unwrap());
+    assert_eq!(orphaned[0]["kind"], "instance");
+    assert_eq!(orphaned[1]["path"], short.to_str().unwrap());
+    assert_eq!(orphaned[1]["kind"], "orphaned-short-path");
+    p.berth(["system", "clean", "--global", "--yes"])
+        .run()
+        .success();
+    assert!(!short.exists());
+    assert!(p.fake_calls().iter().any(|l| l == "limactl delete demo"));
+}

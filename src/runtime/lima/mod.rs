@@ -28,6 +28,7 @@ mod progress;
 
 use super::lifecycle::{self, Step};
 use home::LimaHome;
+pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
 use inspect::{InstanceDir, Phase};
 use limactl::{Limactl, Version};
 
@@ -164,6 +165,7 @@ impl<'a> Lima<'a> {
             Some(_) => LimaHome::prepare(&self.ctx.project.layout, self.name())?,
             None => home,
         };
+        home.mark_project(&self.ctx.project.root)?;
         let instance = self.instance(&home);
         let interrupts = signals::CatchInterrupts::new();
         let progress = ui::Progress::start();
