@@ -197,6 +197,7 @@ pub enum Streamed {
 /// A file naming the child berth is running, for as long as it runs. A berth killed outright
 /// (SIGKILL) cannot stop its child, which goes on acting on the project; the next berth reads
 /// the file and stops that child first ([`ChildRecord::stop_leftover`]).
+#[derive(Clone)]
 pub struct ChildRecord {
     path: PathBuf,
 }

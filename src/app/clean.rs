@@ -8,28 +8,27 @@ use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::jobs::container::Docker;
-use crate::process::{self, ChildRecord};
+use crate::process;
+use crate::runtime::lima::limactl::Limactl;
 use crate::ui::{self, display_path};
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (mut plan, envs_dir, record) = if args.global {
-        (clean::plan_global()?, None, None)
+    let (mut plan, limactl, envs_dir) = if args.global {
+        (clean::plan_global()?, Limactl::installed(None), None)
     } else {
         let project = global.project()?;
-        // The file `berth container …` names its running limactl in, so a clean after a
-        // killed `init` (or a killed clean) stops that limactl before planning.
-        let record = ChildRecord::new(project.layout.berth_dir.join("limactl.pid"));
-        if let Some(limactl) = process::find_program("limactl", Some(&project.layout.envs_dir))
-            && let Some(pid) = record.stop_leftover(&limactl)
-        {
+        let limactl = Limactl::installed(Some(&project.layout));
+        // A clean after a killed `init` (or a killed clean) stops the limactl it left
+        // running before planning.
+        if let Some(pid) = limactl.as_ref().and_then(Limactl::stop_leftover) {
             ui::note(&format!(
                 "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
             ));
         }
         (
             clean::plan_project(&project)?,
+            limactl,
             Some(project.layout.envs_dir),
-            Some(record),
         )
     };
     let docker = if args.global {
@@ -46,8 +45,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
             }
         }
     };
-    for kept in &plan.kept {
-        ui::note(kept);
+    for note in &plan.notes {
+        ui::note(note);
     }
     if !args.json {
         print_plan(&plan)?;
@@ -61,8 +60,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    let limactl = process::find_program("limactl", envs_dir.as_deref());
-    clean::preflight(&plan, args.force, limactl.as_deref(), envs_dir.as_deref())?;
+    clean::preflight(&plan, args.force, limactl.as_ref(), envs_dir.as_deref())?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",
@@ -86,10 +84,6 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
     }
 
-    let limactl = limactl.as_deref().map(|program| clean::Limactl {
-        program,
-        record: record.as_ref(),
-    });
     let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref());
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
@@ -183,15 +177,29 @@ fn count(removals: &[Removal]) -> String {
     amount(removals.len() - containers, containers)
 }
 
-/// The plan as a table on stdout: size, path, why it goes; then the total.
+/// The plan as a table on stdout: size, path, why it goes; then the total, and the files
+/// it keeps.
 fn print_plan(plan: &Plan) -> std::io::Result<()> {
     let scope = match plan.scope {
         clean::Scope::Project => "project",
         clean::Scope::Global => "global",
     };
     if plan.is_empty() {
-        return ui::out(&format!("Nothing to clean ({scope})."));
+        ui::out(&format!("Nothing to clean ({scope})."))?;
+    } else {
+        print_targets(plan, scope)?;
     }
+    if !plan.kept.is_empty() {
+        ui::out(&ui::bold_stdout("Kept:"))?;
+    }
+    for kept in &plan.kept {
+        let reason = ui::dim_stdout(&kept.reason);
+        ui::out(&format!("  {}  {reason}", display_path(&kept.path)))?;
+    }
+    Ok(())
+}
+
+fn print_targets(plan: &Plan, scope: &str) -> std::io::Result<()> {
     ui::out(&ui::bold_stdout(&format!("Plan ({scope}):")))?;
     // A container has no size of its own to show: the engine owns its storage.
     let containers = plan
@@ -233,6 +241,7 @@ fn report(plan: &Plan, outcome: &Outcome, dry_run: bool) -> serde_json::Value {
     serde_json::json!({
         "scope": plan.scope,
         "plan": plan.json_entries(),
+        "kept": plan.kept,
         "total_bytes": plan.total_bytes(),
         "removed": outcome.removed,
         "failed": failed,

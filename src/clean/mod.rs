@@ -14,7 +14,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{Limactl, Outcome, Removal, apply, preflight};
+use crate::runtime::State;
+
+pub use apply::{Outcome, Removal, apply, preflight};
 pub use plan::{plan_global, plan_project};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,7 +44,8 @@ pub enum Kind {
     DockerConfig,
     /// `.pixi/berth`: caches, logs, locks, job workspaces.
     BerthState,
-    /// `~/.lima/_config`: Lima's ssh identity and network settings.
+    /// `_config` of a LIMA_HOME, or the files in it Lima writes again when missing (its ssh
+    /// identity); never the user's own settings there.
     LimaConfig,
     /// Lima's download cache (images).
     DownloadCache,
@@ -71,16 +74,33 @@ pub struct Instance {
     pub name: String,
     /// The `LIMA_HOME` it lives in (the real directory, symlinks resolved).
     pub lima_home: PathBuf,
-    /// Its host agent's pid is alive (`ha.pid`), so it must be stopped first.
-    pub running: bool,
+    /// `Running` (its host agent runs), `Broken` (its VM runs without a host agent: a crash)
+    /// or `Stopped`. Only a stopped one can be deleted without stopping it first.
+    pub state: State,
     /// It has a `lima.yaml`, so `limactl` recognises it as an instance.
     pub has_config: bool,
 }
 
 impl Instance {
     pub fn status(&self) -> &'static str {
-        if self.running { "running" } else { "stopped" }
+        match self.state {
+            State::Running => "running",
+            State::Broken => "broken",
+            State::Stopped | State::Absent => "stopped",
+        }
     }
+
+    /// Whether a process of it still runs, so it must be stopped before it is deleted.
+    pub fn runs(&self) -> bool {
+        matches!(self.state, State::Running | State::Broken)
+    }
+}
+
+/// A path the plan leaves alone on purpose (a file the user wrote), with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 /// One path the plan removes.
@@ -104,8 +124,10 @@ pub struct Plan {
     pub scope: Scope,
     pub containers: Vec<PoolContainer>,
     pub targets: Vec<Target>,
-    /// Things seen and deliberately left alone, with why.
-    pub kept: Vec<String>,
+    /// Files the plan keeps on purpose; listed with the plan and in `--json`.
+    pub kept: Vec<Kept>,
+    /// Other things seen and left alone, or not checked, in words.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -118,11 +140,11 @@ impl Plan {
     }
 
     /// The instances that must be stopped before they can be deleted.
-    pub fn running_instances(&self) -> impl Iterator<Item = &Instance> {
+    pub fn instances_to_stop(&self) -> impl Iterator<Item = &Instance> {
         self.targets
             .iter()
             .filter_map(|t| t.instance.as_ref())
-            .filter(|i| i.running)
+            .filter(|i| i.runs())
     }
 
     /// The plan as the `plan` array of `--json`. A container's entry names it and its id

@@ -20,7 +20,7 @@ use crate::ui;
 
 mod home;
 mod inspect;
-mod limactl;
+pub mod limactl;
 mod logs;
 pub mod mounts;
 pub mod name;
@@ -29,7 +29,8 @@ mod progress;
 use super::lifecycle::{self, Step};
 use home::LimaHome;
 pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
-use inspect::{InstanceDir, Phase};
+use inspect::Phase;
+pub use inspect::{InstanceDir, Processes};
 use limactl::{Limactl, Version};
 
 pub struct Lima<'a> {
@@ -238,7 +239,7 @@ impl<'a> Lima<'a> {
     ) -> Result<()> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         progress.step(limactl::first_step(&args).describe());
-        match limactl.run_logged(&args, progress)? {
+        match limactl.run_logged(&args, &self.ctx.project.layout.logs_dir, progress)? {
             Streamed::Interrupted => Err(Interrupted.into()),
             Streamed::Exited(_) => Ok(()),
         }
