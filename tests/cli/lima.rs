@@ -854,3 +854,179 @@ fn a_short_lima_home_names_its_project_so_clean_global_finds_it_once_the_project
     assert!(!short.exists());
     assert!(p.fake_calls().iter().any(|l| l == "limactl delete demo"));
 }
+
+// ---- conformance with Lima's LimaYAML ----
+
+/// What `tests/lima-source/lima-yaml-keys.txt` recorded from Lima's source at one release.
+#[derive(Debug, PartialEq, Eq)]
+struct LimaSource {
+    lima_yaml: std::collections::BTreeSet<String>,
+    mount: std::collections::BTreeSet<String>,
+    /// Every flag `limactl create` takes.
+    flags: std::collections::BTreeSet<String>,
+    /// Edit flag -> the yaml path it sets (`cpus` -> `.cpus`).
+    edits: std::collections::BTreeMap<String, String>,
+}
+
+/// The recorded releases, oldest first: (tag, what its source says).
+fn lima_sources() -> Vec<(String, LimaSource)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lima-source/lima-yaml-keys.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut sources: Vec<(String, LimaSource)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let tag = line.split_whitespace().next().unwrap().to_string();
+        let (head, values) = line.split_once(": ").unwrap();
+        let kind = head.split_whitespace().last().unwrap();
+        if sources.last().is_none_or(|(last, _)| *last != tag) {
+            let empty = LimaSource {
+                lima_yaml: Default::default(),
+                mount: Default::default(),
+                flags: Default::default(),
+                edits: Default::default(),
+            };
+            sources.push((tag.clone(), empty));
+        }
+        let source = &mut sources.last_mut().unwrap().1;
+        let words = values.split_whitespace().map(str::to_string);
+        match kind {
+            "LimaYAML" => source.lima_yaml.extend(words),
+            "Mount" => source.mount.extend(words),
+            "flags" => source.flags.extend(words),
+            "edits" => source.edits.extend(words.map(|w| {
+                let (flag, key) = w.split_once('=').unwrap();
+                (flag.to_string(), key.to_string())
+            })),
+            other => panic!("unknown line kind {other}"),
+        }
+    }
+    sources
+}
+
+/// The words of a line the fake logged with Python's `shlex.join` (single quotes only).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// The yaml keys a `--set` expression of berth's writes: `.mounts += [{…}, …]` sets `mounts`
+/// and, in each element, the keys of a `Mount`.
+fn keys_set_by(expression: &str) -> (String, Vec<String>) {
+    let (path, value) = expression.split_once(" += ").unwrap_or_else(|| {
+        panic!("berth writes an expression this test cannot read: {expression}")
+    });
+    let top = path.strip_prefix('.').unwrap().to_string();
+    let value: serde_json::Value = serde_json::from_str(value).expect("a JSON value");
+    let nested = value
+        .as_array()
+        .expect("a list")
+        .iter()
+        .flat_map(|element| element.as_object().expect("an object").keys().cloned())
+        .collect();
+    (top, nested)
+}
+
+/// Every key berth writes into `lima.yaml` (through `limactl create`'s flags and the
+/// `--set` edit of `templates/lima-docker.yq`, with every `[tool.berth]` setting that reaches
+/// them) exists in Lima's `LimaYAML` at every release berth supports. Lima only warns about
+/// an unknown key (`pkg/limayaml/marshal.go`) and then ignores it, so nothing else would
+/// notice a key that went away.
+#[test]
+fn every_key_berth_writes_into_lima_yaml_exists_in_lima_at_each_supported_version() {
+    let sources = lima_sources();
+    assert_eq!(sources[0].0, "v1.0.0", "the oldest Lima berth supports");
+    // Releases whose recorded source is the same need one run between them.
+    let mut runs: Vec<(&str, &LimaSource, Vec<&str>)> = Vec::new();
+    for (tag, source) in &sources {
+        match runs
+            .iter_mut()
+            .find(|(first, same, _)| *same == source && first.starts_with(&tag[..2]))
+        {
+            Some((_, _, tags)) => tags.push(tag),
+            None => runs.push((tag, source, vec![tag])),
+        }
+    }
+    for (tag, source, tags) in runs {
+        let p = LimaProject::with_settings(
+            "cpus = 3\nmemory = \"6GiB\"\ndisk = \"40GiB\"\nvm-type = \"qemu\"\n\
+             arch = \"x86_64\"\nmounts = [\"~/ro\", { location = \"~/rw\", writable = true }]\n",
+        );
+        for dir in ["ro", "rw"] {
+            std::fs::create_dir_all(p.home.join(dir)).unwrap();
+        }
+        p.berth(["container", "init"])
+            .env("FAKE_LIMA_VERSION", &tag[1..])
+            .run()
+            .success();
+        let words = shell_words(&create_call(&p));
+        assert_eq!(&words[..2], ["limactl", "create"]);
+        let mut written = Vec::new();
+        for word in &words[2..words.len() - 1] {
+            let (flag, value) = word
+                .strip_prefix("--")
+                .and_then(|w| w.split_once('='))
+                .unwrap_or_else(|| panic!("not a --flag=value: {word}"));
+            assert!(
+                source.flags.contains(flag),
+                "{tags:?}: `limactl create` has no --{flag}"
+            );
+            match (flag, source.edits.get(flag)) {
+                ("set", _) => {
+                    let (top, nested) = keys_set_by(value);
+                    assert!(
+                        nested.iter().all(|key| source.mount.contains(key)),
+                        "{tags:?}: Mount lacks one of {nested:?}"
+                    );
+                    written.push(top);
+                }
+                (_, Some(path)) => {
+                    let top = path
+                        .trim_start_matches('.')
+                        .split(['.', '['])
+                        .next()
+                        .unwrap();
+                    written.push(top.to_string());
+                }
+                // Flags of the command itself, not edits of lima.yaml
+                // (cmd/limactl/start.go, cmd/limactl/main.go).
+                ("name" | "tty", None) => {}
+                (_, None) => panic!("{tags:?}: --{flag} is no edit Lima knows"),
+            }
+        }
+        written.sort();
+        assert_eq!(
+            written,
+            ["arch", "cpus", "disk", "memory", "mounts", "vmType"],
+            "every setting reached lima.yaml"
+        );
+        for key in &written {
+            assert!(
+                source.lima_yaml.contains(key),
+                "{tags:?}: LimaYAML has no `{key}`"
+            );
+        }
+    }
+}
