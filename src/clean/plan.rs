@@ -92,8 +92,9 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
     Ok(plan)
 }
 
-/// System-level Lima state: the instances in `~/.lima`, `~/.lima/_config` once no instance
-/// remains, Lima's download cache, and short-path directories of projects that are gone.
+/// System-level Lima state: the instances in `~/.lima`, Lima's own files in its `_config`
+/// once no instance remains (never the user's), Lima's download cache, and short-path
+/// directories of projects that are gone.
 pub fn plan_global() -> Result<Plan> {
     let home = host::home_dir().ok_or_else(|| {
         Diagnostic::new("HOME is unset or `/`, so berth cannot tell where ~/.lima is")
