@@ -247,16 +247,7 @@ impl Home {
     fn crash_instance(&self, name: &str) -> StandIn {
         // Dropping the started instance SIGKILLs its host agent: the crash.
         let agent = self.start_instance(name).host_agent();
-        // Gone means reaped, not just dead: Lima (and berth) read a pid that still exists,
-        // a zombie included, as a live process.
-        crate::harness::wait_until("the host agent to be reaped", || {
-            !Command::new("kill")
-                .args(["-0", &agent.to_string()])
-                .stderr(Stdio::null())
-                .status()
-                .unwrap()
-                .success()
-        });
+        crate::harness::wait_until_reaped(agent);
         StandIn::spawn(&self.lima(&format!("{name}/qemu.pid")))
     }
 

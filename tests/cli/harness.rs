@@ -419,6 +419,20 @@ impl LimaProject {
     }
 }
 
+/// Wait until process `pid` is gone and reaped, not just dead: Lima (and berth) read a pid
+/// that still exists, a zombie included, as a live process.
+#[track_caller]
+pub fn wait_until_reaped(pid: u32) {
+    wait_until(&format!("process {pid} to be reaped"), || {
+        !Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .expect("kill")
+            .success()
+    });
+}
+
 /// Poll until `done` holds; the generous deadline only turns a hang into a failure.
 #[track_caller]
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -46,6 +46,14 @@ impl LimaProject {
             .collect()
     }
 
+    /// A copy of the project's manifest in a directory deep enough that Lima's socket paths
+    /// under its `.pixi/lima` would be too long; its root.
+    fn deep_root(&self) -> PathBuf {
+        let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
+        self.write(&format!("{deep}/pixi.toml"), &self.read("pixi.toml"));
+        self.path(&deep)
+    }
+
     fn clear_fake_log(&self) {
         let _ = std::fs::remove_file(self.fake_log_path());
     }
@@ -292,16 +300,7 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
         .args(["-KILL", &ha_pid.to_string()])
         .status()
         .unwrap();
-    // Gone means reaped, not just dead: berth, like Lima, reads a pid that still exists (a
-    // zombie included) as a running agent.
-    wait_until("the host agent to be gone", || {
-        !Command::new("kill")
-            .args(["-0", &ha_pid.to_string()])
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    });
+    harness::wait_until_reaped(ha_pid);
     assert!(
         p.instance_dir().join("sock/docker.sock").exists(),
         "a stale socket"
@@ -346,9 +345,7 @@ fn two_concurrent_inits_boot_one_vm() {
 #[test]
 fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     let p = LimaProject::new();
-    let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
-    p.write(&format!("{deep}/pixi.toml"), &p.read("pixi.toml"));
-    let root = p.path(&deep);
+    let root = p.deep_root();
     let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
 
     let out = run(&["container", "init"]);
@@ -809,9 +806,7 @@ fn lima_version_is_printed_without_the_v_a_release_build_writes() {
 #[test]
 fn a_short_lima_home_names_its_project_so_clean_global_finds_it_once_the_project_is_gone() {
     let p = LimaProject::new();
-    let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
-    p.write(&format!("{deep}/pixi.toml"), &p.read("pixi.toml"));
-    let root = p.path(&deep);
+    let root = p.deep_root();
     let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
     run(&["container", "init"]).success();
     let short = std::fs::read_link(root.join(".pixi/lima")).unwrap();
@@ -827,7 +822,7 @@ fn a_short_lima_home_names_its_project_so_clean_global_finds_it_once_the_project
     run(&["container", "stop"]).success();
 
     // The project goes (`rm -rf` of a checkout); clean --global finds what it left.
-    std::fs::remove_dir_all(p.path(&deep[..40])).unwrap();
+    std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
     let dry = p
         .berth(["system", "clean", "--global", "--dry-run", "--json"])
         .run();
