@@ -134,9 +134,7 @@ fn short_dir(layout: &Layout) -> Result<PathBuf> {
         Diagnostic::new("the project path is too long for Lima's socket paths, and HOME is not set")
             .help("set HOME, or move the project to a shorter path")
     })?;
-    let root = layout.pixi_dir.parent().unwrap_or(&layout.pixi_dir);
-    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
-    Ok(data.join("berth/lima").join(format!("{:08x}", hash as u32)))
+    Ok(data.join("berth/lima").join(layout.root_id()))
 }
 
 fn too_long(real_home: &Path, name: &str, os: Os) -> Diagnostic {
