@@ -1,6 +1,6 @@
 //! Podman: on Linux its rootless API socket when that answers (no VM), else the project's
-//! own Podman machine `berth-<instance>`. Podman runs one machine at a time, and its socket
-//! path moves between versions, so berth asks `podman machine inspect` for it once and
+//! own Podman machine `berth-<instance>-<root id>`. Podman runs one machine at a time, and its
+//! socket path moves between versions, so berth asks `podman machine inspect` for it once and
 //! caches it in `.pixi/berth/podman-socket`.
 //!
 //! Lifecycle commands take the project's lifecycle lock and log podman's output to
@@ -27,13 +27,34 @@ pub struct Podman<'a> {
     ctx: &'a Context<'a>,
 }
 
-/// One row of `podman machine list --format json`.
+/// One row of `podman machine list --format json` (`cmd/podman/machine/list.go`).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ListedMachine {
     name: String,
     #[serde(default)]
     running: bool,
+    /// Podman counts a machine that is still booting as active (`checkExclusiveActiveVM`).
+    #[serde(default)]
+    starting: bool,
+    #[serde(default, rename = "VMType")]
+    vm_type: String,
+}
+
+/// Podman's limit on a machine's name (`cmd/podman/machine/init.go`, v5.0.0 to v5.8.2).
+const MAX_MACHINE_NAME: usize = 30;
+
+/// What every machine berth makes is called first.
+const MACHINE_PREFIX: &str = "berth-";
+
+/// `berth-<instance>-<root id>`, the instance cut so the whole fits Podman's limit. Podman's
+/// machines belong to the user, not the project: the root's id keeps two checkouts of one
+/// repository (one instance name) on machines of their own.
+fn machine_name(instance: &str, root_id: &str) -> String {
+    let room = MAX_MACHINE_NAME - MACHINE_PREFIX.len() - 1 - root_id.len();
+    let cut: String = instance.chars().take(room).collect();
+    let cut = cut.trim_end_matches(['-', '_', '.']);
+    format!("{MACHINE_PREFIX}{cut}-{root_id}")
 }
 
 /// The parts of `podman machine inspect` berth reads (research D1).
@@ -85,7 +106,10 @@ impl<'a> Podman<'a> {
     }
 
     fn machine(&self) -> String {
-        format!("berth-{}", self.ctx.settings.instance.value)
+        machine_name(
+            &self.ctx.settings.instance.value,
+            &self.ctx.project.layout.root_id(),
+        )
     }
 
     fn socket_cache(&self) -> PathBuf {
@@ -180,9 +204,17 @@ impl<'a> Podman<'a> {
         Ok(PathBuf::from(path))
     }
 
-    /// Podman runs one machine at a time: name the one in the way, if any.
-    fn ensure_no_other_running(&self) -> Result<()> {
-        let answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+    /// Every machine Podman would weigh before starting one: of every provider (`list
+    /// --all-providers`, from v5.3.0), or of the current one where Podman is older and has
+    /// no such flag (those versions also check only the current provider).
+    fn list_machines(&self) -> Result<Vec<ListedMachine>> {
+        let all = ["machine", "list", "--all-providers", "--format", "json"];
+        let mut answer = process::capture(self.podman(all)?)?;
+        if answer.status != ExitStatus::Success
+            && answer.stderr.contains("unknown flag: --all-providers")
+        {
+            answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+        }
         if answer.status != ExitStatus::Success {
             return Err(Diagnostic::new(format!(
                 "`podman machine list` failed: {}",
@@ -190,21 +222,40 @@ impl<'a> Podman<'a> {
             ))
             .into());
         }
-        let machines: Vec<ListedMachine> = serde_json::from_str(&answer.stdout)
-            .context("`podman machine list --format json` printed no JSON array")?;
+        serde_json::from_str(&answer.stdout)
+            .context("`podman machine list --format json` printed no JSON array")
+    }
+
+    /// Podman runs one machine at a time, whatever its provider, and counts one that is
+    /// starting (`pkg/machine/shim/host.go`, `checkExclusiveActiveVM`): name the one in the
+    /// way, before `init` downloads an image.
+    fn ensure_no_other_running(&self) -> Result<()> {
         let ours = self.machine();
-        match machines.iter().find(|m| m.running && m.name != ours) {
-            Some(other) => Err(Diagnostic::new(format!(
-                "podman runs one machine at a time and `{}` is running",
-                other.name
-            ))
-            .help(format!(
-                "stop it with `podman machine stop {}`, then rerun",
-                other.name
-            ))
-            .into()),
-            None => Ok(()),
-        }
+        let machines = self.list_machines()?;
+        let Some(other) = machines
+            .iter()
+            .find(|m| (m.running || m.starting) && m.name != ours)
+        else {
+            return Ok(());
+        };
+        let state = if other.running { "running" } else { "starting" };
+        // Every `podman machine` command but `list` acts on one provider's machines.
+        let (provider, stop) = match other.vm_type.as_str() {
+            "" => (String::new(), String::new()),
+            vm_type => (
+                format!(" ({vm_type})"),
+                format!("CONTAINERS_MACHINE_PROVIDER={vm_type} "),
+            ),
+        };
+        Err(Diagnostic::new(format!(
+            "podman runs one machine at a time and `{}`{provider} is {state}",
+            other.name
+        ))
+        .help(format!(
+            "stop it with `{stop}podman machine stop {}`, then rerun",
+            other.name
+        ))
+        .into())
     }
 
     fn init_args(&self) -> Vec<OsString> {
@@ -501,6 +552,19 @@ mod tests {
         for (stream, line, expected) in cases {
             assert_eq!(classify(stream, line), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn machine_names_fit_podmans_limit_and_name_the_project() {
+        assert_eq!(machine_name("demo", "1a2b3c4d"), "berth-demo-1a2b3c4d");
+        let long = machine_name("customer-analytics-platform", "1a2b3c4d");
+        assert_eq!(long, "berth-customer-analyt-1a2b3c4d");
+        assert_eq!(long.len(), MAX_MACHINE_NAME);
+        // A cut that ends in a separator drops it rather than doubling the dash.
+        assert_eq!(
+            machine_name("abcdefghijklmn-x", "1a2b3c4d"),
+            "berth-abcdefghijklmn-1a2b3c4d"
+        );
     }
 
     #[test]

@@ -306,6 +306,35 @@ fn podman(p: &TestProject, args: &[&str]) {
         .expect("run the podman fake");
 }
 
+/// Eight hex digits of a hash of the project root, as berth names what it keeps outside it.
+fn root_id(root: &Path) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    format!("{:08x}", hash as u32)
+}
+
+/// The machine berth makes for the project at `root` with instance `instance`.
+fn machine_of(root: &Path, instance: &str) -> String {
+    format!("berth-{instance}-{}", root_id(root))
+}
+
+/// Where Podman keeps `machine`'s configuration for `provider`.
+fn machine_config(p: &TestProject, provider: &str, machine: &str) -> PathBuf {
+    p.home.join(format!(
+        ".config/containers/podman/machine/{provider}/{machine}.json"
+    ))
+}
+
+#[track_caller]
+fn assert_no_machine_init(p: &TestProject) {
+    assert!(
+        !p.fake_calls()
+            .iter()
+            .any(|c| c.starts_with("podman machine init") && c.contains("berth-")),
+        "berth created a machine it could not start: {:?}",
+        p.fake_calls()
+    );
+}
+
 #[test]
 fn podman_machine_lifecycle() {
     if !harness::docker_available() {
@@ -315,36 +344,34 @@ fn podman_machine_lifecycle() {
     berth(&p, &["--runtime", "podman", "container", "init"]).success();
 
     let root = p.root.display();
+    let machine = machine_of(&p.root, "demo");
     assert_eq!(
         p.fake_calls(),
         [
-            "podman machine inspect berth-demo".to_string(),
-            "podman machine list --format json".to_string(),
+            format!("podman machine inspect {machine}"),
+            "podman machine list --all-providers --format json".to_string(),
             format!(
                 "podman machine init --cpus 3 --memory 1536 --disk-size 12 \
-                 --volume {root}:{root} berth-demo"
+                 --volume {root}:{root} {machine}"
             ),
-            "podman machine start berth-demo".to_string(),
-            "podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}' berth-demo"
-                .to_string(),
+            format!("podman machine start {machine}"),
+            format!(
+                "podman machine inspect --format '{{{{.ConnectionInfo.PodmanSocket.Path}}}}' {machine}"
+            ),
         ]
     );
     // The socket is the one inspect reported, cached for later calls.
-    let socket = p.base().join("tmp/podman/berth-demo-api.sock");
+    let socket = p.base().join(format!("tmp/podman/{machine}-api.sock"));
     assert_eq!(
         p.read(".pixi/berth/podman-socket").trim(),
         socket.display().to_string()
     );
-    assert!(
-        p.home
-            .join(".config/containers/podman/machine/qemu/berth-demo.json")
-            .is_file()
-    );
+    assert!(machine_config(&p, "qemu", &machine).is_file());
 
     let calls = p.fake_calls().len();
     let status = status_json(&p, "podman", 0);
     assert_eq!(status["state"], "running");
-    assert_eq!(status["instance"], "berth-demo");
+    assert_eq!(status["instance"], machine);
     assert_eq!(
         status["docker_host"],
         format!("unix://{}", socket.display())
@@ -356,12 +383,14 @@ fn podman_machine_lifecycle() {
     // One inspect gives the state and the size; the socket comes from the cache.
     assert_eq!(
         p.fake_calls()[calls..],
-        ["podman machine inspect berth-demo"]
+        [format!("podman machine inspect {machine}")]
     );
     let calls = p.fake_calls().len();
     berth(&p, &["--runtime", "podman", "container", "init"])
         .success()
-        .stderr_has("podman machine berth-demo is running; nothing to do");
+        .stderr_has(&format!(
+            "podman machine {machine} is running; nothing to do"
+        ));
     assert_eq!(
         p.fake_calls().len(),
         calls,
@@ -375,7 +404,7 @@ fn podman_machine_lifecycle() {
     berth(&p, &["--runtime", "podman", "container", "stop"]).success();
     assert!(
         p.fake_calls()
-            .contains(&"podman machine stop berth-demo".to_string())
+            .contains(&format!("podman machine stop {machine}"))
     );
     let status = status_json(&p, "podman", 3);
     assert_eq!(status["state"], "stopped");
@@ -393,7 +422,7 @@ fn podman_machine_lifecycle() {
 
     berth(&p, &["--runtime", "podman", "container", "delete"])
         .code(1)
-        .stderr_has("error: podman machine berth-demo is running");
+        .stderr_has(&format!("error: podman machine {machine} is running"));
     berth(
         &p,
         &["--runtime", "podman", "container", "delete", "--force"],
@@ -401,7 +430,7 @@ fn podman_machine_lifecycle() {
     .success();
     assert!(
         p.fake_calls()
-            .contains(&"podman machine rm --force berth-demo".to_string())
+            .contains(&format!("podman machine rm --force {machine}"))
     );
     assert!(!p.path(".pixi/berth/podman-socket").exists());
     assert_eq!(status_json(&p, "podman", 3)["state"], "absent");
@@ -419,15 +448,12 @@ fn podman_runs_one_machine_at_a_time() {
 
     berth(&p, &["--runtime", "podman", "container", "init"])
         .code(1)
-        .stderr_has("error: podman runs one machine at a time and `other` is running")
-        .stderr_has("help: stop it with `podman machine stop other`, then rerun");
-    assert!(
-        !p.fake_calls()
-            .iter()
-            .any(|c| c.contains("init") && c.contains("berth-demo")),
-        "berth created a machine it could not start: {:?}",
-        p.fake_calls()
-    );
+        .stderr_has("error: podman runs one machine at a time and `other` (qemu) is running")
+        .stderr_has(
+            "help: stop it with `CONTAINERS_MACHINE_PROVIDER=qemu podman machine stop other`, \
+             then rerun",
+        );
+    assert_no_machine_init(&p);
 }
 
 #[test]
@@ -481,7 +507,10 @@ fn podman_logs_point_to_inspect() {
     berth(&p, &["--runtime", "podman", "container", "logs"])
         .code(1)
         .stderr_has("podman keeps no log file")
-        .stderr_has("podman machine inspect berth-demo");
+        .stderr_has(&format!(
+            "podman machine inspect {}",
+            machine_of(&p.root, "demo")
+        ));
     assert!(p.fake_calls().is_empty(), "choosing podman ran it");
 }
 
@@ -573,6 +602,7 @@ fn a_failed_colima_start_quotes_its_log() {
 #[test]
 fn a_failed_podman_start_quotes_its_log() {
     let (p, _forwarders) = project_with("podman");
+    let machine = machine_of(&p.root, "demo");
     let out = p
         .berth(["--runtime", "podman", "container", "init"])
         .env("TMPDIR", p.base().join("tmp"))
@@ -580,8 +610,10 @@ fn a_failed_podman_start_quotes_its_log() {
         .run();
     out.code(1)
         .stderr_has("last lines of .pixi/berth/logs/podman-machine-start.log:")
-        .stderr_has("  | Starting machine \"berth-demo\"")
-        .stderr_has("error: `podman machine start` failed: unable to start \"berth-demo\"")
+        .stderr_has(&format!("  | Starting machine \"{machine}\""))
+        .stderr_has(&format!(
+            "error: `podman machine start` failed: unable to start \"{machine}\""
+        ))
         .stderr_has("help: the full output is in .pixi/berth/logs/podman-machine-start.log");
     assert_eq!(
         mode(&p.path(".pixi/berth/logs/podman-machine-start.log")),
@@ -646,4 +678,117 @@ fn colima_and_podman_wait_for_the_projects_lifecycle_lock() {
         assert!(berth.wait().unwrap().success(), "{runtime}: {rest}");
         assert!(rest.contains("nothing to stop"), "{runtime}: {rest}");
     }
+}
+
+// --- Podman as it really is (issue 19, items 1 to 3) ---
+
+#[test]
+fn a_long_project_name_gets_a_podman_machine_name_that_fits() {
+    if !harness::docker_available() {
+        return;
+    }
+    let p = TestProject::with_manifest(
+        "[workspace]\nname = \"customer-analytics-platform\"\nchannels = []\nplatforms = []\n",
+    );
+    p.install_fake("podman");
+    std::fs::create_dir_all(p.base().join("tmp")).unwrap();
+    let _forwarders = Forwarders(p.base().to_path_buf());
+
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+    let machine = format!("berth-customer-analyt-{}", root_id(&p.root));
+    assert!(machine.len() <= 30, "{machine}");
+    assert!(machine_config(&p, "qemu", &machine).is_file());
+    let status = status_json(&p, "podman", 0);
+    assert_eq!(status["instance"], machine.as_str());
+
+    // Another checkout of the same repository gets a machine of its own.
+    let other = p.base().join("second-checkout");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(p.path("pixi.toml"), other.join("pixi.toml")).unwrap();
+    let out = p
+        .berth(["--runtime", "podman", "container", "status", "--json"])
+        .current_dir(&other)
+        .env("TMPDIR", p.base().join("tmp"))
+        .run();
+    out.code(3);
+    assert_ne!(out.json()["instance"], machine.as_str());
+}
+
+#[test]
+fn a_running_machine_of_another_provider_is_named_before_init() {
+    let (p, _forwarders) = project_with("podman");
+    let on_a_mac = |run: harness::Run| {
+        run.env("BERTH_HOST_OS", "macos")
+            .env("BERTH_HOST_ARCH", "aarch64")
+            .env("TMPDIR", p.base().join("tmp"))
+    };
+    for args in [["machine", "init", "other"], ["machine", "start", "other"]] {
+        on_a_mac(p.command(fakes_dir().join("podman")))
+            .env("CONTAINERS_MACHINE_PROVIDER", "libkrun")
+            .args(args)
+            .run()
+            .success();
+    }
+    on_a_mac(p.berth(["--runtime", "podman", "container", "init"]))
+        .run()
+        .code(1)
+        .stderr_has("error: podman runs one machine at a time and `other` (libkrun) is running")
+        .stderr_has(
+            "help: stop it with `CONTAINERS_MACHINE_PROVIDER=libkrun podman machine stop other`",
+        );
+    assert_no_machine_init(&p);
+}
+
+#[test]
+fn a_starting_machine_counts_as_running() {
+    let (p, _forwarders) = project_with("podman");
+    podman(&p, &["machine", "init", "other"]);
+    // What Podman writes into the machine's config while it boots (shim/host.go, Start).
+    let config = machine_config(&p, "qemu", "other");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    json["Starting"] = true.into();
+    std::fs::write(&config, json.to_string()).unwrap();
+
+    berth(&p, &["--runtime", "podman", "container", "init"])
+        .code(1)
+        .stderr_has("error: podman runs one machine at a time and `other` (qemu) is starting");
+    assert_no_machine_init(&p);
+}
+
+#[test]
+fn podman_before_5_3_is_asked_without_all_providers() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    let old = [("FAKE_PODMAN_VERSION", "5.2.5")];
+    berth_with(
+        &p,
+        &p.root,
+        &old,
+        &["--runtime", "podman", "container", "init"],
+    )
+    .success();
+    let calls = p.fake_calls();
+    let lists: Vec<&String> = calls.iter().filter(|c| c.contains("list")).collect();
+    assert_eq!(
+        lists,
+        [
+            "podman machine list --all-providers --format json",
+            "podman machine list --format json"
+        ]
+    );
+}
+
+/// `berth ARGS` in `dir` (the project there), with the test's TMPDIR and `vars`.
+fn berth_with(p: &TestProject, dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut run = p
+        .berth(args)
+        .current_dir(dir)
+        .env("TMPDIR", p.base().join("tmp"));
+    for (name, value) in vars {
+        run = run.env(name, value);
+    }
+    run.run()
 }
