@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 pub use apply::{Limactl, Outcome, Removal, apply, preflight};
-pub use plan::{plan_global, plan_project};
+pub use plan::{PROJECT_ROOT_MARKER, plan_global, plan_project};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -14,7 +14,7 @@ use crate::ui::display_path;
 /// Where berth records the short-path directory `.pixi/lima` links to (an absolute path).
 const SHORT_PATH_RECORD: &str = "lima-home-target";
 /// The file in a short-path directory naming the project root it serves.
-const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
+pub const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
 /// An empty file Lima writes (`limactl protect`) to block deletion.
 const PROTECTED_MARKER: &str = "protected";
 

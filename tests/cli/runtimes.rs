@@ -105,11 +105,11 @@ fn colima_lifecycle_stays_inside_the_project() {
     assert_eq!(
         calls,
         [format!(
-            "colima start --profile berth-demo --cpus 3 --memory 1.5 --disk 12 \
+            "colima start --profile berth-demo -c 3 --memory 1.5 --disk 12 \
              --mount {root}:w --activate=false --ssh-config=false"
         )]
     );
-    // COLIMA_HOME was the project's, LIMA_HOME was not passed on.
+    // COLIMA_HOME was the project's, the caller's LIMA_HOME was not passed on.
     let colima_home = p.path(".pixi/colima");
     assert!(colima_home.join("berth-demo/colima.yaml").is_file());
     assert!(colima_home.join("_lima/colima-berth-demo/ha.pid").is_file());
@@ -183,7 +183,7 @@ fn colima_lifecycle_stays_inside_the_project() {
     berth(&p, &["--runtime", "colima", "container", "delete"]).success();
     assert!(
         p.fake_calls()
-            .contains(&"colima delete --profile berth-demo --force".to_string())
+            .contains(&"colima delete --profile berth-demo --force --data".to_string())
     );
     assert!(!colima_home.join("berth-demo").exists());
     let status = status_json(&p, "colima", 3);
@@ -791,4 +791,255 @@ fn berth_with(p: &TestProject, dir: &Path, vars: &[(&str, &str)], args: &[&str])
         run = run.env(name, value);
     }
     run.run()
+}
+
+// --- Colima as it really is (issue 19, items 4 to 7) ---
+
+/// A copy of the test project at a root of exactly `len` bytes, below the test's temp dir.
+fn deep_root(p: &TestProject, len: usize) -> PathBuf {
+    let mut root = p.base().join("deep");
+    while root.as_os_str().len() + 1 + 20 < len {
+        root.push("d".repeat(20));
+    }
+    let rest = len - root.as_os_str().len() - 1;
+    root.push("d".repeat(rest));
+    assert_eq!(root.as_os_str().len(), len);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(p.path("pixi.toml"), root.join("pixi.toml")).unwrap();
+    root
+}
+
+/// `berth ARGS` in `root`, with a short data dir (where the short-path directories go).
+fn berth_deep(p: &TestProject, root: &Path, args: &[&str]) -> Output {
+    let data = p.base().join("d");
+    berth_with(p, root, &[("XDG_DATA_HOME", data.to_str().unwrap())], args)
+}
+
+/// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
+/// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 characters).
+fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
+    lima_home.as_os_str().len() + 1 + name.len() + "/ssh.sock.1234567890123456".len()
+}
+
+#[test]
+fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 60);
+    // Lima refuses the instance in Colima's own `_lima` (108 bytes on Linux)...
+    let local = root.join(".pixi/colima/_lima");
+    assert!(lima_socket_len(&local, "colima-berth-demo") >= 108);
+
+    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
+        .success()
+        .stderr_has("Colima's Lima state goes to `");
+    // ... so it lives in a short directory of the project's own, marked with its root.
+    let short = p.base().join("d/berth/colima").join(root_id(&root));
+    assert!(lima_socket_len(&short, "colima-berth-demo") < 108);
+    assert!(short.join("colima-berth-demo/ha.pid").is_file());
+    assert_eq!(
+        std::fs::read_to_string(short.join(".berth-project-root")).unwrap(),
+        format!("{}\n", root.display())
+    );
+    assert!(!local.exists());
+    let log = std::fs::read_to_string(root.join(".pixi/berth/logs/colima-start.log")).unwrap();
+    assert!(
+        log.contains(&format!("LIMA_HOME={} ", short.display())),
+        "{log}"
+    );
+    let out = berth_deep(
+        &p,
+        &root,
+        &["--runtime", "colima", "container", "status", "--json"],
+    );
+    out.success();
+    assert_eq!(
+        engine_version_through(out.json()["docker_host"].as_str().unwrap()),
+        host_engine_version()
+    );
+    berth_deep(
+        &p,
+        &root,
+        &["--runtime", "colima", "container", "delete", "--force"],
+    )
+    .success();
+}
+
+#[test]
+fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 75);
+    // The sockets Colima forwards into the profile directory do not fit.
+    let forwarded = root.join(".pixi/colima/berth-demo/containerd.sock");
+    assert!(forwarded.as_os_str().len() >= 108);
+
+    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
+        .code(1)
+        .stderr_has(&format!(
+            "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
+             over the limit of 107 on linux",
+            forwarded.as_os_str().len()
+        ))
+        .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
+    assert!(
+        !p.fake_calls().iter().any(|c| c.starts_with("colima start")),
+        "{:?}",
+        p.fake_calls()
+    );
+
+    let out = berth_deep(&p, &root, &["--runtime", "colima", "doctor", "--json"]);
+    out.code(1);
+    let json = out.json();
+    assert_eq!(json["socket_budget"]["length"], forwarded.as_os_str().len());
+    assert!(
+        json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Colima's socket paths would be ")),
+        "{json}"
+    );
+}
+
+#[test]
+fn colima_delete_removes_the_container_data_disk() {
+    if !harness::docker_available() {
+        return;
+    }
+    for (version, data_flag) in [("0.10.3", true), ("0.9.0", true), ("0.8.1", false)] {
+        let (p, _forwarders) = project_with("colima");
+        let run =
+            |args: &[&str]| berth_with(&p, &p.root, &[("FAKE_COLIMA_VERSION", version)], args);
+        run(&["--runtime", "colima", "container", "init"]).success();
+        let disk = p.path(".pixi/colima/_lima/_disks/colima-berth-demo");
+        assert_eq!(disk.is_dir(), data_flag, "{version}: the data disk");
+        run(&["--runtime", "colima", "container", "delete", "--force"]).success();
+        let delete = p
+            .fake_calls()
+            .into_iter()
+            .find(|c| c.starts_with("colima delete"))
+            .unwrap();
+        assert_eq!(
+            delete.ends_with(" --data"),
+            data_flag,
+            "{version}: {delete}"
+        );
+        assert!(
+            !disk.exists(),
+            "{version}: the data disk outlived the delete"
+        );
+    }
+}
+
+#[test]
+fn colima_vm_type_is_passed_only_where_colima_has_it() {
+    // Linux: Colima runs QEMU and has no `--vm-type` (cmd/start.go).
+    let p = TestProject::with_tasks("[tool.berth]\nvm-type = \"vz\"\n");
+    p.install_fake("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"])
+        .code(1)
+        .stderr_has("error: colima has no vm-type `vz` on linux")
+        .stderr_has("--> pixi.toml:7:")
+        .stderr_has("help: Colima runs QEMU on linux and has no `--vm-type` there");
+    assert!(p.fake_calls().is_empty(), "{:?}", p.fake_calls());
+
+    if !harness::docker_available() {
+        return;
+    }
+    let qemu = TestProject::with_tasks("[tool.berth]\nvm-type = \"qemu\"\n");
+    qemu.install_fake("colima");
+    let _forwarders = Forwarders(qemu.base().to_path_buf());
+    berth(&qemu, &["--runtime", "colima", "container", "init"]).success();
+    let start = &qemu.fake_calls()[0];
+    assert!(!start.contains("--vm-type"), "{start}");
+    berth(
+        &qemu,
+        &["--runtime", "colima", "container", "delete", "--force"],
+    )
+    .success();
+
+    // macOS: the flag exists and is passed.
+    let (mac, _forwarders) = project_with("colima");
+    mac.write(
+        "pixi.toml",
+        &format!(
+            "{}vm-type = \"vz\"\n",
+            std::fs::read_to_string(mac.path("pixi.toml")).unwrap()
+        ),
+    );
+    let on_a_mac = [("BERTH_HOST_OS", "macos")];
+    berth_with(
+        &mac,
+        &mac.root,
+        &on_a_mac,
+        &["--runtime", "colima", "container", "init"],
+    )
+    .success();
+    let start = &mac.fake_calls()[0];
+    assert!(start.contains(" --vm-type vz "), "{start}");
+    let delete = ["--runtime", "colima", "container", "delete", "--force"];
+    berth_with(&mac, &mac.root, &on_a_mac, &delete).success();
+}
+
+#[test]
+fn colima_status_reports_the_sizes_the_profile_was_given_from_colima_0_8_1() {
+    if !harness::docker_available() {
+        return;
+    }
+    for version in ["0.8.1", "0.10.3"] {
+        let (p, _forwarders) = project_with("colima");
+        let run =
+            |args: &[&str]| berth_with(&p, &p.root, &[("FAKE_COLIMA_VERSION", version)], args);
+        run(&["--runtime", "colima", "container", "init"]).success();
+        let out = run(&["--runtime", "colima", "container", "status", "--json"]);
+        out.success();
+        let status = out.json();
+        assert_eq!(
+            (&status["cpus"], &status["memory"], &status["disk"]),
+            (&3.into(), &"1.5GiB".into(), &"12GiB".into()),
+            "{version}"
+        );
+        run(&["--runtime", "colima", "container", "delete", "--force"]).success();
+    }
+}
+
+// --- Doctor judges the runtime in use (issue 19, item 8) ---
+
+#[test]
+fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
+    if !harness::docker_available() {
+        return;
+    }
+    for runtime in ["podman", "colima"] {
+        let (p, _forwarders) = project_with(runtime);
+        let root = deep_root(&p, 66);
+        // Deep enough that berth's own Lima could not keep its VM in `.pixi/lima`.
+        assert!(lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
+        berth_deep(&p, &root, &["--runtime", runtime, "container", "init"]).success();
+
+        let out = berth_deep(&p, &root, &["--runtime", runtime, "doctor", "--json"]);
+        let json = out.json();
+        assert_eq!(json["problems"], serde_json::json!([]), "{runtime}: {json}");
+        out.success();
+        let budget = &json["socket_budget"];
+        if runtime == "podman" {
+            assert!(budget.is_null(), "{budget}");
+        } else {
+            assert!(
+                budget["length"].as_u64() < budget["limit"].as_u64(),
+                "{budget}"
+            );
+        }
+        berth_deep(
+            &p,
+            &root,
+            &["--runtime", runtime, "container", "delete", "--force"],
+        )
+        .success();
+    }
 }

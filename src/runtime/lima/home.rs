@@ -160,7 +160,7 @@ pub fn has_instances(real_home: &Path) -> bool {
 }
 
 /// `path` with symlinks resolved, also when it (or its tail) does not exist yet.
-fn real_path(path: &Path) -> PathBuf {
+pub fn real_path(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }
