@@ -12,8 +12,8 @@ use crate::process::{self, ChildRecord};
 use crate::ui::{self, display_path};
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (mut plan, envs_dir, record) = if args.global {
-        (clean::plan_global()?, None, None)
+    let (mut plan, envs_dir, record, project) = if args.global {
+        (clean::plan_global()?, None, None, None)
     } else {
         let project = global.project()?;
         // The file `berth container …` names its running limactl in, so a clean after a
@@ -28,8 +28,9 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
         (
             clean::plan_project(&project)?,
-            Some(project.layout.envs_dir),
+            Some(project.layout.envs_dir.clone()),
             Some(record),
+            Some(project),
         )
     };
     let docker = if args.global {
@@ -63,6 +64,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
 
     let limactl = process::find_program("limactl", envs_dir.as_deref());
     clean::preflight(&plan, args.force, limactl.as_deref(), envs_dir.as_deref())?;
+    clean::preflight_vms(&plan, args.force, envs_dir.as_deref())?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",
@@ -90,7 +92,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         program,
         record: record.as_ref(),
     });
-    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref());
+    let remove_vm = |vm: &clean::Vm| clean::remove_vm(vm, project.as_ref());
+    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref(), &remove_vm);
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
     }
@@ -151,8 +154,9 @@ fn pool_containers(global: &Global) -> Result<(Docker, Vec<PoolContainer>)> {
     Ok((docker, containers))
 }
 
-/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`; `0 paths` for none.
-fn amount(paths: usize, containers: usize) -> String {
+/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`, `1 VM and 2 paths`;
+/// `0 paths` for none.
+fn amount(paths: usize, containers: usize, vms: usize) -> String {
     let plural = |n: usize, one: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -160,19 +164,23 @@ fn amount(paths: usize, containers: usize) -> String {
             format!("{n} {one}s")
         }
     };
-    match (paths, containers) {
-        (_, 0) => plural(paths, "path"),
-        (0, _) => plural(containers, "pool container"),
-        _ => format!(
-            "{} and {}",
-            plural(paths, "path"),
-            plural(containers, "pool container")
-        ),
+    let mut parts: Vec<String> = [(vms, "VM"), (containers, "pool container")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
+    if paths > 0 || parts.is_empty() {
+        parts.insert(0, plural(paths, "path"));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => unreachable!("a path count is always there when nothing else is"),
     }
 }
 
 fn planned(plan: &Plan) -> String {
-    amount(plan.targets.len(), plan.containers.len())
+    amount(plan.targets.len(), plan.containers.len(), plan.vms.len())
 }
 
 fn count(removals: &[Removal]) -> String {
@@ -180,7 +188,11 @@ fn count(removals: &[Removal]) -> String {
         .iter()
         .filter(|r| matches!(r, Removal::Container(_)))
         .count();
-    amount(removals.len() - containers, containers)
+    let vms = removals
+        .iter()
+        .filter(|r| matches!(r, Removal::Vm(_)))
+        .count();
+    amount(removals.len() - containers - vms, containers, vms)
 }
 
 /// The plan as a table on stdout: size, path, why it goes; then the total.
@@ -198,11 +210,16 @@ fn print_plan(plan: &Plan) -> std::io::Result<()> {
         .containers
         .iter()
         .map(|c| (String::new(), format!("{} ({})", c.name, c.id), c.reason()));
+    // Nor has a VM: its runtime keeps its disk, and removes it.
+    let vms = plan
+        .vms
+        .iter()
+        .map(|vm| (String::new(), vm.display(), vm.reason()));
     let paths = plan.targets.iter().map(|t| {
         let size = human_bytes(t.bytes);
         (size, display_path(&t.path), t.reason.clone())
     });
-    let shown: Vec<(String, String, String)> = containers.chain(paths).collect();
+    let shown: Vec<(String, String, String)> = containers.chain(vms).chain(paths).collect();
     let what_width = shown
         .iter()
         .map(|(_, what, _)| what.chars().count())

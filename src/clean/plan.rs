@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::fsutil::{self, confined, disk_usage, is_real_dir, is_symlink};
-use super::{Instance, Kind, Plan, Scope, Target};
+use super::{Instance, Kind, Plan, Scope, Target, vms};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::project::Project;
+use crate::runtime::colima;
 use crate::ui::display_path;
 
 /// Where berth records the short-path directory `.pixi/lima` links to (an absolute path).
@@ -25,6 +26,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
     let mut plan = Plan {
         scope: Scope::Project,
         containers: Vec::new(),
+        vms: Vec::new(),
         targets: Vec::new(),
         kept: Vec::new(),
     };
@@ -70,6 +72,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
             "berth's caches, logs, locks and job workspaces",
         ),
     ];
+    vms::plan_project(&mut plan, project)?;
     for (path, kind, reason) in owned {
         if fsutil::exists(path) {
             plan.push(path, &project.root, kind, reason.into())?;
@@ -88,6 +91,7 @@ pub fn plan_global() -> Result<Plan> {
     let mut plan = Plan {
         scope: Scope::Global,
         containers: Vec::new(),
+        vms: Vec::new(),
         targets: Vec::new(),
         kept: Vec::new(),
     };
@@ -136,6 +140,18 @@ pub fn plan_global() -> Result<Plan> {
             Some((Kind::OrphanedShortPath, reason)),
         )?;
     }
+    // Colima's short-path LIMA_HOMEs hold Lima instances too (`colima-<profile>`).
+    if let Some(colima_root) = colima::short_lima_homes() {
+        for (dir, project_root) in orphaned_short_paths(&colima_root) {
+            let reason = format!(
+                "short-path LIMA_HOME of Colima for `{}`, which no longer exists",
+                project_root.display()
+            );
+            let whole = Some((Kind::OrphanedShortPath, reason));
+            add_lima_home(&mut plan, &dir, &colima_root, whole)?;
+        }
+    }
+    vms::plan_global(&mut plan);
     Ok(plan)
 }
 
@@ -148,7 +164,13 @@ impl Plan {
             .push(format!("pool containers could not be checked: {why}"));
     }
 
-    fn push(&mut self, path: &Path, anchor: &Path, kind: Kind, reason: String) -> Result<()> {
+    pub(super) fn push(
+        &mut self,
+        path: &Path,
+        anchor: &Path,
+        kind: Kind,
+        reason: String,
+    ) -> Result<()> {
         self.push_target(path, anchor, kind, reason, None, &[])
     }
 

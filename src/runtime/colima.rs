@@ -411,12 +411,12 @@ impl Runtime for Colima<'_> {
 
 /// The project's `COLIMA_HOME`. Colima honours it only when the directory exists, so berth
 /// creates it before calling Colima.
-fn colima_home(layout: &Layout) -> PathBuf {
+pub fn colima_home(layout: &Layout) -> PathBuf {
     layout.pixi_dir.join("colima")
 }
 
 /// Colima's Lima instance for profile `p`: `colima-p` (`config/profile.go`).
-fn lima_instance(profile: &str) -> String {
+pub fn lima_instance(profile: &str) -> String {
     format!("colima-{profile}")
 }
 
@@ -427,12 +427,13 @@ fn local_lima_home(layout: &Layout) -> PathBuf {
 
 /// The short directory Colima's Lima state moves to from a deep project path:
 /// `<data dir>/berth/colima/<root id>`, one per project.
-fn short_lima_home(layout: &Layout) -> Option<PathBuf> {
-    Some(
-        host::data_dir()?
-            .join("berth/colima")
-            .join(layout.root_id()),
-    )
+pub fn short_lima_home(layout: &Layout) -> Option<PathBuf> {
+    Some(short_lima_homes()?.join(layout.root_id()))
+}
+
+/// Where the short directories of every project's Colima live.
+pub fn short_lima_homes() -> Option<PathBuf> {
+    Some(host::data_dir()?.join("berth/colima"))
 }
 
 /// The Lima home that already holds `instance`, if either does: an instance stays where it
@@ -441,6 +442,27 @@ fn existing_lima_home(layout: &Layout, instance: &str) -> Option<PathBuf> {
     std::iter::once(local_lima_home(layout))
         .chain(short_lima_home(layout))
         .find(|home| home.join(instance).is_dir())
+}
+
+/// Every profile in the project's `COLIMA_HOME` (a directory with a `colima.yaml`), with the
+/// Lima home its instance is in: what `berth system clean` removes.
+pub fn profiles_on_disk(layout: &Layout) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs_err::read_dir(colima_home(layout)) else {
+        return Vec::new();
+    };
+    let mut profiles: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| !name.starts_with(['_', '.']))
+        .filter(|name| colima_home(layout).join(name).join("colima.yaml").is_file())
+        .map(|name| {
+            let home = existing_lima_home(layout, &lima_instance(&name))
+                .unwrap_or_else(|| local_lima_home(layout));
+            (name, home)
+        })
+        .collect();
+    profiles.sort();
+    profiles
 }
 
 /// `colima ARGS` with the project's `COLIMA_HOME` (created), `DOCKER_CONFIG` and `lima_home`
@@ -482,6 +504,39 @@ fn delete_args(program: &Path, profile: &str) -> Result<Vec<OsString>> {
         args.push("--data".into());
     }
     Ok(args)
+}
+
+/// Delete profile `profile` for `berth system clean`: `colima delete` stops it when it runs
+/// and removes its VM, data disk and docker context. Without Colima installed, a stopped
+/// profile's files are left for clean to remove directly.
+pub fn delete_for_clean(
+    layout: &Layout,
+    profile: &str,
+    lima_home: &Path,
+    running: bool,
+) -> Result<()> {
+    let Some(program) = process::find_program("colima", Some(&layout.envs_dir)) else {
+        if running {
+            anyhow::bail!("it is running and colima, which could stop it, was not found");
+        }
+        ui::note(&format!(
+            "colima was not found; removing the stopped profile `{profile}` directly"
+        ));
+        return Ok(());
+    };
+    let args = delete_args(&program, profile)?;
+    let command = colima_command(&program, layout, lima_home, &args)?;
+    let answer = process::capture(command)?;
+    if answer.status != ExitStatus::Success {
+        let why = answer
+            .stderr
+            .lines()
+            .rev()
+            .find_map(logrus_fatal)
+            .unwrap_or_else(|| answer.stderr.trim().to_string());
+        anyhow::bail!("`colima delete --profile {profile}` failed: {why}");
+    }
+    Ok(())
 }
 
 /// What a line of `colima` output says. Colima logs through logrus on stderr: `starting

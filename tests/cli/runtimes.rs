@@ -793,6 +793,83 @@ fn berth_with(p: &TestProject, dir: &Path, vars: &[(&str, &str)], args: &[&str])
     run.run()
 }
 
+#[test]
+fn system_clean_removes_the_projects_podman_machine() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+    let machine = machine_of(&p.root, "demo");
+    let config = machine_config(&p, "qemu", &machine);
+
+    // Running: refused without --force, and nothing is removed.
+    let out = berth(&p, &["system", "clean", "--yes"]);
+    out.code(1)
+        .stderr_has(&format!(
+            "error: podman machine {machine} is running; nothing was removed"
+        ))
+        .stderr_has("rerun with --force");
+    assert!(config.is_file());
+    assert!(p.path(".pixi/berth").is_dir());
+
+    let out = berth(&p, &["system", "clean", "--yes", "--force", "--json"]);
+    out.success();
+    let report = out.json();
+    assert_eq!(report["plan"][0]["machine"], machine.as_str());
+    assert_eq!(report["plan"][0]["kind"], "podman-machine");
+    assert_eq!(report["plan"][0]["status"], "running");
+    assert_eq!(report["removed"][0], machine.as_str());
+    let calls = p.fake_calls();
+    let stop = calls
+        .iter()
+        .position(|c| *c == format!("podman machine stop {machine}"));
+    let rm = calls
+        .iter()
+        .position(|c| *c == format!("podman machine rm --force {machine}"));
+    assert!(
+        matches!((stop, rm), (Some(s), Some(r)) if s < r),
+        "{calls:?}"
+    );
+    assert!(
+        !config.exists(),
+        "the machine is still in Podman's configuration"
+    );
+    assert!(!p.path(".pixi/berth").exists());
+}
+
+#[test]
+fn global_clean_removes_the_machines_of_projects_that_are_gone() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    // A project that will be deleted, and this one, which stays; both machines stopped.
+    let gone = p.base().join("gone");
+    std::fs::create_dir_all(&gone).unwrap();
+    std::fs::copy(p.path("pixi.toml"), gone.join("pixi.toml")).unwrap();
+    for dir in [&gone, &p.root] {
+        for verb in ["init", "stop"] {
+            berth_with(&p, dir, &[], &["--runtime", "podman", "container", verb]).success();
+        }
+    }
+    let gone_machine = machine_of(&gone, "demo");
+    let kept_machine = machine_of(&p.root, "demo");
+    std::fs::remove_dir_all(&gone).unwrap();
+
+    let out = berth(&p, &["system", "clean", "--global", "--yes"]);
+    out.success().stderr_has(&format!(
+        "podman machine `{kept_machine}` stays: its project `{}` exists",
+        p.root.display()
+    ));
+    assert!(
+        p.fake_calls()
+            .contains(&format!("podman machine rm --force {gone_machine}"))
+    );
+    assert!(!machine_config(&p, "qemu", &gone_machine).exists());
+    assert!(machine_config(&p, "qemu", &kept_machine).is_file());
+}
+
 // --- Colima as it really is (issue 19, items 4 to 7) ---
 
 /// A copy of the test project at a root of exactly `len` bytes, below the test's temp dir.
@@ -934,6 +1011,48 @@ fn colima_delete_removes_the_container_data_disk() {
             "{version}: the data disk outlived the delete"
         );
     }
+}
+
+#[test]
+fn project_clean_removes_colima_with_its_data_disk() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"]).success();
+    let pid_file = p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid");
+    assert!(pid_file.is_file());
+
+    berth(&p, &["system", "clean", "--yes"])
+        .code(1)
+        .stderr_has("error: colima profile berth-demo is running; nothing was removed");
+    assert!(p.path(".pixi/colima/berth-demo/colima.yaml").is_file());
+
+    let out = berth(&p, &["system", "clean", "--yes", "--force", "--json"]);
+    out.success();
+    let report = out.json();
+    let kinds: Vec<&str> = report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "colima-profile",
+            "colima-home",
+            "docker-config",
+            "berth-state"
+        ]
+    );
+    assert_eq!(report["plan"][0]["profile"], "berth-demo");
+    assert!(
+        p.fake_calls()
+            .contains(&"colima delete --profile berth-demo --force --data".to_string())
+    );
+    assert!(!p.path(".pixi/colima").exists());
+    assert!(!p.path(".pixi/docker").exists());
 }
 
 #[test]
