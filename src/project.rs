@@ -59,6 +59,14 @@ impl Layout {
     pub fn lock_path(&self) -> PathBuf {
         self.berth_dir.join("lifecycle.lock")
     }
+
+    /// Eight hex digits of a hash of the project root: short, and one per project, for names
+    /// outside the project (short-path directories, Podman machines) that must not collide.
+    pub fn root_id(&self) -> String {
+        let root = self.pixi_dir.parent().unwrap_or(&self.pixi_dir);
+        let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+        format!("{:08x}", hash as u32)
+    }
 }
 
 impl Project {

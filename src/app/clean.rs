@@ -13,8 +13,8 @@ use crate::runtime::lima::limactl::Limactl;
 use crate::ui::{self, display_path};
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (mut plan, limactl, envs_dir) = if args.global {
-        (clean::plan_global()?, Limactl::installed(None), None)
+    let (mut plan, limactl, envs_dir, project) = if args.global {
+        (clean::plan_global()?, Limactl::installed(None), None, None)
     } else {
         let project = global.project()?;
         let limactl = Limactl::installed(Some(&project.layout));
@@ -28,7 +28,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         (
             clean::plan_project(&project)?,
             limactl,
-            Some(project.layout.envs_dir),
+            Some(project.layout.envs_dir.clone()),
+            Some(project),
         )
     };
     let docker = if args.global {
@@ -61,6 +62,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     }
 
     clean::preflight(&plan, args.force, limactl.as_ref(), envs_dir.as_deref())?;
+    clean::preflight_vms(&plan, args.force, envs_dir.as_deref())?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",
@@ -84,7 +86,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
     }
 
-    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref());
+    let remove_vm = |vm: &clean::Vm| clean::remove_vm(vm, project.as_ref());
+    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref(), &remove_vm);
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
     }
@@ -145,8 +148,9 @@ fn pool_containers(global: &Global) -> Result<(Docker, Vec<PoolContainer>)> {
     Ok((docker, containers))
 }
 
-/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`; `0 paths` for none.
-fn amount(paths: usize, containers: usize) -> String {
+/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`, `1 VM and 2 paths`;
+/// `0 paths` for none.
+fn amount(paths: usize, containers: usize, vms: usize) -> String {
     let plural = |n: usize, one: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -154,19 +158,23 @@ fn amount(paths: usize, containers: usize) -> String {
             format!("{n} {one}s")
         }
     };
-    match (paths, containers) {
-        (_, 0) => plural(paths, "path"),
-        (0, _) => plural(containers, "pool container"),
-        _ => format!(
-            "{} and {}",
-            plural(paths, "path"),
-            plural(containers, "pool container")
-        ),
+    let mut parts: Vec<String> = [(vms, "VM"), (containers, "pool container")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
+    if paths > 0 || parts.is_empty() {
+        parts.insert(0, plural(paths, "path"));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => unreachable!("a path count is always there when nothing else is"),
     }
 }
 
 fn planned(plan: &Plan) -> String {
-    amount(plan.targets.len(), plan.containers.len())
+    amount(plan.targets.len(), plan.containers.len(), plan.vms.len())
 }
 
 fn count(removals: &[Removal]) -> String {
@@ -174,7 +182,11 @@ fn count(removals: &[Removal]) -> String {
         .iter()
         .filter(|r| matches!(r, Removal::Container(_)))
         .count();
-    amount(removals.len() - containers, containers)
+    let vms = removals
+        .iter()
+        .filter(|r| matches!(r, Removal::Vm(_)))
+        .count();
+    amount(removals.len() - containers - vms, containers, vms)
 }
 
 /// The plan as a table on stdout: size, path, why it goes; then the total, and the files
@@ -206,11 +218,16 @@ fn print_targets(plan: &Plan, scope: &str) -> std::io::Result<()> {
         .containers
         .iter()
         .map(|c| (String::new(), format!("{} ({})", c.name, c.id), c.reason()));
+    // Nor has a VM: its runtime keeps its disk, and removes it.
+    let vms = plan
+        .vms
+        .iter()
+        .map(|vm| (String::new(), vm.display(), vm.reason()));
     let paths = plan.targets.iter().map(|t| {
         let size = human_bytes(t.bytes);
         (size, display_path(&t.path), t.reason.clone())
     });
-    let shown: Vec<(String, String, String)> = containers.chain(paths).collect();
+    let shown: Vec<(String, String, String)> = containers.chain(vms).chain(paths).collect();
     let what_width = shown
         .iter()
         .map(|(_, what, _)| what.chars().count())

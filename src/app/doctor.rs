@@ -13,8 +13,8 @@ use super::Global;
 use crate::cli::JsonArgs;
 use crate::exit::ExitStatus;
 use crate::host::{self, Arch, Os};
-use crate::runtime::lima::{self, Lima};
-use crate::runtime::{self, AUTO_ORDER, Context, State};
+use crate::runtime::lima;
+use crate::runtime::{self, AUTO_ORDER, Context, SocketBudget, State};
 use crate::{docker, process, ui};
 
 #[derive(Serialize)]
@@ -83,13 +83,18 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
         .map(|name| runtime_row(&ctx, name))
         .collect();
     let tools = tools(layout);
-    let (socket_len, socket_limit) = Lima::new(&ctx).socket_budget();
-    if socket_len >= socket_limit {
+    // Only the runtime in use: another runtime's sockets are not this project's concern.
+    let budget = selection
+        .as_ref()
+        .ok()
+        .and_then(|s| s.runtime.socket_budget());
+    if let Some(budget) = budget.filter(|b| !b.fits()) {
         problems.push(Problem {
             message: format!(
-                "Lima's socket paths would be {socket_len} bytes, over the {socket_limit}-byte limit of this OS"
+                "{}'s socket paths would be {} bytes, over the {}-byte limit of this OS",
+                budget.owner, budget.length, budget.limit
             ),
-            help: vec!["`berth container init` moves the VM to a short directory and links `.pixi/lima` to it".into()],
+            help: vec![budget.help.into()],
         });
     }
     // The settings as the runtime uses them: mounts resolved against the project root.
@@ -123,19 +128,12 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             "runtimes": runtimes,
             "tools": tools,
             "settings": settings,
-            "socket_budget": {"length": socket_len, "limit": socket_limit},
+            "socket_budget": budget,
             "problems": problems,
         }))?;
     } else {
         print_human(
-            &workspace,
-            selected,
-            &reason,
-            &runtimes,
-            &tools,
-            &settings,
-            (socket_len, socket_limit),
-            &problems,
+            &workspace, selected, &reason, &runtimes, &tools, &settings, budget, &problems,
         )?;
     }
     Ok(if problems.is_empty() {
@@ -241,7 +239,7 @@ fn print_human(
     runtimes: &[RuntimeRow],
     tools: &[ToolRow],
     settings: &[serde_json::Value],
-    (socket_len, socket_limit): (usize, usize),
+    budget: Option<SocketBudget>,
     problems: &[Problem],
 ) -> Result<()> {
     let heading = |text: &str| ui::bold_stdout(text);
@@ -302,11 +300,16 @@ fn print_human(
             ui::dim_stdout(&text("source"))
         ));
     }
-    lines.push(String::new());
-    lines.push(format!(
-        "{} Lima's longest socket path would be {socket_len} of {socket_limit} bytes",
-        heading("socket budget:")
-    ));
+    if let Some(budget) = budget {
+        lines.push(String::new());
+        lines.push(format!(
+            "{} {}'s longest socket path would be {} of {} bytes",
+            heading("socket budget:"),
+            budget.owner,
+            budget.length,
+            budget.limit
+        ));
+    }
     if problems.is_empty() {
         lines.push(format!("\n{} none", heading("problems:")));
     } else {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
-use super::{Instance, Plan, PoolContainer, Target};
+use super::vms::VmName;
+use super::{Instance, Plan, PoolContainer, Target, Vm};
 use crate::diag::Diagnostic;
 use crate::jobs::container::Docker;
 use crate::process::{self, signals};
@@ -23,6 +24,7 @@ use crate::ui::{self, display_path};
 pub enum Removal {
     Path(PathBuf),
     Container(String),
+    Vm(VmName),
 }
 
 impl Removal {
@@ -31,6 +33,7 @@ impl Removal {
         match self {
             Removal::Path(path) => display_path(path),
             Removal::Container(name) => format!("pool container {name}"),
+            Removal::Vm(vm) => vm.display.clone(),
         }
     }
 
@@ -39,6 +42,7 @@ impl Removal {
         match self {
             Removal::Path(_) => "path",
             Removal::Container(_) => "container",
+            Removal::Vm(vm) => vm.key,
         }
     }
 }
@@ -105,7 +109,12 @@ pub fn preflight(
 /// it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM stop the run
 /// between two removals (a running `limactl` gets the SIGINT), never half-way through a
 /// directory berth removes itself.
-pub fn apply(plan: &Plan, limactl: Option<&Limactl>, docker: Option<&Docker>) -> Outcome {
+pub fn apply(
+    plan: &Plan,
+    limactl: Option<&Limactl>,
+    docker: Option<&Docker>,
+    remove_vm: &dyn Fn(&Vm) -> Result<()>,
+) -> Outcome {
     let _interrupts = signals::CatchInterrupts::new();
     let mut outcome = Outcome::default();
     let mut containers = plan.containers.iter().peekable();
@@ -128,9 +137,31 @@ pub fn apply(plan: &Plan, limactl: Option<&Limactl>, docker: Option<&Docker>) ->
             }
         }
     }
+    let mut vms = plan.vms.iter().peekable();
+    while outcome.failed.is_none() && !outcome.interrupted {
+        let Some(vm) = vms.peek() else { break };
+        if signals::interrupted() {
+            outcome.interrupted = true;
+            break;
+        }
+        let vm = *vm;
+        vms.next();
+        let removal = Removal::Vm(vm.removal_name());
+        match remove_vm(vm) {
+            Ok(()) => {
+                ui::step("Removed", &removal.display());
+                outcome.removed.push(removal);
+            }
+            Err(err) => {
+                outcome.interrupted = err.is::<Interrupted>() || signals::interrupted();
+                outcome.failed = Some((removal, format!("{err:#}")));
+            }
+        }
+    }
     if outcome.failed.is_some() || outcome.interrupted {
         outcome.not_removed = containers
             .map(|c| Removal::Container(c.name.clone()))
+            .chain(vms.map(|vm| Removal::Vm(vm.removal_name())))
             .chain(plan.targets.iter().map(|t| Removal::Path(t.path.clone())))
             .collect();
         return outcome;

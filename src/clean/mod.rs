@@ -9,6 +9,7 @@
 mod apply;
 mod fsutil;
 mod plan;
+mod vms;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ use crate::runtime::State;
 
 pub use apply::{Outcome, Removal, apply, preflight};
 pub use plan::{plan_global, plan_project};
+pub use vms::{Vm, preflight as preflight_vms, remove as remove_vm};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,6 +53,12 @@ pub enum Kind {
     DownloadCache,
     /// A warm container of `berth pool`, removed with `docker rm -f`.
     PoolContainer,
+    /// A Podman machine of berth's, removed with `podman machine rm`.
+    PodmanMachine,
+    /// A Colima profile's VM, removed with `colima delete`.
+    ColimaProfile,
+    /// `.pixi/colima`, the project's `COLIMA_HOME`.
+    ColimaHome,
 }
 
 /// A container of the project's `berth pool`, as the engine listed it.
@@ -118,11 +126,12 @@ pub struct Target {
 }
 
 /// Everything one `berth system clean` run would remove, in the order it removes it: pool
-/// containers (while their engine still runs), then paths.
+/// containers (while their engine still runs), the VMs of Podman and Colima, then paths.
 #[derive(Debug)]
 pub struct Plan {
     pub scope: Scope,
     pub containers: Vec<PoolContainer>,
+    pub vms: Vec<Vm>,
     pub targets: Vec<Target>,
     /// Files the plan keeps on purpose; listed with the plan and in `--json`.
     pub kept: Vec<Kept>,
@@ -132,7 +141,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.targets.is_empty()
+        self.containers.is_empty() && self.vms.is_empty() && self.targets.is_empty()
     }
 
     pub fn total_bytes(&self) -> u64 {
@@ -160,6 +169,16 @@ impl Plan {
                 "kind": Kind::PoolContainer,
             })
         });
+        let vms = self.vms.iter().map(|vm| {
+            let mut entry = serde_json::json!({
+                "status": vm.status(),
+                "bytes": 0,
+                "reason": vm.reason(),
+                "kind": vm.kind(),
+            });
+            entry[vm.json_key()] = vm.name.clone().into();
+            entry
+        });
         let paths = self.targets.iter().map(|t| {
             let mut entry = serde_json::json!({
                 "path": t.path,
@@ -173,7 +192,7 @@ impl Plan {
             }
             entry
         });
-        containers.chain(paths).collect()
+        containers.chain(vms).chain(paths).collect()
     }
 }
 

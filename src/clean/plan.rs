@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::fsutil::{self, confined, disk_usage, is_real_dir, is_symlink};
-use super::{Instance, Kept, Kind, Plan, Scope, Target};
+use super::{Instance, Kept, Kind, Plan, Scope, Target, vms};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::project::Project;
 use crate::runtime::State;
+use crate::runtime::colima;
 use crate::runtime::lima::{
     InstanceDir, PROJECT_ROOT_MARKER, Processes, SHORT_PATH_RECORD, short_root,
 };
@@ -84,6 +85,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
             "berth's caches, logs, locks and job workspaces",
         ),
     ];
+    vms::plan_project(&mut plan, project)?;
     for (path, kind, reason) in owned {
         if fsutil::exists(path) {
             plan.push(path, &project.root, kind, reason.into())?;
@@ -145,6 +147,18 @@ pub fn plan_global() -> Result<Plan> {
             Some((Kind::OrphanedShortPath, reason)),
         )?;
     }
+    // Colima's short-path LIMA_HOMEs hold Lima instances too (`colima-<profile>`).
+    if let Some(colima_root) = colima::short_lima_homes() {
+        for (dir, project_root) in orphaned_short_paths(&colima_root) {
+            let reason = format!(
+                "short-path LIMA_HOME of Colima for `{}`, which no longer exists",
+                project_root.display()
+            );
+            let whole = Some((Kind::OrphanedShortPath, reason));
+            add_lima_home(&mut plan, &dir, &colima_root, whole)?;
+        }
+    }
+    vms::plan_global(&mut plan);
     Ok(plan)
 }
 
@@ -153,6 +167,7 @@ impl Plan {
         Plan {
             scope,
             containers: Vec::new(),
+            vms: Vec::new(),
             targets: Vec::new(),
             kept: Vec::new(),
             notes: Vec::new(),
@@ -167,7 +182,13 @@ impl Plan {
             .push(format!("pool containers could not be checked: {why}"));
     }
 
-    fn push(&mut self, path: &Path, anchor: &Path, kind: Kind, reason: String) -> Result<()> {
+    pub(super) fn push(
+        &mut self,
+        path: &Path,
+        anchor: &Path,
+        kind: Kind,
+        reason: String,
+    ) -> Result<()> {
         self.push_target(path, anchor, kind, reason, None, &[])
     }
 

@@ -161,9 +161,7 @@ fn short_dir(layout: &Layout) -> Result<PathBuf> {
         Diagnostic::new("the project path is too long for Lima's socket paths, and HOME is not set")
             .help("set HOME, or move the project to a shorter path")
     })?;
-    let root = layout.pixi_dir.parent().unwrap_or(&layout.pixi_dir);
-    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
-    Ok(short_root.join(format!("{:08x}", hash as u32)))
+    Ok(short_root.join(layout.root_id()))
 }
 
 fn too_long(real_home: &Path, name: &str, os: Os) -> Diagnostic {
@@ -189,7 +187,7 @@ pub fn has_instances(real_home: &Path) -> bool {
 }
 
 /// `path` with symlinks resolved, also when it (or its tail) does not exist yet.
-fn real_path(path: &Path) -> PathBuf {
+pub fn real_path(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }

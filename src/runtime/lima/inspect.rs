@@ -185,7 +185,8 @@ impl InstanceDir {
     }
 }
 
-fn top_level_scalar(yaml: &str, key: &str) -> Option<String> {
+/// A top-level scalar of a YAML document as Lima and Colima write theirs, quotes removed.
+pub(crate) fn top_level_scalar(yaml: &str, key: &str) -> Option<String> {
     yaml.lines().find_map(|line| {
         let value = line.strip_prefix(key)?.strip_prefix(':')?;
         let value = value.split(" #").next().unwrap_or(value).trim();

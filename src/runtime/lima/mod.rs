@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::{Context, Interrupted, Resources, Runtime, State, Status, docker_ping};
+use super::{Context, Interrupted, Resources, Runtime, SocketBudget, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::process::{self, Streamed, signals};
 use crate::settings::Source;
 use crate::ui;
 
-mod home;
+pub mod home;
 mod inspect;
 pub mod limactl;
 mod logs;
@@ -30,8 +30,10 @@ use super::lifecycle::{self, Step};
 use home::LimaHome;
 pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
 use inspect::Phase;
+pub(crate) use inspect::top_level_scalar;
 pub use inspect::{InstanceDir, Processes};
-use limactl::{Limactl, Version};
+use limactl::Limactl;
+pub use limactl::Version;
 
 pub struct Lima<'a> {
     ctx: &'a Context<'a>,
@@ -45,16 +47,6 @@ impl<'a> Lima<'a> {
     /// Whether the project's instance directory has a `lima.yaml`.
     pub fn instance_exists(&self) -> bool {
         self.instance(&self.home()).lima_yaml().is_file()
-    }
-
-    /// The longest Unix socket path Lima would make for this instance, and the OS limit it
-    /// must stay under (lima.md §6).
-    pub fn socket_budget(&self) -> (usize, usize) {
-        let os = crate::host::Os::current();
-        (
-            home::longest_socket_len(&self.home().real, self.name()),
-            home::unix_path_max(os),
-        )
     }
 
     fn name(&self) -> &str {
@@ -363,6 +355,16 @@ impl<'a> Lima<'a> {
 impl Runtime for Lima<'_> {
     fn name(&self) -> &'static str {
         "lima"
+    }
+
+    /// The longest Unix socket path Lima would make for this instance (lima.md §6).
+    fn socket_budget(&self) -> Option<SocketBudget> {
+        Some(SocketBudget {
+            owner: "Lima",
+            length: home::longest_socket_len(&self.home().real, self.name()),
+            limit: home::unix_path_max(crate::host::Os::current()),
+            help: "`berth container init` moves the VM to a short directory and links `.pixi/lima` to it",
+        })
     }
 
     fn status(&self) -> Result<Status> {
