@@ -374,16 +374,26 @@ pub const TEST_IMAGE: &str = "berth-test/busybox:1";
 
 /// Kill the fake Lima host agents of the project at `root` (pids in
 /// `.pixi/lima/*/ha.pid` and the driver pid files), so no test leaves a process behind.
+/// Only a process whose command line names the instance directory is killed: a stale pid
+/// file may name a pid the system has since given to someone else's process.
 pub fn kill_lima_agents(root: &Path) {
     let Ok(instances) = std::fs::read_dir(root.join(".pixi/lima")) else {
         return;
     };
     for instance in instances.filter_map(Result::ok) {
+        // The agent names its directory as LIMA_HOME spelled it: through `.pixi/lima` or,
+        // where that links to a short directory, the real path.
+        let dirs = [
+            instance.path(),
+            instance.path().canonicalize().unwrap_or_default(),
+        ];
         for file in ["ha.pid", "qemu.pid", "vz.pid"] {
             let Ok(text) = std::fs::read_to_string(instance.path().join(file)) else {
                 continue;
             };
-            if let Ok(pid) = text.trim().parse::<u32>() {
+            if let Ok(pid) = text.trim().parse::<u32>()
+                && dirs.iter().any(|dir| command_line_names(pid, dir))
+            {
                 let _ = Command::new("kill")
                     .args(["-KILL", &pid.to_string()])
                     .stderr(Stdio::null())
@@ -391,6 +401,15 @@ pub fn kill_lima_agents(root: &Path) {
             }
         }
     }
+}
+
+/// Whether the command line of process `pid` names `path`.
+fn command_line_names(pid: u32, path: &Path) -> bool {
+    let Ok(line) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let wanted = path.as_os_str().as_encoded_bytes();
+    !wanted.is_empty() && line.windows(wanted.len()).any(|window| window == wanted)
 }
 
 /// A project on the fake Lima runtime (`tests/fakes/limactl` first on PATH). Dropping it
