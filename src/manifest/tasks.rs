@@ -765,9 +765,6 @@ fn check_arg_name(name: &str) -> std::result::Result<(), String> {
 }
 
 #[cfg(test)]
-mod properties;
-
-#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -8,3 +8,6 @@ pub mod launch;
 pub mod runner;
 pub mod shell;
 pub mod template;
+
+#[cfg(test)]
+mod parse_properties;

@@ -11,9 +11,9 @@ use std::path::Path;
 use proptest::prelude::*;
 use toml_edit::{Array, ArrayOfTables, Datetime, DocumentMut, InlineTable, Item, Table, Value};
 
-use super::TaskSet;
 use crate::diag::Diagnostic;
 use crate::manifest::Manifest;
+use crate::manifest::tasks::TaskSet;
 use crate::project::ManifestKind;
 use crate::tasks::environments::Environments;
 use crate::tasks::graph::{Invocation, Planner, bind_cli};
