@@ -293,12 +293,11 @@ fn check(source: &str) -> Result<(), TestCaseError> {
         Ok(set) => set,
         Err(err) => return assert_located(&err, source),
     };
-    let environments = match Environments::resolve(&manifest, &set, "linux-64") {
+    let environments = match Environments::resolve(&manifest, &set) {
         Ok(environments) => environments,
         Err(err) => return assert_located(&err, source),
     };
     let renderer = Renderer::new(PixiVars {
-        platform: "linux-64".into(),
         manifest_path: path.display().to_string(),
         version: "0".into(),
         init_cwd: "/p".into(),
@@ -308,6 +307,7 @@ fn check(source: &str) -> Result<(), TestCaseError> {
         renderer: &renderer,
         manifest: &manifest,
         forced_environment: None,
+        chooser: &|_| None,
     };
     for environment in &environments.list {
         for task in environment.tasks.values() {

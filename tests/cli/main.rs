@@ -5,6 +5,7 @@ mod harness;
 mod apple;
 mod basics;
 mod clean;
+mod completion;
 mod corpus;
 mod docker;
 mod doctor;

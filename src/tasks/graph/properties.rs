@@ -15,7 +15,7 @@ use super::{Invocation, Planner};
 use crate::manifest::Manifest;
 use crate::manifest::tasks::TaskSet;
 use crate::project::ManifestKind;
-use crate::tasks::environments::Environments;
+use crate::tasks::environments::{Environments, Source};
 use crate::tasks::template::{PixiVars, Renderer};
 
 const MAX_TASKS: usize = 40;
@@ -77,9 +77,8 @@ impl Graph {
         )
         .expect("the generated manifest parses");
         let set = TaskSet::parse(&manifest).expect("the generated tasks are valid");
-        let environments = Environments::resolve(&manifest, &set, "linux-64").unwrap();
+        let environments = Environments::resolve(&manifest, &set).unwrap();
         let renderer = Renderer::new(PixiVars {
-            platform: "linux-64".into(),
             manifest_path: "/g/pixi.toml".into(),
             version: "0".into(),
             init_cwd: "/g".into(),
@@ -89,8 +88,11 @@ impl Graph {
             renderer: &renderer,
             manifest: &manifest,
             forced_environment: None,
+            chooser: &|_| None,
         };
-        let (environment, task) = environments.find(&self.names[root], None).unwrap();
+        let (environment, task) = environments
+            .find(&self.names[root], None, Source::CommandLine, &|_| None)
+            .unwrap();
         let plan = planner
             .plan(Invocation {
                 task,
