@@ -262,7 +262,7 @@ pub struct TaskAddArgs {
     pub name: String,
 
     /// The command; several words are joined, quoted where they hold spaces
-    #[arg(required = true, num_args = 1.., value_name = "COMMAND", allow_hyphen_values = true)]
+    #[arg(required = true, num_args = 1.., value_name = "COMMAND")]
     pub command: Vec<String>,
 
     /// Tasks to run first
