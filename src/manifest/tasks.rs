@@ -43,6 +43,20 @@ pub struct DeclaredPlatform {
     pub subdir: String,
 }
 
+impl DeclaredPlatform {
+    pub fn new(name: &str, subdir: &str) -> DeclaredPlatform {
+        DeclaredPlatform {
+            name: name.to_string(),
+            subdir: subdir.to_string(),
+        }
+    }
+
+    /// A platform named after its subdir, as a string entry declares it.
+    pub fn subdir(subdir: &str) -> DeclaredPlatform {
+        DeclaredPlatform::new(subdir, subdir)
+    }
+}
+
 pub const DEFAULT_FEATURE: &str = "default";
 
 /// Where a feature comes from, which decides how `task list --json` and `task add` name it.
@@ -325,10 +339,7 @@ impl<'m> Parser<'m> {
         list.iter()
             .map(|value| {
                 if let Some(subdir) = value.as_str() {
-                    return Ok(DeclaredPlatform {
-                        name: subdir.to_string(),
-                        subdir: subdir.to_string(),
-                    });
+                    return Ok(DeclaredPlatform::subdir(subdir));
                 }
                 let subdir = value.get("platform").and_then(Node::as_str).ok_or_else(|| {
                     self.error(
@@ -337,10 +348,7 @@ impl<'m> Parser<'m> {
                     )
                 })?;
                 let name = value.get("name").and_then(Node::as_str).unwrap_or(subdir);
-                Ok(DeclaredPlatform {
-                    name: name.to_string(),
-                    subdir: subdir.to_string(),
-                })
+                Ok(DeclaredPlatform::new(name, subdir))
             })
             .collect()
     }

@@ -513,10 +513,7 @@ mod tests {
     use super::*;
 
     fn platform(name: &str, subdir: &str) -> DeclaredPlatform {
-        DeclaredPlatform {
-            name: name.into(),
-            subdir: subdir.into(),
-        }
+        DeclaredPlatform::new(name, subdir)
     }
 
     fn feature(platforms: Option<&[&str]>) -> Feature {

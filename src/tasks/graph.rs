@@ -207,6 +207,24 @@ pub struct Planner<'p, 'a> {
     pub chooser: Chooser<'p>,
 }
 
+#[cfg(test)]
+impl<'p, 'a> Planner<'p, 'a> {
+    /// A planner that forces no environment and settles no ambiguity.
+    pub fn for_tests(
+        environments: &'p Environments<'a>,
+        renderer: &'p Renderer,
+        manifest: &'p Manifest,
+    ) -> Planner<'p, 'a> {
+        Planner {
+            environments,
+            renderer,
+            manifest,
+            forced_environment: None,
+            chooser: &|_| None,
+        }
+    }
+}
+
 impl<'a> Planner<'_, 'a> {
     /// The invocations to run, dependencies first (depth-first post-order).
     ///
@@ -378,7 +396,6 @@ mod tests {
     use crate::manifest::tasks::TaskSet;
     use crate::project::ManifestKind;
     use crate::tasks::environments::Environments;
-    use crate::tasks::template::PixiVars;
 
     fn manifest(tasks: &str) -> Manifest {
         let text =
@@ -391,27 +408,13 @@ mod tests {
         .unwrap()
     }
 
-    fn renderer() -> Renderer {
-        Renderer::new(PixiVars {
-            manifest_path: "/p/pixi.toml".into(),
-            version: "0".into(),
-            init_cwd: "/p".into(),
-        })
-    }
-
     /// The order `name` runs in, as `task(args)` strings.
     fn order(tasks: &str, name: &str, words: &[&str]) -> Result<Vec<String>> {
         let manifest = manifest(tasks);
         let set = TaskSet::parse(&manifest)?;
         let envs = Environments::resolve(&manifest, &set)?;
-        let renderer = renderer();
-        let planner = Planner {
-            environments: &envs,
-            renderer: &renderer,
-            manifest: &manifest,
-            forced_environment: None,
-            chooser: &|_| None,
-        };
+        let renderer = Renderer::for_tests("/p/pixi.toml");
+        let planner = Planner::for_tests(&envs, &renderer, &manifest);
         let (env, task) = envs.find(name, None, Source::CommandLine, &|_| None)?;
         let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
         let bound = bind_cli(task, &words)?;

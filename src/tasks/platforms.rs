@@ -75,11 +75,7 @@ pub fn is_unix(subdir: &str) -> bool {
 
 /// The platform of this machine: the host subdir, or `PIXI_OVERRIDE_PLATFORM`.
 pub fn host() -> DeclaredPlatform {
-    let subdir = host::platform();
-    DeclaredPlatform {
-        name: subdir.clone(),
-        subdir,
-    }
+    DeclaredPlatform::subdir(&host::platform())
 }
 
 /// The subdirs this machine runs, best first: its own, then the emulated fallbacks
@@ -122,10 +118,7 @@ pub fn resolve(declared: &[DeclaredPlatform], name: &str) -> Result<DeclaredPlat
         return Ok(platform.clone());
     }
     if is_subdir(name) {
-        return Ok(DeclaredPlatform {
-            name: name.to_string(),
-            subdir: name.to_string(),
-        });
+        return Ok(DeclaredPlatform::subdir(name));
     }
     let names: Vec<&str> = declared.iter().map(|p| p.name.as_str()).collect();
     let mut diagnostic = Diagnostic::new(format!(
@@ -185,10 +178,7 @@ mod tests {
     use super::*;
 
     fn platform(name: &str, subdir: &str) -> DeclaredPlatform {
-        DeclaredPlatform {
-            name: name.into(),
-            subdir: subdir.into(),
-        }
+        DeclaredPlatform::new(name, subdir)
     }
 
     #[test]

@@ -82,6 +82,21 @@ impl Renderer {
     }
 }
 
+#[cfg(test)]
+impl Renderer {
+    /// A renderer for a manifest at `manifest_path`, started from its directory.
+    pub fn for_tests(manifest_path: &str) -> Renderer {
+        let dir = std::path::Path::new(manifest_path)
+            .parent()
+            .map_or_else(String::new, |d| d.display().to_string());
+        Renderer::new(PixiVars {
+            manifest_path: manifest_path.to_string(),
+            version: "0".to_string(),
+            init_cwd: dir,
+        })
+    }
+}
+
 /// A MiniJinja error as one readable line (its detail included when it has one).
 pub fn describe(err: &minijinja::Error) -> String {
     match err.detail() {
@@ -103,10 +118,7 @@ mod tests {
     }
 
     fn platform(name: &str, subdir: &str) -> DeclaredPlatform {
-        DeclaredPlatform {
-            name: name.into(),
-            subdir: subdir.into(),
-        }
+        DeclaredPlatform::new(name, subdir)
     }
 
     fn render(

@@ -4,15 +4,7 @@
 //! the reference each test names.
 
 use crate::harness::TestProject;
-
-/// The platforms pixi's own tests declare (`tests/integration_python/common.py`).
-const ALL_PLATFORMS: &str = r#"["linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"]"#;
-
-fn project(rest: &str) -> TestProject {
-    TestProject::with_manifest(&format!(
-        "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = {ALL_PLATFORMS}\n\n{rest}"
-    ))
-}
+use crate::tasks::on_all_platforms as project;
 
 // ---- 1. a word that is no task is a command (`crates/pixi_task/src/task_graph.rs`) ----
 

@@ -6,13 +6,19 @@ use crate::harness::TestProject;
 
 /// The platforms pixi's own tests declare (`tests/integration_python/common.py`,
 /// `ALL_PLATFORMS`), so every environment runs on the machine the tests run on.
-const ALL_PLATFORMS: &str = r#"["linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"]"#;
+pub const ALL_PLATFORMS: &str = r#"["linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"]"#;
+
+/// A project named `demo` on every platform, `rest` after its `[workspace]` (which ends on
+/// line 5 of pixi.toml).
+pub fn on_all_platforms(rest: &str) -> TestProject {
+    TestProject::with_manifest(&format!(
+        "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = {ALL_PLATFORMS}\n\n{rest}"
+    ))
+}
 
 /// A project whose `[tasks]` table is `tasks` (the table starts on line 7 of pixi.toml).
 fn tasks(tasks: &str) -> TestProject {
-    TestProject::with_manifest(&format!(
-        "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = {ALL_PLATFORMS}\n\n[tasks]\n{tasks}"
-    ))
+    on_all_platforms(&format!("[tasks]\n{tasks}"))
 }
 
 // ---- the three forms and the fields ----
