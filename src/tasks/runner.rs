@@ -84,16 +84,20 @@ impl Runner<'_, '_> {
                 continue;
             }
             self.check_cwd(invocation, &prepared)?;
-            let key = Key {
+            let args = invocation.describe_args();
+            // Only a task with `inputs` or `outputs` has an entry, and only it pays for one.
+            let key = invocation.task.is_cached().then(|| Key {
                 environment: &invocation.environment,
                 task: &invocation.task.name,
-                args: &invocation.describe_args(),
+                args: &args,
                 command: &prepared.command,
                 inputs: prepared.inputs.as_deref(),
                 outputs: prepared.outputs.as_deref(),
                 environment_hash: self.environment_hash(&mut session, environment),
-            };
-            if invocation.task.is_cached() && cache.is_fresh(&key, &cache.fingerprint(&key)?) {
+            });
+            if let Some(key) = &key
+                && cache.is_fresh(key, &cache.fingerprint(key)?)
+            {
                 let args = if key.args.is_empty() {
                     String::new()
                 } else {
@@ -126,18 +130,8 @@ impl Runner<'_, '_> {
                 let more = position + 1 < plan.len();
                 return Ok(self.finish(code, interrupted, more));
             }
-            if invocation.task.is_cached() {
-                let fingerprint = cache.fingerprint(&key)?;
-                for (set, globs) in TaskCache::unmatched(&key, &fingerprint) {
-                    ui::warn(&format!(
-                        "No files matched the {set} globs for task '{}'",
-                        invocation.task.name
-                    ));
-                    let listed: Vec<String> = globs.iter().map(|g| format!("`{g}`")).collect();
-                    let label = if set == "output" { "Output" } else { "Input" };
-                    ui::warn(&format!("{label} globs: {}", listed.join(", ")));
-                }
-                cache.save(&key, &fingerprint)?;
+            if let Some(key) = &key {
+                record(&cache, key)?;
             }
         }
         Ok(ExitStatus::Success)
@@ -349,6 +343,22 @@ impl Runner<'_, '_> {
             outputs: globs(&task.outputs, "`outputs`")?,
         }))
     }
+}
+
+/// After a successful run: warn about glob sets that matched nothing, and save the entry
+/// when none did (`warn_on_missing_globs`, `save_cache`).
+fn record(cache: &TaskCache, key: &Key<'_>) -> Result<()> {
+    let fingerprint = cache.fingerprint(key)?;
+    for (set, globs) in TaskCache::unmatched(key, &fingerprint) {
+        ui::warn(&format!(
+            "No files matched the {set} globs for task '{}'",
+            key.task
+        ));
+        let listed: Vec<String> = globs.iter().map(|g| format!("`{g}`")).collect();
+        let label = if set == "output" { "Output" } else { "Input" };
+        ui::warn(&format!("{label} globs: {}", listed.join(", ")));
+    }
+    cache.save(key, &fingerprint)
 }
 
 /// pixi's "failed to replace argument placeholders" (`TemplateStringError`), naming what
