@@ -4,8 +4,11 @@
 //!
 //! 1. `PATH` gains `.pixi/envs/<env>/bin` in front (it is replaced under `clean-env`),
 //!    `CONDA_SHLVL` goes up by one, `CONDA_PREFIX` names the environment's directory;
-//! 2. the `PIXI_*` variables, `CONDA_DEFAULT_ENV` and `PIXI_PROMPT`;
-//! 3. the environment's `activation.scripts` are sourced by bash;
+//! 2. the variables of the packages pixi installed there (`etc/conda/env_vars.d/*.json`,
+//!    `conda-meta/state`), then the `PIXI_*` variables, `CONDA_DEFAULT_ENV` and
+//!    `PIXI_PROMPT`;
+//! 3. the packages' `etc/conda/activate.d/*.sh` and the environment's `activation.scripts`
+//!    are sourced by bash;
 //! 4. its `activation.env` is exported, a value with `$` expanded by that bash;
 //! 5. `INIT_CWD` is the directory `berth run` started in.
 //!
@@ -84,12 +87,19 @@ pub fn activate(
         current.clone()
     };
     let spec = spec(environment);
-    let scripts = existing_scripts(
+    let prefix = workspace.envs_dir.join(&environment.name);
+    let installed = Installed::read(&prefix)?;
+    let mut scripts = installed.scripts;
+    scripts.extend(existing_scripts(
         workspace.root,
         &spec.scripts,
         &environment.platform().subdir,
-    );
-    let exports = exports(workspace, environment, &current, clean);
+    ));
+    let mut variables = installed.variables;
+    for (key, value) in metadata(workspace, environment) {
+        set(&mut variables, key, value);
+    }
+    let exports = exports(&prefix, &variables, &current, clean);
     let needs_shell = !scripts.is_empty() || spec.env.iter().any(|(_, v)| v.contains('$'));
     if needs_shell {
         env.extend(run_in_bash(
@@ -116,12 +126,11 @@ pub fn activate(
 
 /// What activation exports before the scripts run, in order.
 fn exports(
-    workspace: &Workspace<'_>,
-    environment: &Environment<'_>,
+    prefix: &Path,
+    variables: &[(String, String)],
     current: &HashMap<OsString, OsString>,
     clean: bool,
 ) -> Vec<(String, String)> {
-    let prefix = workspace.envs_dir.join(&environment.name);
     let bin = prefix.join("bin");
     let path = match current.get(&OsString::from("PATH")) {
         Some(path) if !clean => format!("{}:{}", bin.display(), path.to_string_lossy()),
@@ -140,8 +149,87 @@ fn exports(
         ));
     }
     out.push(("CONDA_PREFIX".to_string(), prefix.display().to_string()));
-    out.extend(backed_up(&metadata(workspace, environment), current, shlvl));
+    out.extend(backed_up(variables, current, shlvl));
     out
+}
+
+/// Set `key` in an ordered list of variables: in its place when it is there, else at the end.
+fn set(variables: &mut Vec<(String, String)>, key: String, value: String) {
+    match variables.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => variables.push((key, value)),
+    }
+}
+
+/// What the packages installed in an environment's directory bring to its activation
+/// (`rattler_shell` 0.27.12, `Activator::from_path`).
+struct Installed {
+    /// `etc/conda/activate.d/*.sh`, by name.
+    scripts: Vec<PathBuf>,
+    /// `etc/conda/env_vars.d/*.json` by name, then `env_vars` of `conda-meta/state`.
+    variables: Vec<(String, String)>,
+}
+
+impl Installed {
+    fn read(prefix: &Path) -> Result<Installed> {
+        let mut scripts = files_in(&prefix.join("etc/conda/activate.d"));
+        scripts.retain(|p| p.extension().is_some_and(|e| e == "sh"));
+        let mut variables = Vec::new();
+        for file in files_in(&prefix.join("etc/conda/env_vars.d")) {
+            for (key, value) in json_strings(&file, |json| json.as_object())? {
+                set(&mut variables, key, value);
+            }
+        }
+        let state = prefix.join("conda-meta/state");
+        if state.is_file() {
+            let pairs = json_strings(&state, |json| json.get("env_vars")?.as_object())?;
+            for (key, value) in pairs {
+                set(&mut variables, key.to_uppercase(), value);
+            }
+        }
+        Ok(Installed { scripts, variables })
+    }
+}
+
+/// The regular files of a directory, sorted; none when it does not exist.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The string values of the JSON object `pick` finds in `file`; other values are skipped, as
+/// rattler skips them.
+fn json_strings(
+    file: &Path,
+    pick: impl Fn(&serde_json::Value) -> Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<Vec<(String, String)>> {
+    let text = fs_err::read_to_string(file)?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
+        Diagnostic::new(format!(
+            "the activation variables in `{}` are not valid JSON: {err}",
+            ui::display_path(file)
+        ))
+        .help("reinstall the environment with `pixi install`")
+    })?;
+    let object = pick(&json).ok_or_else(|| {
+        Diagnostic::new(format!(
+            "`{}` does not hold a JSON object of variables",
+            ui::display_path(file)
+        ))
+        .help("reinstall the environment with `pixi install`")
+    })?;
+    Ok(object
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect())
 }
 
 /// The `PIXI_*` variables, `CONDA_DEFAULT_ENV` and `PIXI_PROMPT`

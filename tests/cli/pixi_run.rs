@@ -231,6 +231,44 @@ fn activation_env_and_scripts_reach_tasks_in_pixis_order() {
         .stdout_is("[(demo) ] demo 1 linux-64,linux-aarch64,osx-64,osx-arm64,win-64\n");
 }
 
+/// An environment pixi installed brings its packages' activation (`rattler_shell`'s
+/// `Activator::from_path`): `env_vars.d` and `conda-meta/state` first, then `activate.d`.
+#[test]
+fn the_activation_of_installed_packages_comes_first() {
+    let p = project(
+        "[activation]\nscripts = [\"project.sh\"]\n\n[tasks]\nshow = \"echo $FROM_JSON $FROM_STATE $ORDER\"\n",
+    );
+    p.write(
+        ".pixi/envs/default/etc/conda/env_vars.d/pkg.json",
+        r#"{"FROM_JSON": "json", "IGNORED": 1}"#,
+    );
+    p.write(
+        ".pixi/envs/default/conda-meta/state",
+        r#"{"env_vars": {"from_state": "state"}}"#,
+    );
+    p.write(
+        ".pixi/envs/default/etc/conda/activate.d/pkg.sh",
+        "export ORDER=package\n",
+    );
+    p.write(
+        ".pixi/envs/default/etc/conda/activate.d/not-for-bash.fish",
+        "set -x ORDER fish\n",
+    );
+    p.write("project.sh", "export ORDER=\"$ORDER,project\"\n");
+    p.berth(["run", "show"])
+        .run()
+        .success()
+        .stdout_is("json state package,project\n");
+    p.write(
+        ".pixi/envs/default/etc/conda/env_vars.d/pkg.json",
+        "not json",
+    );
+    p.berth(["run", "show"])
+        .run()
+        .code(1)
+        .stderr_has("env_vars.d/pkg.json` are not valid JSON");
+}
+
 #[test]
 fn a_missing_script_warns_and_a_failing_one_stops_the_task() {
     let p = project(
