@@ -56,11 +56,18 @@ impl<'a> Environment<'a> {
     /// machine (only the plain tables when none fits), hidden ones left out
     /// (`Environment::get_filtered_tasks`).
     pub fn listed_tasks(&self) -> Vec<(&'a str, &'a Task)> {
-        let mut tasks: Vec<(&'a str, &'a Task)> = tasks_for(&self.features, self.best_platform)
-            .into_iter()
-            .filter(|(_, task)| !task.is_hidden())
-            .collect();
-        tasks.sort_by_key(|(name, _)| *name);
+        let visible =
+            |(name, task): (&&'a str, &&'a Task)| (!task.is_hidden()).then_some((*name, *task));
+        // The search platform is the best one whenever one fits: its tasks are resolved.
+        let mut tasks: Vec<(&'a str, &'a Task)> = if self.search_platform == self.best_platform {
+            self.tasks.iter().filter_map(visible).collect()
+        } else {
+            tasks_for(&self.features, self.best_platform)
+                .iter()
+                .filter_map(visible)
+                .collect()
+        };
+        tasks.sort_unstable_by_key(|(name, _)| *name);
         tasks
     }
 
