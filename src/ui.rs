@@ -194,7 +194,7 @@ pub fn choose(question: &str, items: &[&str]) -> Option<usize> {
     for (i, item) in items.iter().enumerate() {
         prompt.push_str(&format!("  {}) {item}\n", i + 1));
     }
-    prompt.push_str(&format!("Environment [1-{}, default 1]: ", items.len()));
+    prompt.push_str(&format!("[1-{}, default 1]: ", items.len()));
     // Not `eprint!`, which panics when stderr is a closed pipe.
     let mut stderr = std::io::stderr().lock();
     let _ = write!(stderr, "{prompt}").and_then(|()| stderr.flush());

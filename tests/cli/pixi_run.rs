@@ -452,11 +452,11 @@ fn a_candidate_that_names_its_own_environment_as_default_is_chosen() {
 #[test]
 fn on_a_terminal_berth_asks_which_environment() {
     let p = project(
-        "[feature.a.tasks]\nt = \"echo in $PIXI_ENVIRONMENT_NAME\"\n\n[feature.b.tasks]\nt = \"echo in $PIXI_ENVIRONMENT_NAME\"\n\n\
-         top = { cmd = \"echo top\", depends-on = [\"t\"] }\n\n\
+        "[tasks]\ntop = { cmd = \"echo top\", depends-on = [\"t\"] }\n\n\
+         [feature.a.tasks]\nt = \"echo in $PIXI_ENVIRONMENT_NAME\"\n\n[feature.b.tasks]\nt = \"echo in $PIXI_ENVIRONMENT_NAME\"\n\n\
          [environments]\nea = [\"a\"]\neb = [\"b\"]\n",
     );
-    let steps = [("output:Environment [1-2, default 1]: ".to_string(), "2\r")];
+    let steps = [("output:[1-2, default 1]: ".to_string(), "2\r")];
     let (code, output) = crate::signals::on_a_terminal(&p, &steps, &["run", "t"]);
     assert_eq!(code, 0, "the terminal showed:\n{output}");
     assert!(
@@ -466,6 +466,18 @@ fn on_a_terminal_berth_asks_which_environment() {
         "the terminal showed:\n{output}"
     );
     assert!(output.contains("in eb"), "the terminal showed:\n{output}");
+    // A dependency asks too, naming the task that needs it; Enter takes the first.
+    let steps = [("output:[1-2, default 1]: ".to_string(), "\r")];
+    let (code, output) = crate::signals::on_a_terminal(&p, &steps, &["run", "top"]);
+    assert_eq!(code, 0, "the terminal showed:\n{output}");
+    assert!(
+        output.contains("The task 't' (depended on by 'top') can be run in multiple environments."),
+        "the terminal showed:\n{output}"
+    );
+    assert!(
+        output.contains("in ea") && output.contains("top"),
+        "the terminal showed:\n{output}"
+    );
 }
 
 // ---- 8. flags (`crates/pixi_cli/src/run.rs`, `Args`) ----
