@@ -5,7 +5,8 @@
 //! when the file does not exist and 126 when it exists but cannot be executed, and scripts and
 //! CI rely on telling those apart from a command that ran and failed. berth registers each
 //! command of a script named by a literal path as a custom command that looks at the file
-//! first, and otherwise starts it as deno_task_shell would.
+//! first, and otherwise starts it as deno_task_shell would. The names a script spells out
+//! are found here too, for `signals` to guard.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
