@@ -26,6 +26,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => tasks::run(&global, args),
         Command::Task(TaskCommand::List(args)) => tasks::list(&global, &args),
+        Command::Task(TaskCommand::Add(args)) => tasks::add(&global, args),
+        Command::Task(TaskCommand::Remove(args)) => tasks::remove(&global, args),
+        Command::Task(TaskCommand::Alias(args)) => tasks::alias(&global, args),
         Command::Container(command) => container::run(&global, command),
         Command::Docker(args) => docker::docker(&global, args.args),
         Command::Compose(args) => docker::compose(&global, args.args),
@@ -91,11 +94,20 @@ impl Workspace {
     }
 }
 
+/// The line that registers berth's dynamic completions (`COMPLETE=<shell> berth`, answered
+/// by `main`) in a shell's startup file, as clap_complete documents it.
 fn completions(shell: clap_complete::Shell) -> Result<ExitStatus> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "berth", &mut out);
-    crate::ui::out(String::from_utf8_lossy(&out).trim_end())?;
+    use clap_complete::Shell;
+    let line = match shell {
+        Shell::Bash => "source <(COMPLETE=bash berth)",
+        Shell::Zsh => "source <(COMPLETE=zsh berth)",
+        Shell::Fish => "COMPLETE=fish berth | source",
+        Shell::Elvish => "eval (E:COMPLETE=elvish berth | slurp)",
+        Shell::PowerShell => {
+            "$env:COMPLETE = \"powershell\"; berth | Out-String | Invoke-Expression; Remove-Item Env:\\COMPLETE"
+        }
+        _ => anyhow::bail!("berth cannot register completions in {shell}"),
+    };
+    crate::ui::out(line)?;
     Ok(ExitStatus::Success)
 }

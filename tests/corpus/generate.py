@@ -144,7 +144,13 @@ add("args-too-many.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [\"a\"]
 add("args-missing.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n", command="run t")
 add("args-bad-choice.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [{ arg = \"a\", choices = [\"x\", \"y\"] }] }\n", command="run t z")
 add("cwd-missing.toml", "[tasks]\nt = { cmd = \"echo\", cwd = \"no/such/dir\" }\n", command="run t")
-add("unknown-task.toml", "[tasks]\nbuild = \"echo\"\n", command="run biuld")
+# A word that is no task runs as a command (pixi's rule); one that is a task only elsewhere
+# is an error.
+add("task-of-another-platform.toml", HEAD.replace("platforms = []", "platforms = [\"linux-64\", \"win-64\"]")
+    + "[target.win-64.tasks]\nbuild = \"echo\"\n", command="run build", head=False)
+# pixi refuses a pixi.toml without [workspace], [project] or [package].
+add("empty.toml", None, raw=b"")
+add("table-less.toml", "[tasks]\na = \"echo\"\n", command="run a", head=False)
 add("unknown-environment.toml", "[tasks]\nt = \"echo\"\n", command="run -e nope t")
 add("named-dep-arg-unknown.toml", "[tasks]\nt = { depends-on = [{ task = \"u\", args = [{ nope = \"1\" }] }] }\nu = { cmd = \"echo {{ x }}\", args = [\"x\"] }\n", command="run t")
 add("shell-parse-error.toml", "[tasks]\nt = \"echo 'unterminated\"\n", command="run t")
