@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::settings::RuntimeChoice;
 use crate::ui::ColorChoice;
@@ -94,7 +95,7 @@ pub enum Command {
     /// Run a task of pixi.toml, as `pixi run` would
     Run(RunArgs),
 
-    /// Inspect the tasks of pixi.toml
+    /// List, add or remove the tasks of pixi.toml
     #[command(subcommand)]
     Task(TaskCommand),
 
@@ -114,7 +115,7 @@ pub enum Command {
     Env(EnvArgs),
 
     /// Run one job in a container, or natively with limits, in its own workspace
-    Exec(ExecArgs),
+    Exec(Box<ExecArgs>),
 
     /// Warm containers that `berth exec` reuses
     #[command(subcommand)]
@@ -130,15 +131,35 @@ pub enum Command {
     /// Add berth's tasks and settings to pixi.toml
     Init(InitArgs),
 
-    /// Print a shell completion script
+    /// Print the line that registers berth's completions in a shell
     Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The task, then the words passed to it (a leading `--` is dropped); or a command to
+    /// run in the environment when no task has that name
+    // Every word from the task on is the task's, flags included, as in `pixi run`; a flag
+    // before it must be one of berth's.
+    #[arg(value_name = "TASK", trailing_var_arg = true)]
+    pub task: Vec<String>,
+
     /// The environment to run the task in
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "ENVIRONMENT", add = ArgValueCompleter::new(crate::tasks::complete::environment_names))]
     pub environment: Option<String>,
+
+    /// The platform whose `[target.<platform>]` tasks and activation apply (a platform the
+    /// workspace declares)
+    #[arg(short, long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// Run TASK as a command even when a task has that name
+    #[arg(short = 'x', long)]
+    pub executable: bool,
+
+    /// Render a command given in place of a task as a template (`{{ pixi.platform }}`)
+    #[arg(long)]
+    pub templated: bool,
 
     /// Run only the task, not its dependencies
     #[arg(long)]
@@ -152,31 +173,169 @@ pub struct RunArgs {
     #[arg(short = 'n', long)]
     pub dry_run: bool,
 
-    /// The task, then the words passed to it
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "TASK"
-    )]
-    pub task: Vec<String>,
+    /// Accepted for pixi compatibility; berth installs nothing
+    #[arg(long, help_heading = "pixi's install options (no effect)")]
+    pub frozen: bool,
+
+    /// Accepted for pixi compatibility; berth installs nothing
+    #[arg(long, help_heading = "pixi's install options (no effect)")]
+    pub locked: bool,
+
+    /// Accepted for pixi compatibility; berth installs nothing
+    #[arg(long, help_heading = "pixi's install options (no effect)")]
+    pub no_install: bool,
+
+    /// Accepted for pixi compatibility; berth installs nothing
+    #[arg(long, help_heading = "pixi's install options (no effect)")]
+    pub as_is: bool,
+}
+
+/// The command line as shell completion sees it: `berth run`'s first word completes task
+/// names and the words after it nothing, which needs them to be separate arguments (parsing
+/// keeps them one, so that every word after the task stays the task's).
+pub fn completion_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("run", |run| {
+        run.mut_arg("task", |task| {
+            task.num_args(1)
+                .action(clap::ArgAction::Set)
+                .trailing_var_arg(false)
+                .add(ArgValueCompleter::new(crate::tasks::complete::task_names))
+        })
+        .arg(
+            clap::Arg::new("args")
+                .value_name("ARGS")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true),
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
-    /// List the tasks of the current environment
-    #[command(visible_alias = "ls")]
+    /// List the tasks of the workspace
+    #[command(visible_alias = "ls", alias = "l")]
     List(TaskListArgs),
+
+    /// Add a task to the manifest
+    #[command(visible_alias = "a")]
+    Add(TaskAddArgs),
+
+    /// Remove tasks from the manifest
+    #[command(visible_alias = "rm")]
+    Remove(TaskRemoveArgs),
+
+    /// Add a task that runs other tasks
+    #[command(alias = "@")]
+    Alias(TaskAliasArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct TaskListArgs {
     /// The environment whose tasks to list
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "ENVIRONMENT", add = ArgValueCompleter::new(crate::tasks::complete::environment_names))]
     pub environment: Option<String>,
 
-    /// Print a JSON array
+    /// Print the tasks per environment, and whether this machine runs it (on stderr)
+    #[arg(short, long)]
+    pub summary: bool,
+
+    /// Print JSON: every environment, its features and their tasks
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where in the manifest a task goes: which feature or environment, which platform.
+#[derive(Debug, Args)]
+pub struct TaskPlace {
+    /// The platform whose `[target.<platform>.tasks]` table to use
+    #[arg(short, long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// The feature whose tasks to change (default: the top-level `[tasks]`)
+    #[arg(short, long, value_name = "FEATURE")]
+    pub feature: Option<String>,
+
+    /// The environment whose inline tasks to change (`[environments.<name>.tasks]`)
+    #[arg(short, long, value_name = "ENVIRONMENT", conflicts_with = "feature")]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
+pub struct TaskAddArgs {
+    /// The task's name
+    pub name: String,
+
+    /// The command; several words are joined, quoted where they hold spaces
+    #[arg(required = true, num_args = 1.., value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// Tasks to run first
+    #[arg(long, num_args = 1.., value_name = "TASK")]
+    pub depends_on: Vec<String>,
+
+    #[command(flatten)]
+    pub place: TaskPlace,
+
+    /// The working directory, relative to the workspace root
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+
+    /// A variable for the task, `KEY=VALUE` (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// The environment to run the task in when none is chosen
+    #[arg(long, value_name = "ENVIRONMENT")]
+    pub default_environment: Option<String>,
+
+    /// What the task does, shown by `task list`
+    #[arg(long)]
+    pub description: Option<String>,
+
+    /// Accepted for pixi compatibility, and, as in pixi, not written
+    #[arg(long)]
+    pub clean_env: bool,
+
+    /// A typed argument of the task (repeatable)
+    #[arg(long = "arg", value_name = "NAME")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
+pub struct TaskRemoveArgs {
+    /// The tasks to remove
+    #[arg(value_name = "TASK", required = true)]
+    pub names: Vec<String>,
+
+    #[command(flatten)]
+    pub place: TaskPlace,
+}
+
+#[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
+pub struct TaskAliasArgs {
+    /// The alias's name
+    pub name: String,
+
+    /// The tasks it runs, in order
+    #[arg(required = true, num_args = 1.., value_name = "TASK")]
+    pub depends_on: Vec<String>,
+
+    /// The platform whose `[target.<platform>.tasks]` table to use
+    #[arg(short, long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// The environment whose inline tasks to add it to
+    #[arg(short, long, value_name = "ENVIRONMENT")]
+    pub environment: Option<String>,
+
+    /// What the alias does, shown by `task list`
+    #[arg(long)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,6 +490,18 @@ pub struct ExecArgs {
     #[arg(long)]
     pub no_native: bool,
 
+    /// Run the job as replicas on the project's engine, a Docker Swarm manager
+    #[arg(long, requires = "image")]
+    pub cluster: bool,
+
+    /// Cluster jobs: how many replicas to run (default 1); each gets BERTH_JOB_INDEX 1…N
+    #[arg(long, value_name = "N", requires = "cluster")]
+    pub replicas: Option<u32>,
+
+    /// Cluster jobs: how many replicas may run at once (default: all of them)
+    #[arg(long, value_name = "M", requires = "cluster")]
+    pub parallel: Option<u32>,
+
     /// Print the result as JSON; the job's output goes only to its log files
     #[arg(long)]
     pub json: bool,
@@ -376,7 +547,7 @@ pub struct PoolStartArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate completions for
+    /// The shell to register completions in
     pub shell: clap_complete::Shell,
 }
 

@@ -74,13 +74,20 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+impl Interrupted {
+    /// 128+N, as a shell reports a death by signal N.
+    pub fn exit_code(&self) -> i32 {
+        128 + self.signal
+    }
+}
+
 /// Print `err` as berth's error report and return the exit status for it.
 pub fn report(err: &anyhow::Error) -> ExitStatus {
     if is_broken_pipe(err) {
         return ExitStatus::Success;
     }
     if let Some(interrupted) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
-        return ExitStatus::Child(128 + interrupted.signal);
+        return ExitStatus::Child(interrupted.exit_code());
     }
     let diagnostic = err.chain().find_map(|e| e.downcast_ref::<Diagnostic>());
     ui::error(&err.to_string());

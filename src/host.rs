@@ -152,13 +152,6 @@ fn xdg(name: &str) -> Option<PathBuf> {
     dir.is_absolute().then_some(dir)
 }
 
-/// `PATH` split into directories.
-pub fn path_dirs() -> Vec<PathBuf> {
-    var("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default()
-}
-
 /// Whether stdin is a terminal.
 pub fn stdin_is_terminal() -> bool {
     use std::io::IsTerminal;

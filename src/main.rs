@@ -27,6 +27,8 @@ mod units;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `COMPLETE=<shell> berth …` asks for completions; it returns at once otherwise.
+    clap_complete::CompleteEnv::with_factory(cli::completion_command).complete();
     let cli = cli::Cli::parse_args();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => ui::Verbosity::Quiet,

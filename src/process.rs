@@ -142,6 +142,47 @@ pub fn capture(mut command: Command) -> Result<Captured> {
     })
 }
 
+/// Like [`capture`], but the child runs in a process group of its own, so a Ctrl-C at the
+/// terminal does not reach it: for the engine calls berth makes while it looks after a job
+/// and the clean-up after an interruption, which a second Ctrl-C must not cut short.
+pub fn capture_shielded(mut command: Command) -> Result<Captured> {
+    shield(&mut command);
+    capture(command)
+}
+
+/// Run `command` shielded (see [`capture_shielded`]) with stdin closed and its stdout and
+/// stderr going, byte for byte, into `stdout` and `stderr`; its exit status.
+pub fn run_into_files(
+    mut command: Command,
+    stdout: std::fs::File,
+    stderr: std::fs::File,
+) -> Result<ExitStatus> {
+    ui::debug(&format!("run {}", display_command(&command)));
+    shield(&mut command);
+    let status = command
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .status()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })?;
+    Ok(ExitStatus::from_std(status))
+}
+
+fn shield(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(not(unix))]
+    let _ = command;
+}
+
 /// Which of a child's output streams a line came from.
 pub use crate::ui::Stream;
 
@@ -156,6 +197,7 @@ pub enum Streamed {
 /// A file naming the child berth is running, for as long as it runs. A berth killed outright
 /// (SIGKILL) cannot stop its child, which goes on acting on the project; the next berth reads
 /// the file and stops that child first ([`ChildRecord::stop_leftover`]).
+#[derive(Clone)]
 pub struct ChildRecord {
     path: PathBuf,
 }

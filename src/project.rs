@@ -65,11 +65,58 @@ impl Layout {
     pub fn lock_path(&self) -> PathBuf {
         self.berth_dir.join("lifecycle.lock")
     }
+
+    /// Eight hex digits of a hash of the project root: short, and one per project, for names
+    /// outside the project (short-path directories, Podman machines) that must not collide.
+    pub fn root_id(&self) -> String {
+        let root = self.pixi_dir.parent().unwrap_or(&self.pixi_dir);
+        let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+        format!("{:08x}", hash as u32)
+    }
+}
+
+/// pixi's `TomlError::NoPixiTable`: the manifest has none of the tables that make it one,
+/// reported at its first character as pixi reports it (`crates/pixi_manifest/src/error.rs`).
+fn missing_table(path: &Path, kind: ManifestKind) -> anyhow::Error {
+    let (file, prefix, help) = match kind {
+        ManifestKind::Pixi => (
+            "pixi.toml",
+            "",
+            "more about pixi manifests: https://pixi.sh/latest/reference/pixi_manifest/",
+        ),
+        ManifestKind::Pyproject => (
+            "pyproject.toml",
+            "tool.pixi.",
+            "more about pixi in a pyproject: https://pixi.sh/latest/python/pyproject_toml",
+        ),
+    };
+    let listed: Vec<String> = ["workspace", "project", "package"]
+        .iter()
+        .map(|s| format!("[{prefix}{s}]"))
+        .collect();
+    Diagnostic::new(format!(
+        "Missing table in manifest {file}: any of {} is required",
+        listed.join(", ")
+    ))
+    .at(crate::diag::Location {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+    })
+    .help(format!(
+        "add a [{prefix}workspace] table with `channels` and `platforms`, e.g. `platforms = [\"{}\"]`",
+        host::platform()
+    ))
+    .help(help)
+    .into()
 }
 
 impl Project {
     /// The project for `manifest_path` if given (a file or a directory), else the first one
-    /// found walking up from `cwd`, else `PIXI_PROJECT_MANIFEST`.
+    /// found walking up from `cwd`, else `PIXI_PROJECT_MANIFEST`: the manifest of the pixi
+    /// shell or task berth runs in (`crates/pixi_core/src/workspace/discovery.rs`,
+    /// `apply_environment_overrides`, v0.77.0). Inside the shell of another project, the
+    /// project found here wins, with a warning.
     pub fn discover(cwd: &Path, manifest_path: Option<&Path>) -> Result<Project> {
         Project::find(cwd, manifest_path).map(|(project, _)| project)
     }
@@ -93,12 +140,23 @@ impl Project {
         if let Some(given) = manifest_path {
             return Project::from_given(&cwd.join(given));
         }
+        let from_env = host::var("PIXI_PROJECT_MANIFEST").filter(|v| !v.is_empty());
         for dir in cwd.ancestors() {
-            if let Some(found) = Project::in_dir(dir)? {
-                return Ok(found);
+            if let Some((project, source)) = Project::in_dir(dir)? {
+                if let Some(other) = &from_env
+                    && Path::new(other) != project.manifest_path
+                    && host::var("PIXI_IN_SHELL").is_some()
+                {
+                    crate::ui::warn(&format!(
+                        "Using local manifest {} rather than {} from environment variable `PIXI_PROJECT_MANIFEST`",
+                        project.manifest_path.display(),
+                        Path::new(other).display()
+                    ));
+                }
+                return Ok((project, source));
             }
         }
-        if let Some(from_env) = host::var("PIXI_PROJECT_MANIFEST").filter(|v| !v.is_empty()) {
+        if let Some(from_env) = from_env {
             return Project::from_given(Path::new(&from_env));
         }
         Err(Diagnostic::new(format!(
@@ -110,6 +168,18 @@ impl Project {
     }
 
     fn from_given(given: &Path) -> Result<(Project, Option<Vec<u8>>)> {
+        let mut source = None;
+        if given.is_file() && given.file_name().is_some_and(|n| n != "pyproject.toml") {
+            let text = fs_err::read(given)?;
+            let has_table = ["[workspace", "[project", "[package"].iter().any(|prefix| {
+                text.split(|&b| b == b'\n')
+                    .any(|l| l.trim_ascii_start().starts_with(prefix.as_bytes()))
+            });
+            if !has_table {
+                return Err(missing_table(given, ManifestKind::Pixi));
+            }
+            source = Some(text);
+        }
         if given.is_dir() {
             return Project::in_dir(given)?.ok_or_else(|| {
                 Diagnostic::new(format!(
@@ -130,12 +200,15 @@ impl Project {
         } else {
             ManifestKind::Pixi
         };
-        Ok((Project::new(given, kind)?, None))
+        Ok((Project::new(given, kind)?, source))
     }
 
-    /// The project whose manifest is in `dir`, following pixi's discovery rules: `pixi.toml`
-    /// beats `pyproject.toml`; a `pixi.toml` with only `[package]` is skipped; a pyproject
-    /// counts only with `[tool.pixi.workspace]` (or `[tool.pixi.project]`).
+    /// The project whose manifest is in `dir`, following pixi's discovery rules
+    /// (`crates/pixi_manifest/src/discovery.rs`, v0.77.0): `pixi.toml` beats
+    /// `pyproject.toml`; a `pixi.toml` with only `[package]` is skipped, one with none of
+    /// `[workspace]`, `[project]` or `[package]` is an error; a pyproject counts only with
+    /// `[tool.pixi.workspace]` (or `[tool.pixi.project]`), and one with other `[tool.pixi…]`
+    /// tables but none of those is an error.
     fn in_dir(dir: &Path) -> Result<Option<(Project, Option<Vec<u8>>)>> {
         let pixi = dir.join("pixi.toml");
         if pixi.is_file() {
@@ -147,8 +220,10 @@ impl Project {
                     .any(|l| l.trim_ascii_start().starts_with(prefix))
             };
             let is_workspace = starts(b"[workspace") || starts(b"[project");
-            let is_package_only = !is_workspace && starts(b"[package");
-            if !is_package_only {
+            if !is_workspace && !starts(b"[package") {
+                return Err(missing_table(&pixi, ManifestKind::Pixi));
+            }
+            if is_workspace {
                 return Ok(Some((Project::new(&pixi, ManifestKind::Pixi)?, Some(text))));
             }
         }
@@ -159,6 +234,14 @@ impl Project {
             if text.contains("[tool.pixi.workspace") || text.contains("[tool.pixi.project") {
                 let project = Project::new(&pyproject, ManifestKind::Pyproject)?;
                 return Ok(Some((project, Some(bytes))));
+            }
+            let sections = ["workspace", "project", "package"];
+            let has_section = sections.iter().any(|section| {
+                text.contains(&format!("[tool.pixi.{section}]"))
+                    || text.contains(&format!("{section}."))
+            });
+            if text.contains("[tool.pixi") && !has_section {
+                return Err(missing_table(&pyproject, ManifestKind::Pyproject));
             }
         }
         Ok(None)

@@ -76,7 +76,7 @@ pub struct Key {
 
 /// The defaults that depend on the project.
 pub struct Defaults {
-    /// The sanitised workspace name.
+    /// The instance name made from the workspace name (`runtime::lima::name::derive`).
     pub instance: String,
 }
 
@@ -178,7 +178,7 @@ declare_settings! {
         env: Some("BERTH_INSTANCE"),
         flag: None,
         default: |defaults| defaults.instance.clone(),
-        parse: value::instance,
+        parse: value::text,
         help: "the VM's name under .pixi/lima",
         init: true,
     },
@@ -427,52 +427,9 @@ pub fn init_block(defaults: &Defaults) -> String {
     block
 }
 
-/// Lima's instance-name rule: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
-pub fn is_valid_instance_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// Turn any workspace name into a valid instance name.
-pub fn sanitize_instance_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    out = out
-        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string();
-    out.truncate(64);
-    if out.is_empty() {
-        "berth".to_string()
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn instance_names_follow_lima_rules() {
-        assert!(is_valid_instance_name("my-app_2.0"));
-        assert!(!is_valid_instance_name("-app"));
-        assert!(!is_valid_instance_name("my app"));
-        assert_eq!(sanitize_instance_name("My App!"), "my-app-");
-        assert_eq!(sanitize_instance_name("__x"), "x");
-        assert_eq!(sanitize_instance_name("!!!"), "berth");
-    }
 
     #[test]
     fn every_key_has_a_variable_but_mounts_and_unique_names() {

@@ -184,6 +184,33 @@ pub fn display_path(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Ask on the terminal which of `items` to use: a numbered list, the first the default.
+/// `None` when stdin is not a terminal, or the answer is no item's number.
+pub fn choose(question: &str, items: &[&str]) -> Option<usize> {
+    if !host::stdin_is_terminal() || items.is_empty() {
+        return None;
+    }
+    let mut prompt = format!("{question}\n");
+    for (i, item) in items.iter().enumerate() {
+        prompt.push_str(&format!("  {}) {item}\n", i + 1));
+    }
+    prompt.push_str(&format!("[1-{}, default 1]: ", items.len()));
+    // Not `eprint!`, which panics when stderr is a closed pipe.
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{prompt}").and_then(|()| stderr.flush());
+    drop(stderr);
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    match answer.trim() {
+        "" => Some(0),
+        number => number
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=items.len()).contains(n))
+            .map(|n| n - 1),
+    }
+}
+
 /// Ask a yes/no question on the terminal. `None` when stdin is not a terminal.
 pub fn confirm(question: &str) -> Option<bool> {
     if !host::stdin_is_terminal() {

@@ -9,36 +9,41 @@ use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::jobs::container::Docker;
-use crate::process::{self, ChildRecord};
+use crate::process;
 use crate::project::Project;
+use crate::runtime::lima::limactl::Limactl;
 use crate::ui::{self, display_path};
 use crate::units::human_bytes;
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    let (mut plan, envs_dir, record, project) = if args.global {
-        (clean::plan_global()?, None, None, None)
+    let (mut plan, limactl, envs_dir, project, source) = if args.global {
+        (
+            clean::plan_global()?,
+            Limactl::installed(None),
+            None,
+            None,
+            None,
+        )
     } else {
         let (project, source) = global.project_with_source()?;
-        // The file `berth container …` names its running limactl in, so a clean after a
-        // killed `init` (or a killed clean) stops that limactl before planning.
-        let record = ChildRecord::new(project.layout.berth_dir.join("limactl.pid"));
-        if let Some(limactl) = process::find_program("limactl", Some(&project.layout.envs_dir))
-            && let Some(pid) = record.stop_leftover(&limactl)
-        {
+        let limactl = Limactl::installed(Some(&project.layout));
+        // A clean after a killed `init` (or a killed clean) stops the limactl it left
+        // running before planning.
+        if let Some(pid) = limactl.as_ref().and_then(Limactl::stop_leftover) {
             ui::note(&format!(
                 "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
             ));
         }
         (
             clean::plan_project(&project)?,
+            limactl,
             Some(project.layout.envs_dir.clone()),
-            Some(record),
-            Some((project, source)),
+            Some(project),
+            Some(source),
         )
     };
-    let docker = match project {
-        None => None,
-        Some((project, source)) => match pool_containers(global, project, source) {
+    let docker = match (&project, source) {
+        (Some(project), Some(source)) => match pool_containers(global, project.clone(), source) {
             Ok((docker, containers)) => {
                 plan.containers = containers;
                 Some(docker)
@@ -48,9 +53,10 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
                 None
             }
         },
+        _ => None,
     };
-    for kept in &plan.kept {
-        ui::note(kept);
+    for note in &plan.notes {
+        ui::note(note);
     }
     if !args.json {
         print_plan(&plan)?;
@@ -64,8 +70,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    let limactl = process::find_program("limactl", envs_dir.as_deref());
-    clean::preflight(&plan, args.force, limactl.as_deref(), envs_dir.as_deref())?;
+    clean::preflight(&plan, args.force, limactl.as_ref(), envs_dir.as_deref())?;
+    clean::preflight_vms(&plan, args.force, envs_dir.as_deref())?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",
@@ -89,11 +95,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         }
     }
 
-    let limactl = limactl.as_deref().map(|program| clean::Limactl {
-        program,
-        record: record.as_ref(),
-    });
-    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref());
+    let remove_vm = |vm: &clean::Vm| clean::remove_vm(vm, project.as_ref());
+    let outcome = clean::apply(&plan, limactl.as_ref(), docker.as_ref(), &remove_vm);
     if args.json {
         ui::out_json(&report(&plan, &outcome, false))?;
     }
@@ -158,8 +161,9 @@ fn pool_containers(
     Ok((docker, containers))
 }
 
-/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`; `0 paths` for none.
-fn amount(paths: usize, containers: usize) -> String {
+/// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`, `1 VM and 2 paths`;
+/// `0 paths` for none.
+fn amount(paths: usize, containers: usize, vms: usize) -> String {
     let plural = |n: usize, one: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -167,19 +171,23 @@ fn amount(paths: usize, containers: usize) -> String {
             format!("{n} {one}s")
         }
     };
-    match (paths, containers) {
-        (_, 0) => plural(paths, "path"),
-        (0, _) => plural(containers, "pool container"),
-        _ => format!(
-            "{} and {}",
-            plural(paths, "path"),
-            plural(containers, "pool container")
-        ),
+    let mut parts: Vec<String> = [(vms, "VM"), (containers, "pool container")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
+    if paths > 0 || parts.is_empty() {
+        parts.insert(0, plural(paths, "path"));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => unreachable!("a path count is always there when nothing else is"),
     }
 }
 
 fn planned(plan: &Plan) -> String {
-    amount(plan.targets.len(), plan.containers.len())
+    amount(plan.targets.len(), plan.containers.len(), plan.vms.len())
 }
 
 fn count(removals: &[Removal]) -> String {
@@ -187,29 +195,52 @@ fn count(removals: &[Removal]) -> String {
         .iter()
         .filter(|r| matches!(r, Removal::Container(_)))
         .count();
-    amount(removals.len() - containers, containers)
+    let vms = removals
+        .iter()
+        .filter(|r| matches!(r, Removal::Vm(_)))
+        .count();
+    amount(removals.len() - containers - vms, containers, vms)
 }
 
-/// The plan as a table on stdout: size, path, why it goes; then the total.
+/// The plan as a table on stdout: size, path, why it goes; then the total, and the files
+/// it keeps.
 fn print_plan(plan: &Plan) -> std::io::Result<()> {
     let scope = match plan.scope {
         clean::Scope::Project => "project",
         clean::Scope::Global => "global",
     };
     if plan.is_empty() {
-        return ui::out(&format!("Nothing to clean ({scope})."));
+        ui::out(&format!("Nothing to clean ({scope})."))?;
+    } else {
+        print_targets(plan, scope)?;
     }
+    if !plan.kept.is_empty() {
+        ui::out(&ui::bold_stdout("Kept:"))?;
+    }
+    for kept in &plan.kept {
+        let reason = ui::dim_stdout(&kept.reason);
+        ui::out(&format!("  {}  {reason}", display_path(&kept.path)))?;
+    }
+    Ok(())
+}
+
+fn print_targets(plan: &Plan, scope: &str) -> std::io::Result<()> {
     ui::out(&ui::bold_stdout(&format!("Plan ({scope}):")))?;
     // A container has no size of its own to show: the engine owns its storage.
     let containers = plan
         .containers
         .iter()
         .map(|c| (String::new(), format!("{} ({})", c.name, c.id), c.reason()));
+    // Nor has a VM: its runtime keeps its disk, and removes it.
+    let vms = plan
+        .vms
+        .iter()
+        .map(|vm| (String::new(), vm.display(), vm.reason()));
     let paths = plan.targets.iter().map(|t| {
         let size = human_bytes(t.bytes);
         (size, display_path(&t.path), t.reason.clone())
     });
-    let shown: Vec<(String, String, String)> = containers.chain(paths).collect();
+    let shown: Vec<(String, String, String)> = containers.chain(vms).chain(paths).collect();
     let what_width = shown
         .iter()
         .map(|(_, what, _)| what.chars().count())
@@ -240,6 +271,7 @@ fn report(plan: &Plan, outcome: &Outcome, dry_run: bool) -> serde_json::Value {
     serde_json::json!({
         "scope": plan.scope,
         "plan": plan.json_entries(),
+        "kept": plan.kept,
         "total_bytes": plan.total_bytes(),
         "removed": outcome.removed,
         "failed": failed,

@@ -13,8 +13,9 @@ use super::Global;
 use crate::cli::JsonArgs;
 use crate::exit::ExitStatus;
 use crate::host::{self, Arch, Os};
+use crate::runtime::lima;
 use crate::runtime::selection::{self, AUTO_ORDER};
-use crate::runtime::{Context, State, lima::Lima};
+use crate::runtime::{Context, SocketBudget, State};
 use crate::settings::{RuntimeChoice, RuntimeKind};
 use crate::{docker, process, ui};
 
@@ -47,12 +48,19 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
     let ctx = workspace.runtime_context();
     let layout = &workspace.project.layout;
     let mut problems = Vec::new();
+    if let Err(invalid) = lima::name::check(&workspace.settings.instance) {
+        problems.push(problem(&invalid.into()));
+    }
 
     let selection = selection::select(&ctx);
     let (selected, reason) = match &selection {
         Ok(s) => (Some(s.runtime.kind()), s.reason.clone()),
         Err(err) => {
-            problems.push(problem(err));
+            // A VM runtime refuses an invalid instance name too: that problem is listed once.
+            let refused = problem(err);
+            if problems.iter().all(|p| p.message != refused.message) {
+                problems.push(refused);
+            }
             (None, String::new())
         }
     };
@@ -79,17 +87,37 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
         .map(|kind| runtime_row(&ctx, *kind))
         .collect();
     let tools = tools(layout);
-    let (socket_len, socket_limit) = Lima::new(&ctx).socket_budget();
-    if socket_len >= socket_limit {
+    // Only the runtime in use: another runtime's sockets are not this project's concern.
+    let budget = selection
+        .as_ref()
+        .ok()
+        .and_then(|s| s.runtime.socket_budget());
+    if let Some(budget) = budget.filter(|b| !b.fits()) {
         problems.push(Problem {
             message: format!(
-                "Lima's socket paths would be {socket_len} bytes, over the {socket_limit}-byte limit of this OS"
+                "{}'s socket paths would be {} bytes, over the {}-byte limit of this OS",
+                budget.owner, budget.length, budget.limit
             ),
-            help: vec!["`berth container init` moves the VM to a short directory and links `.pixi/lima` to it".into()],
+            help: vec![budget.help.into()],
         });
     }
-    let settings: Vec<serde_json::Value> = workspace
-        .settings
+    // The settings as the runtime uses them: mounts resolved against the project root.
+    let mut settings = workspace.settings.clone();
+    settings.mounts.value = settings
+        .mounts
+        .value
+        .iter()
+        .map(|mount| {
+            lima::mounts::resolve_one(&workspace.project.root, mount).unwrap_or(mount.clone())
+        })
+        .collect();
+    if selected == Some(RuntimeKind::Lima)
+        && let Err(invalid) =
+            lima::mounts::resolve(&workspace.project.root, &workspace.settings.mounts)
+    {
+        problems.push(problem(&invalid.into()));
+    }
+    let settings: Vec<serde_json::Value> = settings
         .entries()
         .into_iter()
         .map(|(key, value, source)| json!({"key": key, "value": value, "source": source.to_string()}))
@@ -104,19 +132,12 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             "runtimes": runtimes,
             "tools": tools,
             "settings": settings,
-            "socket_budget": {"length": socket_len, "limit": socket_limit},
+            "socket_budget": budget,
             "problems": problems,
         }))?;
     } else {
         print_human(
-            &workspace,
-            selected,
-            &reason,
-            &runtimes,
-            &tools,
-            &settings,
-            (socket_len, socket_limit),
-            &problems,
+            &workspace, selected, &reason, &runtimes, &tools, &settings, budget, &problems,
         )?;
     }
     Ok(if problems.is_empty() {
@@ -222,7 +243,7 @@ fn print_human(
     runtimes: &[RuntimeRow],
     tools: &[ToolRow],
     settings: &[serde_json::Value],
-    (socket_len, socket_limit): (usize, usize),
+    budget: Option<SocketBudget>,
     problems: &[Problem],
 ) -> Result<()> {
     let heading = |text: &str| ui::bold_stdout(text);
@@ -284,11 +305,16 @@ fn print_human(
             ui::dim_stdout(&text("source"))
         ));
     }
-    lines.push(String::new());
-    lines.push(format!(
-        "{} Lima's longest socket path would be {socket_len} of {socket_limit} bytes",
-        heading("socket budget:")
-    ));
+    if let Some(budget) = budget {
+        lines.push(String::new());
+        lines.push(format!(
+            "{} {}'s longest socket path would be {} of {} bytes",
+            heading("socket budget:"),
+            budget.owner,
+            budget.length,
+            budget.limit
+        ));
+    }
     if problems.is_empty() {
         lines.push(format!("\n{} none", heading("problems:")));
     } else {

@@ -7,6 +7,7 @@ use super::{Global, Workspace};
 use crate::cli::{ExecArgs, PoolCommand, PoolStartArgs};
 use crate::diag::Diagnostic;
 use crate::exit::{ExitStatus, Interrupted};
+use crate::jobs::cluster::Replicas;
 use crate::jobs::container::Docker;
 use crate::jobs::pool::Pool;
 use crate::jobs::spec::{parse_cpus, parse_duration, parse_env, parse_memory};
@@ -15,6 +16,9 @@ use crate::settings::{RuntimeChoice, RuntimeKind};
 use crate::{host, ui};
 
 pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
+    if args.cluster {
+        refuse_local_files(&args)?;
+    }
     let workspace = global.workspace()?;
     let cwd = host::current_dir()?;
     let spec = JobSpec {
@@ -45,6 +49,14 @@ pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
         command: args.command,
     };
     let jobs_dir = &workspace.project.layout.jobs_dir;
+    if args.cluster {
+        let replicas = Replicas {
+            count: at_least_one("--replicas", args.replicas)?,
+            parallel: at_least_one("--parallel", args.parallel.or(args.replicas))?,
+        };
+        let image = args.image.as_deref().unwrap_or_default();
+        return cluster(&workspace, image, &spec, replicas, jobs_dir, args.json);
+    }
     let result = match choose_docker(&workspace, args.image.as_deref(), args.no_native)? {
         None => jobs::run(jobs_dir, &spec, Runner::Native)?,
         Some(docker) => {
@@ -65,7 +77,101 @@ pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
     };
     if args.json {
         ui::out(&serde_json::to_string_pretty(&result)?)?;
-    } else if result.timed_out {
+    } else {
+        report_ending(&result);
+    }
+    Ok(ExitStatus::from_code(result.exit_code))
+}
+
+/// A cluster job's replicas run on other machines, with no filesystem shared with this one:
+/// `--input` and `--output` cannot reach them.
+fn refuse_local_files(args: &ExecArgs) -> Result<()> {
+    let flag = if !args.input.is_empty() {
+        "--input"
+    } else if !args.output.is_empty() {
+        "--output"
+    } else if args.output_dir.is_some() {
+        "--output-dir"
+    } else {
+        return Ok(());
+    };
+    Err(Diagnostic::new(format!(
+        "{flag} cannot be used with --cluster: the replicas run on the swarm's nodes, which share no filesystem with this machine"
+    ))
+    .help("put the files the job reads into its image, and have it send its results somewhere all nodes reach (a registry, object storage, a database)")
+    .help("or drop --cluster to run one job here, where --input and --output work")
+    .into())
+}
+
+/// `--replicas` or `--parallel`: 1 when not given, and never 0.
+fn at_least_one(flag: &str, value: Option<u32>) -> Result<u32> {
+    match value.unwrap_or(1) {
+        0 => Err(Diagnostic::new(format!("{flag} must be at least 1"))
+            .help(format!("pass a positive count, such as `{flag} 3`"))
+            .into()),
+        n => Ok(n),
+    }
+}
+
+/// Run a cluster job on the project's engine and report it like a single job.
+fn cluster(
+    workspace: &Workspace,
+    image: &str,
+    spec: &JobSpec,
+    replicas: Replicas,
+    jobs_dir: &std::path::Path,
+    json: bool,
+) -> Result<ExitStatus> {
+    if workspace.settings.runtime.value == RuntimeChoice::Only(RuntimeKind::Native) {
+        return Err(Diagnostic::new(
+            "--cluster needs a Docker engine that is a swarm manager, but the runtime is `native`",
+        )
+        .help(format!(
+            "choose a container runtime (runtime = native comes from {})",
+            workspace.settings.runtime.source
+        ))
+        .into());
+    }
+    let docker = docker_for(workspace).map_err(|why| {
+        if why.is::<Interrupted>() {
+            return why;
+        }
+        anyhow::Error::from(
+            Diagnostic::new("no container runtime found; --cluster needs a swarm manager's engine")
+                .help(format!("{why}")),
+        )
+    })?;
+    let result = jobs::cluster::run(&docker, image, spec, replicas, jobs_dir)?;
+    if json {
+        ui::out(&serde_json::to_string_pretty(&result)?)?;
+    } else {
+        for replica in &result.replicas {
+            let exit = replica
+                .exit_code
+                .map_or_else(|| "did not end".to_string(), |code| format!("exit {code}"));
+            let node = replica
+                .node
+                .as_ref()
+                .map_or_else(|| "never placed".to_string(), |node| format!("on {node}"));
+            ui::out(&format!(
+                "replica {}: {exit} ({node}), logs in {}",
+                replica.index,
+                ui::display_path(
+                    replica
+                        .stdout_path
+                        .parent()
+                        .unwrap_or(&result.job.workspace)
+                )
+            ))?;
+        }
+        report_ending(&result.job);
+    }
+    Ok(ExitStatus::from_code(result.job.exit_code))
+}
+
+/// The warning a timed-out or cancelled job ends with.
+fn report_ending(result: &jobs::JobResult) {
+    if result.timed_out {
         ui::warn(&format!(
             "job {} timed out; its workspace is {}",
             result.id,
@@ -78,7 +184,6 @@ pub fn exec(global: &Global, args: ExecArgs) -> Result<ExitStatus> {
             ui::display_path(&result.workspace)
         ));
     }
-    Ok(ExitStatus::from_code(result.exit_code))
 }
 
 /// The docker CLI for a container job, or `None` for a native one: no image, `--runtime

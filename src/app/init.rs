@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Global;
 use crate::cli::InitArgs;
-use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::manifest::edit;
 use crate::project::{ManifestKind, Project};
+use crate::runtime::lima::name as instance_name;
 use crate::{host, settings, ui};
 
 /// One file `berth init` would write: its path, old text (if any) and new text.
@@ -27,7 +27,9 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
             let change = edit_manifest(&project)?;
             (project.root, change)
         }
-        Err(_) if global.manifest_path.is_none() => {
+        // Only where there is no manifest at all: a `pixi.toml` berth cannot read is
+        // reported, never replaced.
+        Err(_) if global.manifest_path.is_none() && !cwd.join("pixi.toml").exists() => {
             let name = cwd
                 .file_name()
                 .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
@@ -60,7 +62,7 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     for change in &changes {
-        write_atomically(&change.path, &change.after)?;
+        edit::write(&change.path, &change.after)?;
         let verb = if change.before.is_some() {
             "Updated"
         } else {
@@ -89,7 +91,7 @@ fn edit_manifest(project: &Project) -> Result<Option<Change>> {
 /// The `[tool.berth]` table for a workspace called `name`.
 fn settings_block(name: &str) -> String {
     settings::init_block(&settings::Defaults {
-        instance: settings::sanitize_instance_name(name),
+        instance: instance_name::derive(name),
     })
 }
 
@@ -154,32 +156,6 @@ fn unified_diff(change: &Change, root: &Path) -> String {
 
 /// Write through a temporary file in the same directory and a rename, so a failure leaves
 /// the old file whole. A read-only file is the user's decision: refuse, even as root.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let permissions = match fs_err::metadata(path) {
-        Ok(meta) if meta.permissions().readonly() => {
-            return Err(Diagnostic::new(format!("`{}` is read-only", ui::display_path(path)))
-                .help("make it writable (`chmod u+w`) and run `berth init` again; nothing was changed")
-                .into());
-        }
-        Ok(meta) => Some(meta.permissions()),
-        Err(_) => None,
-    };
-    let dir = path.parent().context("a file always has a parent")?;
-    let temp = dir.join(format!(
-        ".{}.berth-tmp",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    ));
-    fs_err::write(&temp, text)?;
-    if let Some(permissions) = permissions {
-        fs_err::set_permissions(&temp, permissions)?;
-    }
-    fs_err::rename(&temp, path).inspect_err(|_| {
-        let _ = fs_err::remove_file(&temp);
-    })?;
-    Ok(())
-}
-
 fn suggest_dependencies() {
     let tools = match host::Os::current() {
         host::Os::Macos => "docker-cli docker-compose lima",

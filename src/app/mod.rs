@@ -11,7 +11,7 @@ use crate::host;
 use crate::manifest::Manifest;
 use crate::project::Project;
 use crate::runtime;
-use crate::settings::{self, Defaults, FlagSettings, Settings};
+use crate::settings::{Defaults, FlagSettings, Settings};
 
 mod clean;
 mod container;
@@ -27,6 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => tasks::run(&global, args),
         Command::Task(TaskCommand::List(args)) => tasks::list(&global, &args),
+        Command::Task(TaskCommand::Add(args)) => tasks::add(&global, args),
+        Command::Task(TaskCommand::Remove(args)) => tasks::remove(&global, args),
+        Command::Task(TaskCommand::Alias(args)) => tasks::alias(&global, args),
         Command::Container(command) => container::run(&global, command),
         Command::Docker(args) => docker::docker(&global, args.args),
         Command::Compose(args) => docker::compose(&global, args.args),
@@ -35,7 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::System(SystemCommand::Clean(args)) => clean::run(&global, &args),
         Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions(args.shell),
-        Command::Exec(args) => exec::exec(&global, args),
+        Command::Exec(args) => exec::exec(&global, *args),
         Command::Pool(command) => exec::pool(&global, command),
     }
 }
@@ -79,7 +82,7 @@ impl Global {
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());
         let defaults = Defaults {
-            instance: settings::sanitize_instance_name(&name),
+            instance: runtime::lima::name::derive(&name),
         };
         let settings = Settings::resolve(Some(&manifest), &self.flags, &defaults)?;
         Ok(Workspace { project, settings })
@@ -100,12 +103,21 @@ impl Workspace {
     }
 }
 
+/// The line that registers berth's dynamic completions (`COMPLETE=<shell> berth`, answered
+/// by `main`) in a shell's startup file, as clap_complete documents it.
 fn completions(shell: clap_complete::Shell) -> Result<ExitStatus> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "berth", &mut out);
-    crate::ui::out(String::from_utf8_lossy(&out).trim_end())?;
+    use clap_complete::Shell;
+    let line = match shell {
+        Shell::Bash => "source <(COMPLETE=bash berth)",
+        Shell::Zsh => "source <(COMPLETE=zsh berth)",
+        Shell::Fish => "COMPLETE=fish berth | source",
+        Shell::Elvish => "eval (E:COMPLETE=elvish berth | slurp)",
+        Shell::PowerShell => {
+            "$env:COMPLETE = \"powershell\"; berth | Out-String | Invoke-Expression; Remove-Item Env:\\COMPLETE"
+        }
+        _ => anyhow::bail!("berth cannot register completions in {shell}"),
+    };
+    crate::ui::out(line)?;
     Ok(ExitStatus::Success)
 }
 

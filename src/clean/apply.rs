@@ -1,18 +1,22 @@
 //! Carrying out a [`Plan`]: remove pool containers through `docker rm -f`, stop what must be
-//! stopped, delete instances through `limactl`, remove the rest, in order. The first failure stops the run, so every path after it is
-//! left exactly as it was, and the [`Outcome`] says what was and was not removed.
+//! stopped, delete instances through `limactl` (the runtime's own wrapper), remove the rest,
+//! in order. The first failure stops the run, so every path after it is left exactly as it
+//! was, and the [`Outcome`] says what was and was not removed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
-use super::{Instance, Plan, PoolContainer, Target};
+use super::vms::VmName;
+use super::{Instance, Plan, PoolContainer, Target, Vm};
 use crate::diag::Diagnostic;
 use crate::exit::Interrupted;
 use crate::jobs::container::Docker;
-use crate::process::{self, ChildRecord, Streamed, signals};
+use crate::process::{self, signals};
+use crate::runtime::State;
+use crate::runtime::lima::InstanceDir;
+use crate::runtime::lima::limactl::Limactl;
 use crate::ui::{self, display_path};
 
 /// One thing a plan removes. In `--json` lists it is the path, or the container's name.
@@ -21,6 +25,7 @@ use crate::ui::{self, display_path};
 pub enum Removal {
     Path(PathBuf),
     Container(String),
+    Vm(VmName),
 }
 
 impl Removal {
@@ -29,6 +34,7 @@ impl Removal {
         match self {
             Removal::Path(path) => display_path(path),
             Removal::Container(name) => format!("pool container {name}"),
+            Removal::Vm(vm) => vm.display.clone(),
         }
     }
 
@@ -37,6 +43,7 @@ impl Removal {
         match self {
             Removal::Path(_) => "path",
             Removal::Container(_) => "container",
+            Removal::Vm(vm) => vm.key,
         }
     }
 }
@@ -54,31 +61,37 @@ pub struct Outcome {
     pub bytes_freed: u64,
 }
 
-/// Check, before anything is removed, that every running instance may and can be stopped:
-/// `--force` was given and `limactl` exists.
+/// Check, before anything is removed, that every instance that still runs may and can be
+/// stopped: `--force` was given and `limactl` exists.
 pub fn preflight(
     plan: &Plan,
     force: bool,
-    limactl: Option<&Path>,
+    limactl: Option<&Limactl>,
     envs_dir: Option<&Path>,
 ) -> Result<()> {
-    let running: Vec<&Instance> = plan.running_instances().collect();
-    if running.is_empty() {
+    let running: Vec<&Instance> = plan.instances_to_stop().collect();
+    let Some(first) = running.first() else {
         return Ok(());
-    }
+    };
     let names = running
         .iter()
-        .map(|i| format!("`{}`", i.name))
+        .map(|i| format!("`{}` ({})", i.name, i.status()))
         .collect::<Vec<_>>()
         .join(", ");
+    let what = match running.as_slice() {
+        [one] => format!("Lima instance `{}` is {}", one.name, one.status()),
+        _ => format!("Lima instances {names} still run"),
+    };
     if !force {
-        let first = running[0];
+        // Only a Running instance stops gracefully; a Broken one needs `stop -f`
+        // (`pkg/instance/stop.go`, v1.0.0–v2.2.0).
+        let stop = match first.state {
+            State::Running => "limactl stop",
+            _ => "limactl stop -f",
+        };
         bail!(
-            Diagnostic::new(format!(
-                "Lima instance {names} is running; nothing was removed"
-            ))
-            .help(format!(
-                "stop it first (`LIMA_HOME={} limactl stop {}`), or rerun with --force to stop it",
+            Diagnostic::new(format!("{what}; nothing was removed")).help(format!(
+                "stop it first (`LIMA_HOME={} {stop} {}`), or rerun with --force to stop it",
                 first.lima_home.display(),
                 first.name
             ))
@@ -87,18 +100,9 @@ pub fn preflight(
     if limactl.is_none() {
         return process::require_program("limactl", envs_dir)
             .map(drop)
-            .with_context(|| {
-                format!("Lima instance {names} is running and only limactl can stop it")
-            });
+            .with_context(|| format!("{what} and only limactl can stop it"));
     }
     Ok(())
-}
-
-/// How clean calls `limactl`: the program, and the file naming it while it runs.
-pub struct Limactl<'a> {
-    pub program: &'a Path,
-    /// Names the running limactl (project scope only: a global clean has no project).
-    pub record: Option<&'a ChildRecord>,
 }
 
 /// Remove the planned pool containers through `docker` (present whenever the plan has any),
@@ -106,7 +110,12 @@ pub struct Limactl<'a> {
 /// it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM stop the run
 /// between two removals (a running `limactl` gets the SIGINT), never half-way through a
 /// directory berth removes itself.
-pub fn apply(plan: &Plan, limactl: Option<&Limactl>, docker: Option<&Docker>) -> Outcome {
+pub fn apply(
+    plan: &Plan,
+    limactl: Option<&Limactl>,
+    docker: Option<&Docker>,
+    remove_vm: &dyn Fn(&Vm) -> Result<()>,
+) -> Outcome {
     let _interrupts = signals::CatchInterrupts::new();
     let mut outcome = Outcome::default();
     let mut containers = plan.containers.iter().peekable();
@@ -129,9 +138,31 @@ pub fn apply(plan: &Plan, limactl: Option<&Limactl>, docker: Option<&Docker>) ->
             }
         }
     }
+    let mut vms = plan.vms.iter().peekable();
+    while outcome.failed.is_none() && !outcome.interrupted {
+        let Some(vm) = vms.peek() else { break };
+        if signals::interrupted() {
+            outcome.interrupted = true;
+            break;
+        }
+        let vm = *vm;
+        vms.next();
+        let removal = Removal::Vm(vm.removal_name());
+        match remove_vm(vm) {
+            Ok(()) => {
+                ui::step("Removed", &removal.display());
+                outcome.removed.push(removal);
+            }
+            Err(err) => {
+                outcome.interrupted = err.is::<Interrupted>() || signals::interrupted();
+                outcome.failed = Some((removal, format!("{err:#}")));
+            }
+        }
+    }
     if outcome.failed.is_some() || outcome.interrupted {
         outcome.not_removed = containers
             .map(|c| Removal::Container(c.name.clone()))
+            .chain(vms.map(|vm| Removal::Vm(vm.removal_name())))
             .chain(plan.targets.iter().map(|t| Removal::Path(t.path.clone())))
             .collect();
         return outcome;
@@ -192,12 +223,15 @@ fn remove_target(target: &Target, limactl: Option<&Limactl>) -> Result<()> {
     Ok(())
 }
 
-/// Stop the instance if it runs, then let Lima delete it (it also unregisters it and
+/// Stop the instance if it still runs, then let Lima delete it (it also unregisters it and
 /// reconciles networks). Whatever Lima leaves behind is removed by the caller.
 fn delete_instance(instance: &Instance, dir: &Path, limactl: Option<&Limactl>) -> Result<()> {
     let Some(limactl) = limactl else {
-        if instance.running {
-            bail!("it is running and limactl, which could stop it, was not found");
+        if instance.runs() {
+            bail!(
+                "it is {} and limactl, which could stop it, was not found",
+                instance.status()
+            );
         }
         ui::note(&format!(
             "limactl was not found; removing the stopped instance `{}` directly",
@@ -205,53 +239,39 @@ fn delete_instance(instance: &Instance, dir: &Path, limactl: Option<&Limactl>) -
         ));
         return Ok(());
     };
-    if instance.running {
+    let limactl = limactl.for_home(&instance.lima_home);
+    let instance_dir = InstanceDir::new(dir.to_path_buf());
+    let runs = || {
+        instance_dir
+            .processes()
+            .is_ok_and(|p| p.host_agent.is_some() || p.driver.is_some())
+    };
+    if instance.runs() {
+        // `--force` (checked by `preflight`). A plain `limactl stop` takes only a Running
+        // instance; `stop -f` also a Broken one, whose host agent died while its VM lives
+        // on (`cmd/limactl/stop.go`, `pkg/instance/stop.go`, v1.0.0–v2.2.0).
         ui::step("Stopping", &format!("Lima instance `{}`", instance.name));
-        run_limactl(limactl, instance, "stop")?;
-        if fsutil::host_agent_alive(dir) {
+        // `stop -f` SIGKILLs whatever its pid files name: a file naming a stranger goes first.
+        if let Ok(processes) = instance_dir.processes() {
+            for (file, _) in processes.foreign {
+                fsutil::remove(&dir.join(file))?;
+            }
+        }
+        limactl.run(&["stop", "-f", &instance.name])?;
+        if runs() {
             bail!(
-                "`limactl stop {}` returned but its host agent is still alive",
+                "`limactl stop -f {}` returned but a process of the instance is still alive",
                 instance.name
             );
         }
     }
     if instance.has_config {
-        if !fsutil::host_agent_alive(dir) {
+        if !runs() {
             // A pid file naming a dead or unrelated process makes Lima refuse the delete
             // (it reads as Broken), and `delete -f` would SIGKILL that unrelated process.
             fsutil::remove_stale_runtime_files(dir)?;
         }
-        run_limactl(limactl, instance, "delete")?;
+        limactl.run(&["delete", &instance.name])?;
     }
     Ok(())
-}
-
-fn run_limactl(limactl: &Limactl, instance: &Instance, verb: &str) -> Result<()> {
-    let mut command = Command::new(limactl.program);
-    command
-        .arg(verb)
-        .arg(&instance.name)
-        .env("LIMA_HOME", &instance.lima_home);
-    let mut last_line = String::new();
-    let streamed = process::run_streaming(command, limactl.record, |_, line| {
-        if !line.trim().is_empty() {
-            last_line = line.to_string();
-        }
-    })?;
-    match streamed {
-        Streamed::Interrupted => Err(signals::interruption().into()),
-        Streamed::Exited(status) if status.code() != 0 => {
-            let detail = if last_line.is_empty() {
-                "no output"
-            } else {
-                &last_line
-            };
-            bail!(
-                "`limactl {verb} {}` failed (exit {}): {detail}",
-                instance.name,
-                status.code()
-            )
-        }
-        Streamed::Exited(_) => Ok(()),
-    }
 }

@@ -8,7 +8,6 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::Result;
 
 use crate::diag::Diagnostic;
-use crate::process;
 
 /// Whether anything (a file, a directory, a dangling link) is at `path`.
 pub fn exists(path: &Path) -> bool {
@@ -63,27 +62,6 @@ pub fn remove(path: &Path) -> io::Result<()> {
     } else {
         std::fs::remove_file(path)
     }
-}
-
-/// The pid files of a Lima instance: its host agent's and its VM driver's.
-const PID_FILES: &[&str] = &["ha.pid", "qemu.pid", "vz.pid", "krunkit.pid"];
-
-/// Whether a process of the instance in `dir` is alive: a pid file names a process that
-/// exists (Lima's own test, `kill(pid, 0)`) and whose command line names the instance
-/// directory, as Lima's host agent and QEMU do. A pid reused by an unrelated process (after a
-/// reboot, say) does not count: that process is never stopped or signalled.
-pub fn host_agent_alive(dir: &Path) -> bool {
-    let dir_text = dir.to_string_lossy();
-    PID_FILES.iter().any(|file| {
-        let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
-            return false;
-        };
-        let Ok(pid) = text.trim().parse::<u32>() else {
-            return false;
-        };
-        process::is_alive(pid)
-            && process::command_line(pid).is_none_or(|line| line.contains(dir_text.as_ref()))
-    })
 }
 
 /// Remove the top-level pid and socket files of a stopped instance (what `limactl stop -f`

@@ -9,13 +9,17 @@
 mod apply;
 mod fsutil;
 mod plan;
+mod vms;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{Limactl, Outcome, Removal, apply, preflight};
+use crate::runtime::State;
+
+pub use apply::{Outcome, Removal, apply, preflight};
 pub use plan::{plan_global, plan_project};
+pub use vms::{Vm, preflight as preflight_vms, remove as remove_vm};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,12 +46,19 @@ pub enum Kind {
     DockerConfig,
     /// `.pixi/berth`: caches, logs, locks, job workspaces.
     BerthState,
-    /// `~/.lima/_config`: Lima's ssh identity and network settings.
+    /// `_config` of a LIMA_HOME, or the files in it Lima writes again when missing (its ssh
+    /// identity); never the user's own settings there.
     LimaConfig,
     /// Lima's download cache (images).
     DownloadCache,
     /// A warm container of `berth pool`, removed with `docker rm -f`.
     PoolContainer,
+    /// A Podman machine of berth's, removed with `podman machine rm`.
+    PodmanMachine,
+    /// A Colima profile's VM, removed with `colima delete`.
+    ColimaProfile,
+    /// `.pixi/colima`, the project's `COLIMA_HOME`.
+    ColimaHome,
 }
 
 /// A container of the project's `berth pool`, as the engine listed it.
@@ -71,16 +82,33 @@ pub struct Instance {
     pub name: String,
     /// The `LIMA_HOME` it lives in (the real directory, symlinks resolved).
     pub lima_home: PathBuf,
-    /// Its host agent's pid is alive (`ha.pid`), so it must be stopped first.
-    pub running: bool,
+    /// `Running` (its host agent runs), `Broken` (its VM runs without a host agent: a crash)
+    /// or `Stopped`. Only a stopped one can be deleted without stopping it first.
+    pub state: State,
     /// It has a `lima.yaml`, so `limactl` recognises it as an instance.
     pub has_config: bool,
 }
 
 impl Instance {
     pub fn status(&self) -> &'static str {
-        if self.running { "running" } else { "stopped" }
+        match self.state {
+            State::Running => "running",
+            State::Broken => "broken",
+            State::Stopped | State::Absent => "stopped",
+        }
     }
+
+    /// Whether a process of it still runs, so it must be stopped before it is deleted.
+    pub fn runs(&self) -> bool {
+        matches!(self.state, State::Running | State::Broken)
+    }
+}
+
+/// A path the plan leaves alone on purpose (a file the user wrote), with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 /// One path the plan removes.
@@ -98,19 +126,22 @@ pub struct Target {
 }
 
 /// Everything one `berth system clean` run would remove, in the order it removes it: pool
-/// containers (while their engine still runs), then paths.
+/// containers (while their engine still runs), the VMs of Podman and Colima, then paths.
 #[derive(Debug)]
 pub struct Plan {
     pub scope: Scope,
     pub containers: Vec<PoolContainer>,
+    pub vms: Vec<Vm>,
     pub targets: Vec<Target>,
-    /// Things seen and deliberately left alone, with why.
-    pub kept: Vec<String>,
+    /// Files the plan keeps on purpose; listed with the plan and in `--json`.
+    pub kept: Vec<Kept>,
+    /// Other things seen and left alone, or not checked, in words.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.targets.is_empty()
+        self.containers.is_empty() && self.vms.is_empty() && self.targets.is_empty()
     }
 
     pub fn total_bytes(&self) -> u64 {
@@ -118,11 +149,11 @@ impl Plan {
     }
 
     /// The instances that must be stopped before they can be deleted.
-    pub fn running_instances(&self) -> impl Iterator<Item = &Instance> {
+    pub fn instances_to_stop(&self) -> impl Iterator<Item = &Instance> {
         self.targets
             .iter()
             .filter_map(|t| t.instance.as_ref())
-            .filter(|i| i.running)
+            .filter(|i| i.runs())
     }
 
     /// The plan as the `plan` array of `--json`. A container's entry names it and its id
@@ -138,6 +169,16 @@ impl Plan {
                 "kind": Kind::PoolContainer,
             })
         });
+        let vms = self.vms.iter().map(|vm| {
+            let mut entry = serde_json::json!({
+                "status": vm.status(),
+                "bytes": 0,
+                "reason": vm.reason(),
+                "kind": vm.kind(),
+            });
+            entry[vm.json_key()] = vm.name.clone().into();
+            entry
+        });
         let paths = self.targets.iter().map(|t| {
             let mut entry = serde_json::json!({
                 "path": t.path,
@@ -151,6 +192,6 @@ impl Plan {
             }
             entry
         });
-        containers.chain(paths).collect()
+        containers.chain(vms).chain(paths).collect()
     }
 }

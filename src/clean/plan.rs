@@ -5,30 +5,45 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::fsutil::{self, confined, is_real_dir, is_symlink};
-use super::{Instance, Kind, Plan, Scope, Target};
+use super::{Instance, Kept, Kind, Plan, Scope, Target, vms};
 use crate::diag::Diagnostic;
 use crate::du::disk_usage;
 use crate::host::{self, Os};
 use crate::project::Project;
+use crate::runtime::State;
+use crate::runtime::colima;
+use crate::runtime::lima::{
+    InstanceDir, PROJECT_ROOT_MARKER, Processes, SHORT_PATH_RECORD, short_root,
+};
 use crate::ui::display_path;
 
-/// Where berth records the short-path directory `.pixi/lima` links to (an absolute path).
-const SHORT_PATH_RECORD: &str = "lima-home-target";
-/// The file in a short-path directory naming the project root it serves.
-const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
 /// An empty file Lima writes (`limactl protect`) to block deletion.
 const PROTECTED_MARKER: &str = "protected";
+/// A LIMA_HOME's configuration directory (`pkg/limatype/filenames/filenames.go`).
+const CONFIG_DIR: &str = "_config";
+/// The files of `_config` Lima writes itself and writes again when they are missing: its
+/// ssh identity (`pkg/sshutil/sshutil.go` `DefaultPubKeys`; names in
+/// `pkg/limatype/filenames/filenames.go`, v1.0.0–v2.2.0).
+const LIMA_WRITES: &[&str] = &["user", "user.pub"];
+/// Lima writes `networks.yaml` from its template when it is missing
+/// (`pkg/networks/config.go`), and people edit it (socket_vmnet's paths): in `~/.lima` it is
+/// the user's; in a LIMA_HOME berth made, only Lima wrote it.
+const NETWORKS: &str = "networks.yaml";
+
+/// Whose a LIMA_HOME is, which decides whose its `networks.yaml` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// `~/.lima`, where people configure Lima.
+    User,
+    /// A project's LIMA_HOME or its short-path directory, made by berth.
+    Berth,
+}
 
 /// What berth created for this project: its Lima instances and LIMA_HOME (following the
 /// recorded short path), `.pixi/docker` and `.pixi/berth`. Never pixi's own `.pixi/*`.
 pub fn plan_project(project: &Project) -> Result<Plan> {
     let layout = &project.layout;
-    let mut plan = Plan {
-        scope: Scope::Project,
-        containers: Vec::new(),
-        targets: Vec::new(),
-        kept: Vec::new(),
-    };
+    let mut plan = Plan::new(Scope::Project);
     let lima = &layout.lima_home;
     if is_symlink(lima) {
         if let Some(short) = recorded_short_path(project, &mut plan)? {
@@ -71,6 +86,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
             "berth's caches, logs, locks and job workspaces",
         ),
     ];
+    vms::plan_project(&mut plan, project)?;
     for (path, kind, reason) in owned {
         if fsutil::exists(path) {
             plan.push(path, &project.root, kind, reason.into())?;
@@ -79,35 +95,30 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
     Ok(plan)
 }
 
-/// System-level Lima state: the instances in `~/.lima`, `~/.lima/_config` once no instance
-/// remains, Lima's download cache, and short-path directories of projects that are gone.
+/// System-level Lima state: the instances in `~/.lima`, Lima's own files in its `_config`
+/// once no instance remains (never the user's), Lima's download cache, and short-path
+/// directories of projects that are gone.
 pub fn plan_global() -> Result<Plan> {
     let home = host::home_dir().ok_or_else(|| {
         Diagnostic::new("HOME is unset or `/`, so berth cannot tell where ~/.lima is")
             .help("set HOME to your home directory and rerun")
     })?;
-    let mut plan = Plan {
-        scope: Scope::Global,
-        containers: Vec::new(),
-        targets: Vec::new(),
-        kept: Vec::new(),
-    };
+    let mut plan = Plan::new(Scope::Global);
 
     let lima = home.join(".lima");
     if is_symlink(&lima) {
-        plan.kept.push(format!(
+        plan.notes.push(format!(
             "`{}` is a symlink; berth does not follow it (clean its target with `limactl delete`)",
             display_path(&lima)
         ));
     } else if is_real_dir(&lima) {
         let remaining = add_lima_home(&mut plan, &lima, &home, None)?;
-        let config = lima.join("_config");
+        let config = lima.join(CONFIG_DIR);
         if fsutil::exists(&config) {
             if remaining.is_empty() {
-                let reason = "Lima's ssh identity and network settings; no instance remains";
-                plan.push(&config, &lima, Kind::LimaConfig, reason.into())?;
+                add_config(&mut plan, &config, &lima, Owner::User)?;
             } else {
-                plan.kept.push(format!(
+                plan.notes.push(format!(
                     "`{}` stays: instance {} remains",
                     display_path(&config),
                     remaining.join(", ")
@@ -137,19 +148,48 @@ pub fn plan_global() -> Result<Plan> {
             Some((Kind::OrphanedShortPath, reason)),
         )?;
     }
+    // Colima's short-path LIMA_HOMEs hold Lima instances too (`colima-<profile>`).
+    if let Some(colima_root) = colima::short_lima_homes() {
+        for (dir, project_root) in orphaned_short_paths(&colima_root) {
+            let reason = format!(
+                "short-path LIMA_HOME of Colima for `{}`, which no longer exists",
+                project_root.display()
+            );
+            let whole = Some((Kind::OrphanedShortPath, reason));
+            add_lima_home(&mut plan, &dir, &colima_root, whole)?;
+        }
+    }
+    vms::plan_global(&mut plan);
     Ok(plan)
 }
 
 impl Plan {
+    fn new(scope: Scope) -> Plan {
+        Plan {
+            scope,
+            containers: Vec::new(),
+            vms: Vec::new(),
+            targets: Vec::new(),
+            kept: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// Say that the project's pool containers could not be listed, and why. Not a failure:
     /// with the runtime stopped no pool runs, and deleting a VM instance takes its
     /// containers with it.
     pub fn pool_unchecked(&mut self, why: &anyhow::Error) {
-        self.kept
+        self.notes
             .push(format!("pool containers could not be checked: {why}"));
     }
 
-    fn push(&mut self, path: &Path, anchor: &Path, kind: Kind, reason: String) -> Result<()> {
+    pub(super) fn push(
+        &mut self,
+        path: &Path,
+        anchor: &Path,
+        kind: Kind,
+        reason: String,
+    ) -> Result<()> {
         self.push_target(path, anchor, kind, reason, None, &[])
     }
 
@@ -177,8 +217,9 @@ impl Plan {
 
 /// Plan the instances of the LIMA_HOME `home` and, when `whole` names its kind and reason,
 /// the directory itself (sized without the instances, which have their own lines). A
-/// protected instance stays, and so does the directory holding it. Returns the names of the
-/// instances that stay.
+/// protected instance stays, and so does the directory holding it; files the user wrote in
+/// its `_config` stay too, with the directory, while everything else in it goes. Returns
+/// the names of the instances that stay.
 fn add_lima_home(
     plan: &mut Plan,
     home: &Path,
@@ -190,7 +231,7 @@ fn add_lima_home(
     let mut remaining = Vec::new();
     for (name, dir) in instance_dirs_in(&real_home) {
         if fsutil::exists(&dir.join(PROTECTED_MARKER)) {
-            plan.kept.push(format!(
+            plan.notes.push(format!(
                 "Lima instance `{name}` in `{}` is protected (run `limactl unprotect {name}` to allow removing it)",
                 display_path(&real_home)
             ));
@@ -198,7 +239,7 @@ fn add_lima_home(
             continue;
         }
         let instance = Instance {
-            running: fsutil::host_agent_alive(&dir),
+            state: instance_state(&dir),
             has_config: std::fs::symlink_metadata(dir.join("lima.yaml")).is_ok_and(|m| m.is_file()),
             lima_home: real_home.clone(),
             name,
@@ -214,18 +255,104 @@ fn add_lima_home(
         )?;
         instance_dirs.push(dir);
     }
-    if let Some((kind, reason)) = whole {
-        if remaining.is_empty() {
-            plan.push_target(home, anchor, kind, reason, None, &instance_dirs)?;
-        } else {
-            plan.kept.push(format!(
-                "`{}` stays because instance {} remains",
-                display_path(home),
-                remaining.join(", ")
-            ));
+    let Some((kind, reason)) = whole else {
+        return Ok(remaining);
+    };
+    if !remaining.is_empty() {
+        plan.notes.push(format!(
+            "`{}` stays because instance {} remains",
+            display_path(home),
+            remaining.join(", ")
+        ));
+        return Ok(remaining);
+    }
+    let config = real_home.join(CONFIG_DIR);
+    if users_files(&config, Owner::Berth).is_empty() {
+        plan.push_target(home, anchor, kind, reason, None, &instance_dirs)?;
+        return Ok(remaining);
+    }
+    // The directory stays for the user's files in its `_config`; the rest of it goes.
+    for entry in sorted_entries(&real_home) {
+        if !instance_dirs.contains(&entry) && entry != config {
+            plan.push(&entry, &real_home, kind, reason.clone())?;
         }
     }
+    add_config(plan, &config, &real_home, Owner::Berth)?;
     Ok(remaining)
+}
+
+/// What runs of the instance in `dir`, from its pid files (a pid reused by a stranger counts
+/// as nothing running). A pid file that holds no pid is stale: the instance is stopped.
+fn instance_state(dir: &Path) -> State {
+    match InstanceDir::new(dir.to_path_buf()).processes() {
+        Ok(Processes {
+            host_agent: Some(_),
+            ..
+        }) => State::Running,
+        Ok(Processes {
+            driver: Some(_), ..
+        }) => State::Broken,
+        _ => State::Stopped,
+    }
+}
+
+/// Plan a LIMA_HOME's `_config`: the whole directory when everything in it is Lima's own,
+/// else only Lima's own files, keeping and listing the user's. A `_config` that is a link is
+/// removed as a link, never followed.
+fn add_config(plan: &mut Plan, config: &Path, anchor: &Path, owner: Owner) -> Result<()> {
+    let users = users_files(config, owner);
+    if users.is_empty() {
+        let reason = "Lima's ssh identity and network settings; no instance remains";
+        return plan.push(config, anchor, Kind::LimaConfig, reason.into());
+    }
+    for file in sorted_entries(config) {
+        if users.contains(&file) {
+            continue;
+        }
+        let reason = "Lima's own, written again when needed; no instance remains";
+        plan.push(&file, config, Kind::LimaConfig, reason.into())?;
+    }
+    for path in users {
+        let reason = match path.file_name().and_then(|n| n.to_str()) {
+            Some(NETWORKS) => "your Lima network settings (Lima reads, never rewrites them)",
+            _ => "your own Lima settings (Lima reads them; it never writes them)",
+        };
+        plan.kept.push(Kept {
+            path,
+            reason: reason.into(),
+        });
+    }
+    Ok(())
+}
+
+/// The files in the `_config` directory `config` that Lima does not write again by itself,
+/// so a person may have written them: `default.yaml`, `override.yaml`, `base.yaml`, anything
+/// unknown, and `networks.yaml` in the user's own LIMA_HOME. Empty when `config` is not a
+/// real directory.
+fn users_files(config: &Path, owner: Owner) -> Vec<PathBuf> {
+    if !is_real_dir(config) {
+        return Vec::new();
+    }
+    sorted_entries(config)
+        .into_iter()
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let limas = LIMA_WRITES.contains(&name) || (name == NETWORKS && owner == Owner::Berth);
+            !limas
+        })
+        .collect()
+}
+
+/// The entries of a directory, sorted; none when it cannot be read.
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    entries
 }
 
 /// The instance directories of a LIMA_HOME as Lima lists them: real directories whose names
@@ -248,13 +375,11 @@ fn instance_dirs_in(home: &Path) -> Vec<(String, PathBuf)> {
 
 /// `<data dir>/berth/lima`, where long project paths get their short LIMA_HOME.
 fn short_path_root() -> Result<PathBuf> {
-    host::data_dir()
-        .map(|d| d.join("berth").join("lima"))
-        .ok_or_else(|| {
-            Diagnostic::new("HOME is unset or `/`, so berth cannot find its short-path directories")
-                .help("set HOME to your home directory and rerun")
-                .into()
-        })
+    short_root().ok_or_else(|| {
+        Diagnostic::new("HOME is unset or `/`, so berth cannot find its short-path directories")
+            .help("set HOME to your home directory and rerun")
+            .into()
+    })
 }
 
 /// The short-path directory `.pixi/lima` links to, when berth recorded it and the link
@@ -263,7 +388,7 @@ fn recorded_short_path(project: &Project, plan: &mut Plan) -> Result<Option<Path
     let layout = &project.layout;
     let link = &layout.lima_home;
     let unrecorded = |plan: &mut Plan, why: &str| {
-        plan.kept.push(format!(
+        plan.notes.push(format!(
             "`{}` is a symlink {why}; only the link is removed, not what it points to",
             display_path(link)
         ));

@@ -54,6 +54,11 @@ impl Docker {
         self.env.docker_host().and_then(docker_api::unix_socket)
     }
 
+    /// The engine's address (`DOCKER_HOST`), for messages.
+    pub fn host(&self) -> &str {
+        self.env.docker_host().unwrap_or("the default engine")
+    }
+
     /// Run a docker query and capture what it printed.
     pub fn query<I, S>(&self, args: I) -> Result<Captured>
     where

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::process::{Event, Watched};
 use crate::settings::RuntimeKind;
 
+pub mod cluster;
 pub mod container;
 mod logs;
 pub mod native;

@@ -121,14 +121,19 @@ impl Workspace {
     }
 
     pub fn write_result(&self, result: &JobResult) -> Result<()> {
-        let text = serde_json::to_string_pretty(result)?;
-        crate::private_fs::write_atomic(&self.dir.join("result.json"), (text + "\n").as_bytes())?;
-        Ok(())
+        write_result(&self.dir, result)
     }
 }
 
+/// Write `result` as the job directory `dir`'s `result.json`.
+pub fn write_result(dir: &Path, result: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(result)?;
+    crate::private_fs::write_atomic(&dir.join("result.json"), (text + "\n").as_bytes())?;
+    Ok(())
+}
+
 /// Create `<jobs_dir>/<id>` for a new, unique job id.
-fn create_unique(jobs_dir: &Path) -> Result<(String, PathBuf)> {
+pub fn create_unique(jobs_dir: &Path) -> Result<(String, PathBuf)> {
     crate::private_fs::ensure_dir(jobs_dir)?;
     let base = job_id_base(SystemTime::now(), std::process::id());
     let mut id = base.clone();

@@ -1,10 +1,12 @@
 //! Format-preserving edits of a manifest, for `berth init`: add missing tasks and a
 //! `[tool.berth]` table. Everything not added stays byte-identical (toml_edit keeps
-//! comments, order and spacing of what it does not touch).
+//! comments, order and spacing of what it does not touch). Also the one way an edited
+//! manifest is written back.
 
 use anyhow::Result;
 use toml_edit::{DocumentMut, Item, Table};
 
+use crate::diag::Diagnostic;
 use crate::project::ManifestKind;
 
 /// The task set `berth init` adds, from `tasks/berth.toml`.
@@ -93,6 +95,38 @@ fn implicit_table<'a>(parent: &'a mut Table, key: &str) -> Result<&'a mut Table>
     parent[key]
         .as_table_mut()
         .ok_or_else(|| anyhow::anyhow!("`{key}` in the manifest is not a table"))
+}
+
+/// Write a manifest in place, atomically, with its permissions; a read-only manifest is
+/// refused and left as it is.
+pub fn write(path: &std::path::Path, text: &str) -> Result<()> {
+    use anyhow::Context;
+    let permissions = match fs_err::metadata(path) {
+        Ok(meta) if meta.permissions().readonly() => {
+            return Err(Diagnostic::new(format!(
+                "`{}` is read-only",
+                crate::ui::display_path(path)
+            ))
+            .help("make it writable (`chmod u+w`) and run the command again; nothing was changed")
+            .into());
+        }
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
+    };
+    let dir = path.parent().context("a file always has a parent")?;
+    let temp = dir.join(format!(
+        ".{}.berth-tmp",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
+    fs_err::write(&temp, text)?;
+    if let Some(permissions) = permissions {
+        fs_err::set_permissions(&temp, permissions)?;
+    }
+    fs_err::rename(&temp, path).inspect_err(|_| {
+        let _ = fs_err::remove_file(&temp);
+    })?;
+    Ok(())
 }
 
 /// The manifest `berth init` creates where there is none: pixi's own minimal workspace.

@@ -17,6 +17,7 @@ use crate::project::{ManifestKind, Project};
 use document::{Node, Table};
 
 pub mod tasks;
+pub mod tasks_edit;
 
 /// A parsed manifest with its source, for error positions.
 pub struct Manifest {
@@ -141,27 +142,5 @@ impl Manifest {
             ManifestKind::Pixi => None,
         };
         from_workspace.or(from_pyproject).map(str::to_string)
-    }
-
-    /// The declared platforms: strings, or tables with `platform` / `name`.
-    pub fn platforms(&self) -> Vec<String> {
-        let Some(list) = self
-            .workspace()
-            .and_then(|w| w.get("platforms"))
-            .and_then(Node::as_array)
-        else {
-            return Vec::new();
-        };
-        list.iter()
-            .filter_map(|value| {
-                value.as_str().or_else(|| {
-                    value
-                        .get("platform")
-                        .or_else(|| value.get("name"))?
-                        .as_str()
-                })
-            })
-            .map(str::to_string)
-            .collect()
     }
 }

@@ -1,5 +1,7 @@
 //! The task tables of a manifest, read as pixi reads them: `[tasks]`, `[target.<sel>.tasks]`,
-//! `[feature.<F>(.target.<sel>).tasks]`, `[environments]` and their inline `tasks`.
+//! `[feature.<F>(.target.<sel>).tasks]`, `[environments]` and their inline `tasks`, with what
+//! decides where and how a task runs: `[workspace].platforms`, a feature's `platforms`, and
+//! `[activation]` next to each `tasks` table.
 //!
 //! This is a model only: nothing here resolves platforms or runs anything. Positions are kept
 //! as byte spans and turned into `file:line:col` only when an error needs one, so listing
@@ -14,6 +16,7 @@ use anyhow::Result;
 use super::Manifest;
 use crate::diag::Diagnostic;
 use crate::diag::closest;
+use crate::project::ManifestKind;
 use crate::ui;
 
 pub type Span = Option<Range<usize>>;
@@ -28,23 +31,69 @@ pub struct TaskSet {
     pub features: Vec<Feature>,
     /// `[environments]` in declaration order (without the implicit `default`).
     pub environments: Vec<EnvironmentDecl>,
-    /// Rich platforms of `[workspace].platforms`: (name, subdir).
-    pub rich_platforms: Vec<(String, String)>,
+    /// `[workspace].platforms` in declaration order.
+    pub platforms: Vec<DeclaredPlatform>,
+}
+
+/// One entry of `[workspace].platforms`: a conda subdir (`"linux-64"`), or a named platform
+/// on a subdir (`{ platform = "linux-64", name = "gpu" }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredPlatform {
+    pub name: String,
+    pub subdir: String,
+}
+
+impl DeclaredPlatform {
+    pub fn new(name: &str, subdir: &str) -> DeclaredPlatform {
+        DeclaredPlatform {
+            name: name.to_string(),
+            subdir: subdir.to_string(),
+        }
+    }
+
+    /// A platform named after its subdir, as a string entry declares it.
+    pub fn subdir(subdir: &str) -> DeclaredPlatform {
+        DeclaredPlatform::new(subdir, subdir)
+    }
 }
 
 pub const DEFAULT_FEATURE: &str = "default";
 
-/// A feature's tasks: its plain table first, then every `[target.<sel>]` in declaration order.
-#[derive(Default)]
-pub struct Feature {
-    pub name: String,
-    pub targets: Vec<TargetTasks>,
+/// Where a feature comes from, which decides how `task list --json` and `task add` name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// The top-level tables.
+    Default,
+    /// `[feature.<name>]`.
+    Named,
+    /// The content written inline in `[environments.<name>]`.
+    Environment(String),
 }
 
-pub struct TargetTasks {
-    /// `None` for the plain `tasks` table.
+/// A feature's tasks and activation: its plain tables first, then every `[target.<sel>]` in
+/// declaration order.
+pub struct Feature {
+    pub name: String,
+    pub kind: FeatureKind,
+    /// The feature's own `platforms`, which limit the environments that use it.
+    pub platforms: Option<Vec<String>>,
+    /// Whether any of its targets declares a dependency (conda, PyPI or dev).
+    pub has_dependencies: bool,
+    pub targets: Vec<Target>,
+}
+
+pub struct Target {
+    /// `None` for the plain tables.
     pub selector: Option<String>,
     pub tasks: Vec<Task>,
+    pub activation: Option<Activation>,
+}
+
+/// `[activation]`: scripts sourced and variables set before a task runs.
+#[derive(Debug, Default, Clone)]
+pub struct Activation {
+    pub scripts: Option<Vec<String>>,
+    pub env: Option<Vec<(String, String)>>,
 }
 
 pub struct EnvironmentDecl {
@@ -68,11 +117,13 @@ pub struct Task {
     pub cmd: Option<Cmd>,
     pub depends_on: Vec<Dependency>,
     pub cwd: Option<String>,
-    pub env: Vec<(String, String)>,
+    /// `None` when the task has no `env` key (each `Option` here tells "absent" from "empty",
+    /// as pixi's model and its `task list --json` do).
+    pub env: Option<Vec<(String, String)>>,
     pub description: Option<Text>,
-    pub args: Vec<ArgSpec>,
-    pub inputs: Vec<String>,
-    pub outputs: Vec<String>,
+    pub args: Option<Vec<ArgSpec>>,
+    pub inputs: Option<Vec<String>>,
+    pub outputs: Option<Vec<String>>,
     pub clean_env: bool,
     pub default_environment: Option<String>,
 }
@@ -81,6 +132,16 @@ impl Task {
     /// Hidden tasks (`_name`) run but are not listed.
     pub fn is_hidden(&self) -> bool {
         self.name.starts_with('_')
+    }
+
+    /// The typed arguments, none when the task declares no `args`.
+    pub fn arg_specs(&self) -> &[ArgSpec] {
+        self.args.as_deref().unwrap_or_default()
+    }
+
+    /// Whether the task takes part in caching: it declares `inputs` or `outputs`.
+    pub fn is_cached(&self) -> bool {
+        self.inputs.is_some() || self.outputs.is_some()
     }
 }
 
@@ -128,7 +189,8 @@ pub fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
 #[derive(Debug, Clone)]
 pub struct Dependency {
     pub task: Text,
-    pub args: Vec<DependencyArg>,
+    /// `None` for a bare name, or a table without `args`.
+    pub args: Option<Vec<DependencyArg>>,
     pub environment: Option<String>,
     pub span: Span,
 }
@@ -170,24 +232,24 @@ impl TaskSet {
         let mut set = TaskSet {
             features: Vec::new(),
             environments: Vec::new(),
-            rich_platforms: rich_platforms(manifest),
+            platforms: parser.declared_platforms()?,
         };
         let Some(pixi) = manifest.pixi() else {
-            set.features.push(Feature {
-                name: DEFAULT_FEATURE.to_string(),
-                targets: Vec::new(),
-            });
+            set.features
+                .push(Feature::empty(DEFAULT_FEATURE, FeatureKind::Default));
             return Ok(set);
         };
-        set.features
-            .push(parser.feature(DEFAULT_FEATURE, pixi, "")?);
+        let mut default = parser.feature(DEFAULT_FEATURE, FeatureKind::Default, pixi, "")?;
+        default.has_dependencies |= pyproject_has_dependencies(manifest);
+        set.features.push(default);
         if let Some(features) = pixi.get("feature").and_then(Node::as_table) {
             for (name, item) in features.iter() {
                 let Some(table) = item.as_table() else {
                     continue;
                 };
                 let prefix = format!("feature.{name}.");
-                set.features.push(parser.feature(name, table, &prefix)?);
+                set.features
+                    .push(parser.feature(name, FeatureKind::Named, table, &prefix)?);
             }
         }
         if let Some(environments) = pixi.get("environments") {
@@ -203,24 +265,50 @@ impl TaskSet {
     }
 }
 
-/// `[workspace].platforms` entries of the form `{ platform = "linux-64", name = "gpu" }`.
-fn rich_platforms(manifest: &Manifest) -> Vec<(String, String)> {
-    let Some(list) = manifest
-        .pixi()
-        .and_then(|p| p.get("workspace").or_else(|| p.get("project")))
-        .and_then(|w| w.get("platforms"))
-        .and_then(Node::as_array)
-    else {
-        return Vec::new();
+impl Feature {
+    fn empty(name: &str, kind: FeatureKind) -> Feature {
+        Feature {
+            name: name.to_string(),
+            kind,
+            platforms: None,
+            has_dependencies: false,
+            targets: Vec::new(),
+        }
+    }
+}
+
+/// A pyproject's own `[project]` dependencies and `requires-python` become the default
+/// feature's PyPI dependencies and python in pixi.
+fn pyproject_has_dependencies(manifest: &Manifest) -> bool {
+    if manifest.kind != ManifestKind::Pyproject {
+        return false;
+    }
+    let Some(project) = manifest.root().get("project") else {
+        return false;
     };
-    list.iter()
-        .filter_map(Node::as_table)
-        .filter_map(|t| {
-            let name = t.get("name")?.as_str()?;
-            let platform = t.get("platform")?.as_str()?;
-            Some((name.to_string(), platform.to_string()))
-        })
-        .collect()
+    project.get("requires-python").is_some()
+        || project
+            .get("dependencies")
+            .and_then(Node::as_array)
+            .is_some_and(|list| list.iter().next().is_some())
+}
+
+/// The tables of a target that declare packages (pixi's `TomlTarget`).
+const DEPENDENCY_TABLES: &[&str] = &[
+    "dependencies",
+    "host-dependencies",
+    "build-dependencies",
+    "pypi-dependencies",
+    "dev",
+];
+
+fn declares_dependencies(table: &Table) -> bool {
+    DEPENDENCY_TABLES.iter().any(|key| {
+        table
+            .get(key)
+            .and_then(Node::as_table)
+            .is_some_and(|t| t.len() > 0)
+    })
 }
 
 struct Parser<'m> {
@@ -233,24 +321,74 @@ impl<'m> Parser<'m> {
         Diagnostic::new(message).at_opt(self.manifest.location(span))
     }
 
-    /// A feature's `tasks` and `target.<sel>.tasks` from `table` (the feature's table).
-    fn feature(&mut self, name: &str, table: &Table<'static>, prefix: &str) -> Result<Feature> {
-        let mut feature = Feature {
-            name: name.to_string(),
-            targets: Vec::new(),
+    /// `[workspace].platforms` (or `[project]`'s): strings, or tables naming a platform on a
+    /// subdir (`crates/pixi_manifest/src/toml/platform.rs`, v0.77.0).
+    fn declared_platforms(&self) -> Result<Vec<DeclaredPlatform>> {
+        let Some(list) = self
+            .manifest
+            .pixi()
+            .and_then(|p| p.get("workspace").or_else(|| p.get("project")))
+            .and_then(|w| w.get("platforms"))
+        else {
+            return Ok(Vec::new());
         };
-        if let Some(tasks) = table.get("tasks") {
-            let tasks = self.tasks_table(tasks, &format!("{prefix}tasks"))?;
-            feature.targets.push(TargetTasks {
-                selector: None,
-                tasks,
-            });
+        let list = list.as_array().ok_or_else(|| {
+            self.manifest
+                .error_at(list, "`platforms` must be a list of platforms")
+        })?;
+        list.iter()
+            .map(|value| {
+                if let Some(subdir) = value.as_str() {
+                    return Ok(DeclaredPlatform::subdir(subdir));
+                }
+                let subdir = value.get("platform").and_then(Node::as_str).ok_or_else(|| {
+                    self.error(
+                        Some(value.span()),
+                        "a platform must be a subdir such as \"linux-64\", or `{ platform = \"linux-64\", name = \"gpu\" }`",
+                    )
+                })?;
+                let name = value.get("name").and_then(Node::as_str).unwrap_or(subdir);
+                Ok(DeclaredPlatform::new(name, subdir))
+            })
+            .collect()
+    }
+
+    /// A feature from `table` (the feature's table, or the root for the default feature):
+    /// its `platforms`, then its `tasks` and `activation` and those of each `target.<sel>`.
+    fn feature(
+        &mut self,
+        name: &str,
+        kind: FeatureKind,
+        table: &Table<'static>,
+        prefix: &str,
+    ) -> Result<Feature> {
+        let mut feature = Feature::empty(name, kind);
+        // The default feature's platforms are the workspace's, read separately.
+        if prefix.is_empty() {
+            feature.has_dependencies = declares_dependencies(table);
+        } else {
+            if let Some(platforms) = table.get("platforms") {
+                let list = platforms.as_array().ok_or_else(|| {
+                    self.manifest
+                        .error_at(platforms, "`platforms` must be a list of platform names")
+                })?;
+                feature.platforms = Some(self.strings(list, "a platform name")?);
+            }
+            feature.has_dependencies = declares_dependencies(table);
         }
+        feature.targets.push(self.target(None, table, prefix)?);
         if let Some(targets) = table.get("target").and_then(Node::as_table) {
             for (selector, item) in targets.iter() {
-                let Some(tasks) = item.get("tasks") else {
+                let Some(target_table) = item.as_table() else {
                     continue;
                 };
+                feature.has_dependencies |= declares_dependencies(target_table);
+                let has_content = ["tasks", "activation"]
+                    .iter()
+                    .any(|key| target_table.contains_key(key));
+                if !has_content {
+                    continue;
+                }
                 if selector.contains('(') {
                     return Err(self
                         .manifest
@@ -262,14 +400,76 @@ impl<'m> Parser<'m> {
                         .help("`if(...)` selectors are only allowed in [package] tables; use a platform such as `linux-64`, a family (`linux`, `unix`, `win`, `osx`) or a glob")
                         .into());
                 }
-                let tasks = self.tasks_table(tasks, &format!("{prefix}target.{selector}.tasks"))?;
-                feature.targets.push(TargetTasks {
-                    selector: Some(selector.to_string()),
-                    tasks,
-                });
+                let target = self.target(
+                    Some(selector),
+                    target_table,
+                    &format!("{prefix}target.{selector}."),
+                )?;
+                feature.targets.push(target);
             }
         }
         Ok(feature)
+    }
+
+    /// The `tasks` and `activation` of one target's table.
+    fn target(
+        &mut self,
+        selector: Option<&str>,
+        table: &Table<'static>,
+        prefix: &str,
+    ) -> Result<Target> {
+        let tasks = match table.get("tasks") {
+            Some(tasks) => self.tasks_table(tasks, &format!("{prefix}tasks"))?,
+            None => Vec::new(),
+        };
+        let activation = match table.get("activation") {
+            Some(activation) => Some(self.activation(activation, &format!("{prefix}activation"))?),
+            None => None,
+        };
+        Ok(Target {
+            selector: selector.map(str::to_string),
+            tasks,
+            activation,
+        })
+    }
+
+    /// `[activation]`: `scripts` and `env`, nothing else
+    /// (`crates/pixi_manifest/src/activation.rs`, v0.77.0).
+    fn activation(&self, item: &Node, path: &str) -> Result<Activation> {
+        const KEYS: &[&str] = &["scripts", "env"];
+        let table = item.as_table().ok_or_else(|| {
+            self.manifest
+                .error_at(item, format!("`{path}` must be a table"))
+        })?;
+        let mut activation = Activation::default();
+        for (key, value) in table.iter() {
+            match key {
+                "scripts" => {
+                    let list = value.as_array().ok_or_else(|| {
+                        self.manifest.error_at(
+                            value,
+                            "`scripts` must be a list of script paths, e.g. [\"setup.sh\"]",
+                        )
+                    })?;
+                    activation.scripts = Some(self.strings(list, "a script path")?);
+                }
+                "env" => activation.env = Some(self.string_table(value, "env")?),
+                _ => {
+                    let mut diagnostic = self.manifest.error_at_key(
+                        table,
+                        key,
+                        format!(
+                            "unexpected key `{key}` in [{path}], expected only 'scripts', 'env'"
+                        ),
+                    );
+                    if let Some(suggestion) = closest(key, KEYS) {
+                        diagnostic = diagnostic.help(format!("did you mean '{suggestion}'?"));
+                    }
+                    return Err(diagnostic.into());
+                }
+            }
+        }
+        Ok(activation)
     }
 
     fn environment(
@@ -279,14 +479,13 @@ impl<'m> Parser<'m> {
         item: &Node<'static>,
     ) -> Result<EnvironmentDecl> {
         let span = table.key_span(name);
+        let inline_kind = FeatureKind::Environment(name.to_string());
+        let inline_name = format!("environments.{name}");
         let mut decl = EnvironmentDecl {
             name: name.to_string(),
             features: Vec::new(),
             no_default_feature: false,
-            inline: Feature {
-                name: format!("environments.{name}"),
-                targets: Vec::new(),
-            },
+            inline: Feature::empty(&inline_name, inline_kind.clone()),
             span: span.clone(),
         };
         if let Some(list) = item.as_array() {
@@ -318,7 +517,7 @@ impl<'m> Parser<'m> {
             })?;
         }
         let prefix = format!("environments.{name}.");
-        decl.inline = self.feature(&format!("environments.{name}"), env, &prefix)?;
+        decl.inline = self.feature(&inline_name, inline_kind, env, &prefix)?;
         Ok(decl)
     }
 
@@ -355,11 +554,11 @@ impl<'m> Parser<'m> {
             cmd: None,
             depends_on: Vec::new(),
             cwd: None,
-            env: Vec::new(),
+            env: None,
             description: None,
-            args: Vec::new(),
-            inputs: Vec::new(),
-            outputs: Vec::new(),
+            args: None,
+            inputs: None,
+            outputs: None,
             clean_env: false,
             default_environment: None,
         }
@@ -437,10 +636,10 @@ impl<'m> Parser<'m> {
                             .error_at(value, "`clean-env` must be true or false")
                     })?
                 }
-                "env" => task.env = self.env(value)?,
-                "inputs" => task.inputs = self.globs(value, "inputs")?,
-                "outputs" => task.outputs = self.globs(value, "outputs")?,
-                "args" => task.args = self.args(value)?,
+                "env" => task.env = Some(self.string_table(value, "env")?),
+                "inputs" => task.inputs = Some(self.globs(value, "inputs")?),
+                "outputs" => task.outputs = Some(self.globs(value, "outputs")?),
+                "args" => task.args = Some(self.args(value)?),
                 _ => unreachable!("every allowed key is matched above"),
             }
         }
@@ -504,11 +703,12 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn env(&self, item: &Node) -> Result<Vec<(String, String)>> {
+    /// `env = { KEY = "value" }`, of a task or an activation.
+    fn string_table(&self, item: &Node, key: &str) -> Result<Vec<(String, String)>> {
         let table = item.as_table().ok_or_else(|| {
             self.manifest.error_at(
                 item,
-                "`env` must be a table of strings, e.g. `env = { KEY = \"value\" }`",
+                format!("`{key}` must be a table of strings, e.g. `{key} = {{ KEY = \"value\" }}`"),
             )
         })?;
         table
@@ -516,7 +716,7 @@ impl<'m> Parser<'m> {
             .map(|(key, value)| {
                 let value = value.as_str().ok_or_else(|| {
                     self.manifest
-                        .error_at(value, format!("the value of env `{key}` must be a string"))
+                        .error_at(value, format!("the value of `{key}` must be a string"))
                 })?;
                 Ok((key.to_string(), value.to_string()))
             })
@@ -537,7 +737,7 @@ impl<'m> Parser<'m> {
         if let Some(name) = item.as_text() {
             return Ok(vec![Dependency {
                 task: name,
-                args: Vec::new(),
+                args: None,
                 environment: None,
                 span: Some(item.span()),
             }]);
@@ -561,7 +761,7 @@ impl<'m> Parser<'m> {
         if let Some(name) = value.as_text() {
             return Ok(Dependency {
                 task: name,
-                args: Vec::new(),
+                args: None,
                 environment: None,
                 span: Some(value.span()),
             });
@@ -600,16 +800,20 @@ impl<'m> Parser<'m> {
             Some(item) => Some(self.string(item, "environment")?),
             None => None,
         };
-        let mut args = Vec::new();
-        if let Some(item) = table.get("args") {
-            let list = item.as_array().ok_or_else(|| {
-                self.manifest
-                    .error_at(item, "`args` of a dependency must be an array")
-            })?;
-            for value in list.iter() {
-                args.push(self.dependency_arg(value)?);
+        let args = match table.get("args") {
+            Some(item) => {
+                let list = item.as_array().ok_or_else(|| {
+                    self.manifest
+                        .error_at(item, "`args` of a dependency must be an array")
+                })?;
+                Some(
+                    list.iter()
+                        .map(|value| self.dependency_arg(value))
+                        .collect::<Result<Vec<_>>>()?,
+                )
             }
-        }
+            None => None,
+        };
         Ok(Dependency {
             task,
             args,
@@ -763,9 +967,6 @@ fn check_arg_name(name: &str) -> std::result::Result<(), String> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod properties;
 
 #[cfg(test)]
 mod tests {

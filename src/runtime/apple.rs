@@ -8,7 +8,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use super::{Context, Runtime, State, Status, apple_args};
+use super::apple_args::{self, Needs, Release};
+use super::{Context, Runtime, State, Status};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host::{Arch, Os};
@@ -177,6 +178,35 @@ impl Apple {
         .help("its own message is above; `container system logs` has the service's side")
         .into())
     }
+
+    /// Refuse docker words this `container` is too old for, before it refuses them with a
+    /// usage error. When `container --version` says nothing readable, `container` decides.
+    fn require(&self, needs: Needs) -> Result<()> {
+        let out = process::capture(self.command(["--version"]))?;
+        let release = match (out.status, cli_release(&out.stdout)) {
+            (ExitStatus::Success, Some(release)) => release,
+            _ => return Ok(()),
+        };
+        if release >= needs.release {
+            return Ok(());
+        }
+        Err(Diagnostic::new(format!(
+            "{} needs Apple container {} or later, and this is {release}",
+            needs.what, needs.release
+        ))
+        .help("update it from https://github.com/apple/container/releases, or leave the option out")
+        .into())
+    }
+}
+
+/// The release in `container --version`'s `container CLI version 1.2.2 (build: release,
+/// commit: abc1234)` (ContainerVersion/ReleaseVersion.swift, 1.0.0-1.2.2).
+fn cli_release(text: &str) -> Option<Release> {
+    let (_, rest) = text.split_once("version ")?;
+    let word = rest.split_whitespace().next()?;
+    let mut numbers = word.split('.').map(str::parse::<u32>);
+    let mut next = || numbers.next().and_then(Result::ok);
+    Some(Release(next()?, next()?, next()?))
 }
 
 enum Service {
@@ -250,7 +280,13 @@ impl Runtime for Apple {
 
     fn docker_command(&self, args: &[OsString]) -> Result<Option<Command>> {
         let translated = apple_args::translate(args).map_err(Diagnostic::from)?;
-        Ok(Some(self.command(translated)))
+        if let Some(needs) = translated.needs {
+            self.require(needs)?;
+        }
+        for note in translated.notes {
+            ui::note(note);
+        }
+        Ok(Some(self.command(translated.args)))
     }
 
     fn shell(&self, _command: &[OsString]) -> Result<ExitStatus> {
@@ -274,4 +310,17 @@ fn not_started(why: &str) -> anyhow::Error {
     Diagnostic::new(format!("`container system start` finished, but {why}"))
         .help("run `container system status` and `container system logs` to see why")
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_release_is_read_from_the_version_line() {
+        let line = "container CLI version 1.2.1 (build: release, commit: 0190097)\n";
+        assert_eq!(cli_release(line), Some(Release(1, 2, 1)));
+        assert_eq!(cli_release("container CLI version 1.2"), None);
+        assert_eq!(cli_release("something else"), None);
+    }
 }

@@ -51,10 +51,39 @@ impl From<TranslateError> for Diagnostic {
     }
 }
 
+/// A `container` command line, with what berth must check or say before it runs.
+#[derive(Debug, PartialEq)]
+pub struct Translated {
+    /// The words after `container`.
+    pub args: Vec<OsString>,
+    /// The oldest `container` release that accepts `args`, when older ones refuse them.
+    pub needs: Option<Needs>,
+    /// Where `container` differs from docker in a way berth cannot translate away.
+    pub notes: Vec<&'static str>,
+}
+
+/// A `container` release some docker words need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub release: Release,
+    /// The docker words, for the error (`docker build --ssh`).
+    pub what: &'static str,
+}
+
+/// A `container` release number: major, minor, patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release(pub u32, pub u32, pub u32);
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
 /// Translate a docker argv (without the leading `docker`) into a `container` argv (without
 /// the leading `container`).
-pub fn translate(args: &[OsString]) -> Result<Vec<OsString>, TranslateError> {
-    translation(args).map(Translation::into_args)
+pub fn translate(args: &[OsString]) -> Result<Translated, TranslateError> {
+    translation(args).map(Translation::into_translated)
 }
 
 /// A translated command, kept in parts so tests can check every flag it emits.
@@ -65,6 +94,8 @@ struct Translation {
     operands: Vec<OsString>,
     /// How to read `operands`: after the first of `run`/`exec`, words are the command's own.
     kind: Operands,
+    needs: Option<Needs>,
+    notes: Vec<&'static str>,
 }
 
 impl Translation {
@@ -78,6 +109,27 @@ impl Translation {
             options: Vec::new(),
             operands: Vec::new(),
             kind,
+            needs: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The value of the last `flag` given (the one both CLIs keep).
+    fn last(&self, flag: &str) -> Option<&Option<OsString>> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == flag)
+            .map(|(_, v)| v)
+    }
+
+    fn into_translated(mut self) -> Translated {
+        let needs = self.needs.take();
+        let notes = std::mem::take(&mut self.notes);
+        Translated {
+            args: self.into_args(),
+            needs,
+            notes,
         }
     }
 
@@ -116,12 +168,19 @@ struct Spec {
     container: &'static [&'static str],
     flags: &'static [Flag],
     operands: Operands,
+    /// What the command as a whole needs once its flags are mapped (see [`Spec::then`]).
+    finish: Finish,
 }
+
+/// A check or rewrite of a whole translated command.
+type Finish = fn(&mut Translation) -> Result<(), TranslateError>;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Operands {
     /// Options and operands mix freely (`docker rm a -f b`).
     Interspersed,
+    /// As `Interspersed`, but `container` takes one operand where docker takes several.
+    One,
     /// The first operand (an image or a container) ends the options; the rest is a command.
     CommandAfterFirst,
     /// No operands.
@@ -170,8 +229,13 @@ const RUN_FLAGS: &[Flag] = &[
     flag(Some('e'), "env", true, To::Same("--env")),
     flag(None, "env-file", true, To::Same("--env-file")),
     flag(Some('v'), "volume", true, To::Same("--volume")),
-    flag(None, "mount", true, To::Same("--mount")),
-    flag(Some('p'), "publish", true, To::Same("--publish")),
+    flag(None, "mount", true, To::Convert("--mount", mount)),
+    flag(
+        Some('p'),
+        "publish",
+        true,
+        To::Convert("--publish", publish),
+    ),
     flag(None, "cpus", true, To::Convert("--cpus", whole_cpus)),
     flag(Some('m'), "memory", true, To::Convert("--memory", memory)),
     flag(None, "name", true, To::Same("--name")),
@@ -190,7 +254,7 @@ const RUN_FLAGS: &[Flag] = &[
     flag(None, "dns", true, To::Same("--dns")),
     flag(None, "dns-search", true, To::Same("--dns-search")),
     flag(None, "dns-option", true, To::Same("--dns-option")),
-    flag(None, "tmpfs", true, To::Same("--tmpfs")),
+    flag(None, "tmpfs", true, To::Convert("--mount", tmpfs)),
     flag(None, "shm-size", true, To::Same("--shm-size")),
     flag(None, "ulimit", true, To::Same("--ulimit")),
     flag(None, "restart", true, To::Convert("--restart", restart)),
@@ -288,7 +352,18 @@ const IMAGE_LIST_FLAGS: &[Flag] = &[
     HELP,
 ];
 
-const PULL_FLAGS: &[Flag] = &[flag(None, "platform", true, To::Same("--platform")), HELP];
+// Image/ImagePull.swift and Image/ImagePush.swift (1.0.0-1.2.2): `--platform` and
+// Flags.Progress, whose `none` is docker's `-q`.
+const PULL_PUSH_FLAGS: &[Flag] = &[
+    flag(None, "platform", true, To::Same("--platform")),
+    flag(
+        Some('q'),
+        "quiet",
+        false,
+        To::Convert("--progress", no_progress),
+    ),
+    HELP,
+];
 
 const ONLY_HELP: &[Flag] = &[HELP];
 
@@ -348,8 +423,15 @@ const BUILD_FLAGS: &[Flag] = &[
     flag(None, "pull", false, To::Same("--pull")),
     flag(Some('q'), "quiet", false, To::Same("-q")),
     flag(None, "secret", true, To::Same("--secret")),
-    flag(None, "ssh", true, To::Same("--ssh")),
-    flag(Some('o'), "output", true, To::Same("-o")),
+    flag(None, "ssh", true, To::Convert("--ssh", ssh)),
+    flag(Some('o'), "output", true, To::Convert("-o", build_output)),
+    flag(None, "label", true, To::Same("--label")),
+    flag(
+        None,
+        "progress",
+        true,
+        To::Convert("--progress", build_progress),
+    ),
     HELP,
 ];
 
@@ -370,37 +452,58 @@ const fn spec(
         container,
         flags,
         operands,
+        finish: |_| Ok(()),
     }
 }
 
-use Operands::{CommandAfterFirst, Interspersed, Nothing};
+impl Spec {
+    /// This spec, finished by `finish` once every flag is mapped.
+    const fn then(self, finish: Finish) -> Spec {
+        Spec { finish, ..self }
+    }
+}
 
-const RUN: Spec = spec("docker run", &["run"], RUN_FLAGS, CommandAfterFirst);
-const CREATE: Spec = spec("docker create", &["create"], RUN_FLAGS, CommandAfterFirst);
+use Operands::{CommandAfterFirst, Interspersed, Nothing, One};
+
+const RUN: Spec = spec("docker run", &["run"], RUN_FLAGS, CommandAfterFirst).then(clear_entrypoint);
+const CREATE: Spec =
+    spec("docker create", &["create"], RUN_FLAGS, CommandAfterFirst).then(clear_entrypoint);
 const EXEC: Spec = spec("docker exec", &["exec"], EXEC_FLAGS, CommandAfterFirst);
-const START: Spec = spec("docker start", &["start"], START_FLAGS, Interspersed);
-const STOP: Spec = spec("docker stop", &["stop"], STOP_FLAGS, Interspersed);
+// ContainerStart.swift (1.0.0-1.2.2): one `containerId`.
+const START: Spec = spec("docker start", &["start"], START_FLAGS, One);
+const STOP: Spec = spec("docker stop", &["stop"], STOP_FLAGS, Interspersed).then(docker_stop_time);
 const KILL: Spec = spec("docker kill", &["kill"], KILL_FLAGS, Interspersed);
 const RM: Spec = spec("docker rm", &["delete"], DELETE_FLAGS, Interspersed);
 const PS: Spec = spec("docker ps", &["list"], LIST_FLAGS, Nothing);
 const LOGS: Spec = spec("docker logs", &["logs"], LOGS_FLAGS, Interspersed);
 const INSPECT: Spec = spec("docker inspect", &["inspect"], INSPECT_FLAGS, Interspersed);
 const STATS: Spec = spec("docker stats", &["stats"], STATS_FLAGS, Interspersed);
-const BUILD: Spec = spec("docker build", &["build"], BUILD_FLAGS, Interspersed);
+const BUILD: Spec = spec("docker build", &["build"], BUILD_FLAGS, Interspersed).then(build_needs);
 const IMAGES: Spec = spec(
     "docker images",
     &["image", "list"],
     IMAGE_LIST_FLAGS,
     Nothing,
 );
-const PULL: Spec = spec("docker pull", &["image", "pull"], PULL_FLAGS, Interspersed);
-const PUSH: Spec = spec("docker push", &["image", "push"], ONLY_HELP, Interspersed);
+const PULL: Spec = spec(
+    "docker pull",
+    &["image", "pull"],
+    PULL_PUSH_FLAGS,
+    Interspersed,
+);
+const PUSH: Spec = spec(
+    "docker push",
+    &["image", "push"],
+    PULL_PUSH_FLAGS,
+    Interspersed,
+);
 const RMI: Spec = spec(
     "docker rmi",
     &["image", "delete"],
     IMAGE_DELETE_FLAGS,
     Interspersed,
-);
+)
+.then(force_note);
 const TAG: Spec = spec("docker tag", &["image", "tag"], ONLY_HELP, Interspersed);
 const IMAGE_INSPECT: Spec = spec(
     "docker image inspect",
@@ -613,30 +716,47 @@ fn parse(spec: &'static Spec, args: &[OsString]) -> Result<Translation, Translat
         }
     }
     match spec.operands {
-        Nothing if !out.operands.is_empty() => Err(TranslateError::new(format!(
-            "`{} {}` has no Apple container translation",
-            spec.docker,
-            out.operands[0].to_string_lossy()
-        ))
-        .help(format!(
-            "Apple's `container {}` takes no arguments; filter its output instead",
-            spec.container.join(" ")
-        ))),
+        Nothing if !out.operands.is_empty() => {
+            return Err(TranslateError::new(format!(
+                "`{} {}` has no Apple container translation",
+                spec.docker,
+                out.operands[0].to_string_lossy()
+            ))
+            .help(format!(
+                "Apple's `container {}` takes no arguments; filter its output instead",
+                spec.container.join(" ")
+            )));
+        }
         CommandAfterFirst if out.operands.is_empty() && !asks_for_help(&out) => {
             let (what, operand) = if spec.container == ["exec"] {
                 ("a container", "CONTAINER")
             } else {
                 ("an image", "IMAGE")
             };
-            Err(
+            return Err(
                 TranslateError::new(format!("`{}` needs {what}", spec.docker)).help(format!(
                     "berth {} [OPTIONS] {operand} [COMMAND...]",
                     spec.docker
                 )),
-            )
+            );
         }
-        _ => Ok(out),
+        One if out.operands.len() > 1 => return Err(one_at_a_time(spec, &out.operands)),
+        _ => {}
     }
+    (spec.finish)(&mut out)?;
+    Ok(out)
+}
+
+fn one_at_a_time(spec: &Spec, operands: &[OsString]) -> TranslateError {
+    let each: Vec<String> = operands
+        .iter()
+        .map(|o| format!("berth {} {}", spec.docker, o.to_string_lossy()))
+        .collect();
+    TranslateError::new(format!(
+        "Apple container takes one container at a time: `container {}` has a single argument",
+        spec.container.join(" ")
+    ))
+    .help(format!("run one after the other: `{}`", each.join(" && ")))
 }
 
 fn asks_for_help(out: &Translation) -> bool {
@@ -755,43 +875,64 @@ fn whole_cpus(value: &str) -> Result<Option<String>, TranslateError> {
 /// `-m/--memory`: docker's `512m`, `1g`, `1.5g`, `1gb` or plain bytes; `container` takes a
 /// whole number with a K/M/G/T/P suffix and 1 MiB granularity.
 fn memory(value: &str) -> Result<Option<String>, TranslateError> {
-    let invalid =
-        || TranslateError::new("not a memory size").help("give a size such as `512m` or `2g`");
-    let lower = value.to_ascii_lowercase();
-    let trimmed = lower.strip_suffix('b').unwrap_or(&lower);
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let shift = match unit {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        "p" => 50,
-        _ => return Err(invalid()),
-    };
-    if let Ok(whole) = number.parse::<u64>()
-        && !unit.is_empty()
-    {
+    let size = DockerSize::parse(value).ok_or_else(|| {
+        TranslateError::new("not a memory size").help("give a size such as `512m` or `2g`")
+    })?;
+    if let (Ok(whole), Some(unit)) = (size.number.parse::<u64>(), size.unit) {
         return Ok(Some(format!("{whole}{}", unit.to_ascii_uppercase())));
     }
-    let amount: f64 = number.parse().map_err(|_| invalid())?;
-    let mib = amount * f64::from(1u32 << 10).powi(shift / 10) / f64::from(1u32 << 20);
-    if mib >= 1.0 && mib.fract() == 0.0 {
-        Ok(Some(format!("{mib}M")))
-    } else {
-        Err(
+    match size.mebibytes() {
+        Some(mib) => Ok(Some(format!("{mib}M"))),
+        None => Err(
             TranslateError::new("Apple container sizes memory in whole MiB")
                 .help("give a size such as `512m` or `2g`"),
-        )
+        ),
     }
 }
 
-/// `--network`: names pass through; docker's `host` network does not exist.
+/// A size as docker reads one (go-units `RAMInBytes`: `512m`, `1.5g`, `2gb`, `64MiB`, plain
+/// bytes): the number as written, its value, and its unit letter.
+struct DockerSize {
+    number: String,
+    amount: f64,
+    unit: Option<char>,
+}
+
+impl DockerSize {
+    fn parse(value: &str) -> Option<DockerSize> {
+        let lower = value.trim().to_ascii_lowercase();
+        let lower = lower.strip_suffix('b').unwrap_or(&lower);
+        let lower = lower.strip_suffix('i').unwrap_or(lower);
+        let split = lower
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(lower.len());
+        let (number, unit) = lower.split_at(split);
+        let unit = match unit.trim_start() {
+            "" => None,
+            letter @ ("k" | "m" | "g" | "t" | "p") => letter.chars().next(),
+            _ => return None,
+        };
+        Some(DockerSize {
+            number: number.to_string(),
+            amount: number.parse().ok()?,
+            unit,
+        })
+    }
+
+    /// The size in whole MiB, when it is one (at least 1).
+    fn mebibytes(&self) -> Option<u64> {
+        let power = self.unit.and_then(|u| "bkmgtp".find(u)).unwrap_or(0);
+        let mib = self.amount * 1024f64.powi(power as i32) / 1024f64.powi(2);
+        (mib >= 1.0 && mib.fract() == 0.0).then_some(mib as u64)
+    }
+}
+
+/// `--network`: names pass through, but docker's default network `bridge` is `container`'s
+/// `default` (NetworkClient.swift `defaultNetworkName`, 1.0.0-1.2.2), and there is no host
+/// network.
 fn network(value: &str) -> Result<Option<String>, TranslateError> {
     match value {
+        "bridge" => Ok(Some("default".to_string())),
         "host" => Err(TranslateError::new("Apple container has no host network")
             .help("publish the ports the container serves with `-p HOST:CONTAINER`")),
         _ => Ok(Some(value.to_string())),
@@ -827,801 +968,291 @@ fn format(value: &str) -> Result<Option<String>, TranslateError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn words(line: &str) -> Vec<OsString> {
-        line.split_whitespace().map(OsString::from).collect()
-    }
-
-    fn translated(line: &str) -> String {
-        match translate(&words(line)) {
-            Ok(args) => args
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join(" "),
-            Err(err) => panic!("`{line}` did not translate: {err} {:?}", err.help),
-        }
-    }
-
-    #[test]
-    fn translates_each_flag_and_command() {
-        let cases = [
-            // run: every flag, in both spellings where docker has two
-            ("run alpine", "run alpine"),
-            ("run -v /x:/y alpine", "run --volume /x:/y alpine"),
-            (
-                "run --volume /x:/y:ro alpine",
-                "run --volume /x:/y:ro alpine",
-            ),
-            ("run --volume=data:/d alpine", "run --volume data:/d alpine"),
-            (
-                "run --mount type=bind,source=/x,target=/y alpine",
-                "run --mount type=bind,source=/x,target=/y alpine",
-            ),
-            ("run -e A=1 alpine", "run --env A=1 alpine"),
-            ("run --env A alpine", "run --env A alpine"),
-            ("run -e=A=1 alpine", "run --env A=1 alpine"),
-            ("run -eA=1 alpine", "run --env A=1 alpine"),
-            ("run --env-file .env alpine", "run --env-file .env alpine"),
-            ("run -p 8080:80 alpine", "run --publish 8080:80 alpine"),
-            (
-                "run --publish=127.0.0.1:53:53/udp alpine",
-                "run --publish 127.0.0.1:53:53/udp alpine",
-            ),
-            ("run --cpus 2 alpine", "run --cpus 2 alpine"),
-            ("run --cpus=4.0 alpine", "run --cpus 4 alpine"),
-            ("run -m 512m alpine", "run --memory 512M alpine"),
-            ("run --memory 2gb alpine", "run --memory 2G alpine"),
-            ("run --memory=1.5g alpine", "run --memory 1536M alpine"),
-            (
-                "run --memory 1073741824 alpine",
-                "run --memory 1024M alpine",
-            ),
-            ("run -i alpine", "run -i alpine"),
-            ("run -t alpine", "run -t alpine"),
-            ("run -it alpine sh", "run -i -t alpine sh"),
-            ("run -itd alpine", "run -i -t --detach alpine"),
-            ("run -ti --rm alpine", "run -t -i --rm alpine"),
-            ("run --rm alpine", "run --rm alpine"),
-            ("run --rm=true alpine", "run --rm alpine"),
-            ("run --rm=false alpine", "run alpine"),
-            ("run -d alpine", "run --detach alpine"),
-            ("run --detach alpine", "run --detach alpine"),
-            ("run --name web alpine", "run --name web alpine"),
-            ("run --name=web alpine", "run --name web alpine"),
-            ("run -w /src alpine", "run --workdir /src alpine"),
-            ("run --workdir=/src alpine", "run --workdir /src alpine"),
-            ("run --entrypoint sh alpine", "run --entrypoint sh alpine"),
-            ("run -u 1000:1000 alpine", "run --user 1000:1000 alpine"),
-            ("run --user root alpine", "run --user root alpine"),
-            (
-                "run --network backend alpine",
-                "run --network backend alpine",
-            ),
-            ("run --net=backend alpine", "run --network backend alpine"),
-            (
-                "run --platform linux/amd64 alpine",
-                "run --platform linux/amd64 alpine",
-            ),
-            ("run -l app=web alpine", "run --label app=web alpine"),
-            ("run --label=app=web alpine", "run --label app=web alpine"),
-            ("run --restart no alpine", "run alpine"),
-            ("run --privileged=false alpine", "run alpine"),
-            (
-                "run --init --read-only alpine",
-                "run --init --read-only alpine",
-            ),
-            (
-                "run --cap-add NET_ADMIN --cap-drop ALL alpine",
-                "run --cap-add NET_ADMIN --cap-drop ALL alpine",
-            ),
-            (
-                "run --dns 1.1.1.1 --tmpfs /tmp --shm-size 64m alpine",
-                "run --dns 1.1.1.1 --tmpfs /tmp --shm-size 64m alpine",
-            ),
-            ("run --help", "run --help"),
-            // the image ends the options: the command is the container's, untouched
-            ("run alpine ls -la --rm -c 1", "run alpine ls -la --rm -c 1"),
-            ("run --rm alpine -- echo", "run --rm alpine -- echo"),
-            ("run --rm -- alpine echo hi", "run --rm alpine echo hi"),
-            ("run -- -odd-image", "run -- -odd-image"),
-            (
-                "create --name db -e A=1 postgres",
-                "create --name db --env A=1 postgres",
-            ),
-            // exec
-            ("exec -it web sh", "exec -i -t web sh"),
-            (
-                "exec -d -e A=1 --env-file f -u root -w /tmp web ls -l",
-                "exec --detach --env A=1 --env-file f --user root --workdir /tmp web ls -l",
-            ),
-            // renamed commands
-            ("ps", "list"),
-            ("ps -a -q", "list --all -q"),
-            ("ps -aq --format json", "list --all -q --format json"),
-            ("container ls --all", "list --all"),
-            ("images", "image list"),
-            ("images -q --format=table", "image list -q --format table"),
-            ("image ls", "image list"),
-            ("pull alpine:3", "image pull alpine:3"),
-            (
-                "pull --platform linux/arm64 alpine",
-                "image pull --platform linux/arm64 alpine",
-            ),
-            ("image pull alpine", "image pull alpine"),
-            ("push me/app:1", "image push me/app:1"),
-            (
-                "rmi -f alpine busybox",
-                "image delete --force alpine busybox",
-            ),
-            ("image rm alpine", "image delete alpine"),
-            ("tag alpine me/alpine:1", "image tag alpine me/alpine:1"),
-            ("rm web", "delete web"),
-            ("rm web -f db", "delete --force web db"),
-            ("container rm -f web", "delete --force web"),
-            ("start -ai web", "start --attach -i web"),
-            ("stop web", "stop web"),
-            ("stop -t 10 web", "stop --time 10 web"),
-            (
-                "stop --timeout=3 -s SIGTERM web",
-                "stop --time 3 --signal SIGTERM web",
-            ),
-            ("kill -s KILL web", "kill --signal KILL web"),
-            ("logs web", "logs web"),
-            ("logs -f -n 20 web", "logs -f -n 20 web"),
-            ("logs --tail all --follow web", "logs -f web"),
-            ("inspect web", "inspect web"),
-            ("image inspect alpine", "image inspect alpine"),
-            ("stats --no-stream", "stats --no-stream"),
-            ("build .", "build ."),
-            (
-                "build -t app:1 -f Dockerfile.dev --build-arg V=1 --target dev --no-cache --pull .",
-                "build -t app:1 -f Dockerfile.dev --build-arg V=1 --target dev --no-cache --pull .",
-            ),
-            (
-                "build -q --platform linux/arm64 --secret id=x --ssh default -o type=oci .",
-                "build -q --platform linux/arm64 --secret id=x --ssh default -o type=oci .",
-            ),
-            ("version", "system version"),
-            ("--version", "--version"),
-            ("-v", "--version"),
-            ("--help", "--help"),
-            ("", "--help"),
-            ("rm -- -odd", "delete -- -odd"),
-        ];
-        for (docker, container) in cases {
-            assert_eq!(translated(docker), container, "docker {docker}");
-        }
-    }
-
-    #[test]
-    fn the_command_lists_match_the_table() {
-        for word in TRANSLATED {
-            assert!(
-                top_level(word).is_some(),
-                "{word} is listed but not translated"
-            );
-        }
-        for word in UNTRANSLATED {
-            assert!(
-                top_level(word).is_none(),
-                "{word} is translated but listed as not"
-            );
-        }
-    }
-
-    #[test]
-    fn values_keep_their_bytes() {
-        use std::os::unix::ffi::OsStringExt;
-        let path = OsString::from_vec(b"/caf\xe9:/w".to_vec());
-        let args = vec!["run".into(), "-v".into(), path.clone(), "alpine".into()];
-        let out = translate(&args).unwrap();
-        assert_eq!(
-            out,
-            vec![
-                "run".into(),
-                "--volume".into(),
-                path,
-                OsString::from("alpine")
-            ]
-        );
-    }
-
-    fn refusal(line: &str) -> TranslateError {
-        match translate(&words(line)) {
-            Ok(args) => panic!("`{line}` translated to {args:?}, expected an error"),
-            Err(err) => err,
-        }
-    }
-
-    #[test]
-    fn refuses_what_container_cannot_do_and_says_what_to_do() {
-        let cases = [
-            ("run -c 512 alpine", "flag `-c`", "--cpus"),
-            (
-                "run --cpu-shares 512 alpine",
-                "flag `--cpu-shares`",
-                "--cpus",
-            ),
-            ("run -a stdout alpine", "flag `-a`", "--arch"),
-            ("run --attach=stdout alpine", "flag `--attach`", "-d"),
-            ("run -P alpine", "flag `-P`", "-p HOST:CONTAINER"),
-            (
-                "run --publish-all alpine",
-                "flag `--publish-all`",
-                "-p HOST:CONTAINER",
-            ),
-            ("run -h box alpine", "flag `-h`", "lima"),
-            ("run --hostname box alpine", "flag `--hostname`", "lima"),
-            (
-                "run --privileged alpine",
-                "flag `--privileged`",
-                "--cap-add",
-            ),
-            ("run --gpus all alpine", "flag `--gpus`", "GPU"),
-            (
-                "run --add-host a:1.2.3.4 alpine",
-                "flag `--add-host`",
-                "lima",
-            ),
-            (
-                "run --health-cmd true alpine",
-                "flag `--health-cmd`",
-                "health",
-            ),
-            (
-                "run --no-healthcheck alpine",
-                "flag `--no-healthcheck`",
-                "health",
-            ),
-            ("run --restart always alpine", "no restart policy", "#286"),
-            (
-                "run --restart=unless-stopped alpine",
-                "no restart policy",
-                "#286",
-            ),
-            (
-                "run --network host alpine",
-                "no host network",
-                "-p HOST:CONTAINER",
-            ),
-            ("run --cpus 1.5 alpine", "whole number of CPUs", "--cpus 2"),
-            ("run -m lots alpine", "not a memory size", "512m"),
-            ("run -it", "needs an image", "IMAGE"),
-            ("exec -it", "needs a container", "CONTAINER"),
-            ("run --name", "needs a value", ""),
-            ("run -e", "needs a value", ""),
-            ("run --rm=maybe alpine", "takes true or false", ""),
-            (
-                "run --security-opt x alpine",
-                "flag `--security-opt`",
-                "container run --help",
-            ),
-            (
-                "run --nmae x alpine",
-                "flag `--nmae`",
-                "did you mean `--name`?",
-            ),
-            (
-                "exec --privileged web sh",
-                "flag `--privileged`",
-                "privileged",
-            ),
-            ("ps -n 3", "flag `-n`", "container list --help"),
-            ("ps --format {{.ID}}", "json", "jq"),
-            (
-                "ps web",
-                "`docker ps web` has no Apple container translation",
-                "takes no arguments",
-            ),
-            (
-                "images alpine",
-                "has no Apple container translation",
-                "`container image list` takes no arguments",
-            ),
-            ("rm -v web", "flag `-v`", "volume delete"),
-            ("inspect -f {{.Id}} web", "flag `-f`", "jq"),
-            ("logs --tail x web", "not a line count", ""),
-            ("compose up -d", "no Compose support", "lima"),
-            (
-                "volume ls",
-                "`docker volume` has no Apple container translation",
-                "container --help",
-            ),
-            (
-                "info",
-                "`docker info` has no Apple container translation",
-                "",
-            ),
-            ("container prune", "`docker container prune` has no", ""),
-            ("image", "needs a command", "image ls"),
-            (
-                "rnu alpine",
-                "`rnu` is not a docker command",
-                "did you mean `docker run`?",
-            ),
-            (
-                "--context other ps",
-                "option `--context`",
-                "drop the option",
-            ),
-            ("-H tcp://x ps", "option `-H`", ""),
-        ];
-        for (docker, message, help) in cases {
-            let err = refusal(docker);
-            assert!(
-                err.message.contains(message),
-                "docker {docker}: message {:?} lacks {message:?}",
-                err.message
-            );
-            assert!(
-                !err.help.is_empty() && err.help.iter().any(|h| h.contains(help)),
-                "docker {docker}: help {:?} lacks {help:?}",
-                err.help
-            );
-        }
-    }
-
-    #[test]
-    fn memory_below_a_mebibyte_is_refused_but_suffixed_sizes_pass() {
-        assert_eq!(memory("100k").unwrap(), Some("100K".into()));
-        assert!(memory("1000").is_err());
-        assert!(memory("0.5m").is_err());
-    }
-
-    /// The flags each `container` command accepts (apple/container command reference, as in
-    /// research/peers.md B3). Everything berth emits must be in here.
-    const CONTAINER_FLAGS: &[(&[&str], &[&str])] = &[
-        (
-            &["run"],
-            &[
-                "-i",
-                "-t",
-                "--detach",
-                "--rm",
-                "--env",
-                "--env-file",
-                "--volume",
-                "--mount",
-                "--publish",
-                "--cpus",
-                "--memory",
-                "--name",
-                "--workdir",
-                "--entrypoint",
-                "--user",
-                "--network",
-                "--platform",
-                "--label",
-                "--init",
-                "--read-only",
-                "--cap-add",
-                "--cap-drop",
-                "--cidfile",
-                "--dns",
-                "--dns-search",
-                "--dns-option",
-                "--tmpfs",
-                "--shm-size",
-                "--ulimit",
-                "--help",
-            ],
-        ),
-        (
-            &["exec"],
-            &[
-                "-i",
-                "-t",
-                "--detach",
-                "--env",
-                "--env-file",
-                "--user",
-                "--workdir",
-                "--help",
-            ],
-        ),
-        (&["list"], &["--all", "-q", "--format", "--help"]),
-        (&["image", "list"], &["-q", "--format", "--help"]),
-        (&["image", "pull"], &["--platform", "--help"]),
-        (&["image", "push"], &["--help"]),
-        (&["image", "tag"], &["--help"]),
-        (&["image", "inspect"], &["--help"]),
-        (&["image", "delete"], &["--force", "--help"]),
-        (&["delete"], &["--force", "--help"]),
-        (&["start"], &["--attach", "-i", "--help"]),
-        (&["stop"], &["--time", "--signal", "--help"]),
-        (&["kill"], &["--signal", "--help"]),
-        (&["logs"], &["-f", "-n", "--help"]),
-        (&["inspect"], &["--help"]),
-        (&["stats"], &["--no-stream", "--format", "--help"]),
-        (
-            &["build"],
-            &[
-                "-t",
-                "-f",
-                "--build-arg",
-                "--target",
-                "--no-cache",
-                "--platform",
-                "--pull",
-                "-q",
-                "--secret",
-                "--ssh",
-                "-o",
-                "--help",
-            ],
-        ),
-        (&["system", "version"], &["--help"]),
-        (&["--help"], &[]),
-        (&["--version"], &[]),
-    ];
-
-    fn container_flags(command: &[&str]) -> &'static [&'static str] {
-        let command = if command == ["create"] {
-            &["run"][..]
-        } else {
-            command
-        };
-        CONTAINER_FLAGS
-            .iter()
-            .find(|(c, _)| *c == command)
-            .unwrap_or_else(|| panic!("berth emitted an unknown container command {command:?}"))
-            .1
-    }
-
-    /// Docker words worth mixing into generated command lines.
-    const WORDS: &[&str] = &[
-        "run",
-        "exec",
-        "ps",
-        "images",
-        "pull",
-        "rm",
-        "rmi",
-        "stop",
-        "logs",
-        "build",
-        "container",
-        "image",
-        "ls",
-        "inspect",
-        "compose",
-        "version",
-        "-",
-        "--",
-        "-it",
-        "-itd",
-        "-e",
-        "-e=A=1",
-        "-eA",
-        "A=1",
-        "-v",
-        "/x:/y",
-        "--volume=/a:/b",
-        "--mount",
-        "-p",
-        "8080:80",
-        "-P",
-        "--cpus",
-        "2",
-        "1.5",
-        "-c",
-        "-a",
-        "-m",
-        "1g",
-        "--memory=7",
-        "--rm",
-        "--rm=false",
-        "-d",
-        "--name",
-        "web",
-        "-w",
-        "/w",
-        "--entrypoint",
-        "-u",
-        "--network",
-        "host",
-        "--platform",
-        "-l",
-        "--label=a=b",
-        "--restart",
-        "no",
-        "-h",
-        "--privileged",
-        "-f",
-        "-n",
-        "all",
-        "--tail",
-        "-q",
-        "--format",
-        "json",
-        "-t",
-        "-s",
-        "alpine",
-        "echo",
-        "hi",
-        "",
-        "=",
-        "-=",
-        "--=x",
-        "-é",
-        "--help",
-    ];
-
-    /// `docker container WORD` and `docker image WORD` spellings berth translates.
-    const CONTAINER_WORDS: &[&str] = &[
-        "ls", "list", "run", "create", "exec", "start", "stop", "kill", "rm", "logs", "inspect",
-        "stats",
-    ];
-    const IMAGE_WORDS: &[&str] = &[
-        "ls", "list", "pull", "push", "rm", "tag", "inspect", "build",
-    ];
-
-    /// Every translated docker command: the words that name it, and its spec.
-    fn commands() -> Vec<(Vec<&'static str>, &'static Spec)> {
-        let top = TRANSLATED.iter().map(|w| (vec![*w], top_level(w).unwrap()));
-        let container = CONTAINER_WORDS
-            .iter()
-            .map(|w| (vec!["container", *w], container_group(w).unwrap()));
-        let image = IMAGE_WORDS
-            .iter()
-            .map(|w| (vec!["image", *w], image_group(w).unwrap()));
-        top.chain(container).chain(image).collect()
-    }
-
-    /// Every flag of every table in each spelling docker accepts: `--long`, `--long=VALUE`,
-    /// `-s`, `-s=VALUE`, `-sVALUE`, and clustered behind another short flag.
-    fn spelled_flags() -> Vec<String> {
-        let mut spelled = Vec::new();
-        for (_, spec) in commands() {
-            for flag in spec.flags {
-                let long = flag.long;
-                spelled.extend([
-                    format!("--{long}"),
-                    format!("--{long}="),
-                    format!("--{long}=1g"),
-                    format!("--{long}=false"),
-                ]);
-                if let Some(c) = flag.short {
-                    spelled.extend([
-                        format!("-{c}"),
-                        format!("-{c}=x"),
-                        format!("-{c}2"),
-                        format!("-i{c}"),
-                    ]);
-                }
-            }
-        }
-        spelled
-    }
-
-    fn docker_word() -> impl Strategy<Value = String> {
-        prop_oneof![
-            4 => prop::sample::select(WORDS).prop_map(str::to_string),
-            4 => prop::sample::select(spelled_flags()),
-            1 => "-[a-zA-Z]{1,3}(=[a-z0-9]{0,3})?",
-            1 => "--[a-z-]{0,10}(=[a-z0-9/:.]{0,6})?",
-            1 => any::<String>(),
-        ]
-    }
-
-    /// A docker command line: mostly a translated command, then any words.
-    fn docker_argv() -> impl Strategy<Value = Vec<OsString>> {
-        let command = prop_oneof![
-            1 => Just(Vec::new()),
-            4 => prop::sample::select(commands().into_iter().map(|(words, _)| words).collect::<Vec<_>>()),
-        ];
-        (command, prop::collection::vec(docker_word(), 0..8)).prop_map(|(command, words)| {
-            command
-                .into_iter()
-                .map(OsString::from)
-                .chain(words.into_iter().map(OsString::from))
-                .collect()
-        })
-    }
-
-    /// A value each converting flag accepts.
-    fn accepted_value(to: &str) -> &'static str {
-        match to {
-            "--cpus" => "2",
-            "--memory" => "512m",
-            "--network" => "default",
-            "--restart" => "no",
-            "-n" => "10",
-            "--format" => "json",
-            _ => "v",
-        }
-    }
-
-    /// Each translatable flag of `spec` in every docker spelling, with an accepted value.
-    fn translatable_spellings(spec: &'static Spec) -> Vec<Vec<String>> {
-        let mut all = Vec::new();
-        for flag in spec.flags {
-            let value = match flag.to {
-                To::Same(_) => "v",
-                To::Convert(to, _) => accepted_value(to),
-                To::Refuse(_) => continue,
-            };
-            let long = format!("--{}", flag.long);
-            if flag.takes_value {
-                all.push(vec![long.clone(), value.to_string()]);
-                all.push(vec![format!("{long}={value}")]);
-            } else {
-                all.push(vec![long.clone()]);
-                all.push(vec![format!("{long}=true")]);
-            }
-            if let Some(c) = flag.short {
-                if flag.takes_value {
-                    all.push(vec![format!("-{c}"), value.to_string()]);
-                    all.push(vec![format!("-{c}{value}")]);
-                    all.push(vec![format!("-{c}={value}")]);
-                } else {
-                    all.push(vec![format!("-{c}")]);
-                }
-            }
-        }
-        all
-    }
-
-    /// A command line that must translate: a command, one of its translatable flags (each
-    /// (command, spelling) pair equally likely), up to four more, then operands: after `--`
-    /// anything, else plain names; for `run`/`exec` any command after the image.
-    fn well_formed_argv() -> impl Strategy<Value = Vec<OsString>> {
-        let mut cases = Vec::new();
-        for (words, spec) in commands() {
-            let spellings = translatable_spellings(spec);
-            for first in &spellings {
-                cases.push((
-                    words.clone(),
-                    first.clone(),
-                    spellings.clone(),
-                    spec.operands,
-                ));
-            }
-        }
-        prop::sample::select(cases).prop_flat_map(|(words, first, spellings, operands)| {
-            let more = prop::collection::vec(prop::sample::select(spellings), 0..5);
-            let rest = prop::collection::vec(docker_word(), 0..4);
-            (more, any::<bool>(), rest).prop_map(move |(more, dashes, rest)| {
-                let mut argv: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-                argv.extend(first.iter().cloned());
-                argv.extend(more.into_iter().flatten());
-                match operands {
-                    Nothing => {}
-                    CommandAfterFirst => {
-                        if dashes {
-                            argv.push("--".into());
-                        }
-                        argv.push("alpine".into());
-                        argv.extend(rest);
-                    }
-                    Interspersed if dashes => {
-                        argv.push("--".into());
-                        argv.extend(rest);
-                    }
-                    Interspersed => argv.extend(["web".to_string(), "-".to_string()]),
-                }
-                argv.into_iter().map(OsString::from).collect()
-            })
-        })
-    }
-
-    /// The options of a translation are all flags its `container` command accepts, and no
-    /// operand can be read as one.
-    fn check_translation(argv: &[OsString], t: &Translation) -> Result<(), TestCaseError> {
-        let known = container_flags(t.command);
-        for (flag, _) in &t.options {
-            prop_assert!(
-                known.contains(flag),
-                "{:?} emitted `{}`, which `container {}` does not accept",
-                argv,
-                flag,
-                t.command.join(" ")
-            );
-        }
-        let out = translate(argv).unwrap();
-        let options = t.command.len()
-            + t.options
-                .iter()
-                .map(|(_, v)| 1 + usize::from(v.is_some()))
-                .sum::<usize>();
-        let operands = &out[options..];
-        if operands.first().is_some_and(|w| w != "--") {
-            let read_as_options = match t.kind {
-                CommandAfterFirst => &operands[..1],
-                _ => operands,
-            };
-            prop_assert!(
-                !read_as_options.iter().any(|o| starts_with_dash(o)),
-                "{:?} gave {:?}: an operand reads as a flag",
-                argv,
-                out
-            );
-        }
-        Ok(())
-    }
-
-    /// A refused flag of some command in one of its spellings, after options that translate
-    /// and before an operand; and the spelling the error must name.
-    fn refused_flag_argv() -> impl Strategy<Value = (Vec<OsString>, String)> {
-        let mut cases = Vec::new();
-        for (words, spec) in commands() {
-            let passing: Vec<String> = spec
-                .flags
-                .iter()
-                .filter(|f| matches!(f.to, To::Same(_)))
-                .map(|f| match f.takes_value {
-                    true => format!("--{}=v", f.long),
-                    false => format!("--{}", f.long),
-                })
-                .collect();
-            for flag in spec.flags.iter().filter(|f| matches!(f.to, To::Refuse(_))) {
-                let value = if flag.takes_value { "v" } else { "true" };
-                let long = format!("--{}", flag.long);
-                let mut spellings = vec![(vec![format!("{long}={value}")], long.clone())];
-                let bare = |spelled: String| match flag.takes_value {
-                    true => vec![spelled, value.to_string()],
-                    false => vec![spelled],
-                };
-                spellings.push((bare(long.clone()), long.clone()));
-                if let Some(c) = flag.short {
-                    spellings.push((bare(format!("-{c}")), format!("-{c}")));
-                    if flag.takes_value {
-                        spellings.push((vec![format!("-{c}{value}")], format!("-{c}")));
-                    }
-                }
-                for (spelled, shown) in spellings {
-                    cases.push((words.clone(), passing.clone(), spelled, shown));
-                }
-            }
-        }
-        prop::sample::select(cases).prop_flat_map(|(words, passing, spelled, shown)| {
-            let before = prop::sample::subsequence(passing.clone(), 0..=passing.len().min(3));
-            (before, any::<bool>()).prop_map(move |(before, operand)| {
-                let mut argv: Vec<OsString> = words.iter().map(OsString::from).collect();
-                argv.extend(before.into_iter().map(OsString::from));
-                argv.extend(spelled.iter().map(OsString::from));
-                if operand {
-                    argv.push("alpine".into());
-                }
-                (argv, shown.clone())
-            })
-        })
-    }
-
-    proptest! {
-        #![proptest_config(crate::proptest_config::cases(256))]
-
-        #[test]
-        fn prop_any_argv_translates_to_container_flags_or_an_error(argv in docker_argv()) {
-            match translation(&argv) {
-                Ok(t) => check_translation(&argv, &t)?,
-                Err(err) => prop_assert!(!err.message.is_empty(), "{:?}: an empty error", argv),
-            }
-        }
-
-        #[test]
-        fn prop_every_translatable_flag_becomes_a_container_flag(argv in well_formed_argv()) {
-            match translation(&argv) {
-                Ok(t) => check_translation(&argv, &t)?,
-                Err(err) => prop_assert!(false, "{:?} did not translate: {} {:?}", argv, err, err.help),
-            }
-        }
-
-        #[test]
-        fn prop_a_refused_flag_is_an_error_naming_it((argv, shown) in refused_flag_argv()) {
-            match translate(&argv) {
-                Ok(out) => prop_assert!(false, "{:?} translated to {:?}", argv, out),
-                Err(err) => prop_assert!(
-                    err.message.contains(&format!("`{shown}`")) && !err.help.is_empty(),
-                    "{:?}: {} {:?} does not name `{}`", argv, err.message, err.help, shown
-                ),
-            }
-        }
+/// `-p`: `container` needs the host port (Parser.swift `publishPort`, 1.0.0-1.2.2), where
+/// docker's `80` and `IP::80` ask for a free one. The host port is the next-to-last `:` field,
+/// as docker's `nat.ParsePortSpec` splits (`[::1]:8080:80` included).
+fn publish(value: &str) -> Result<Option<String>, TranslateError> {
+    let spec = value
+        .split_once('/')
+        .map_or(value, |(spec, _protocol)| spec);
+    let fields: Vec<&str> = spec.split(':').collect();
+    match fields.len().checked_sub(2).map(|i| fields[i]) {
+        Some(host) if !host.is_empty() => Ok(Some(value.to_string())),
+        _ => Err(TranslateError::new(format!(
+            "`{value}` has no host port, and Apple container cannot pick one"
+        ))
+        .help("name the host port: `-p HOST:CONTAINER`, for example `-p 8080:80`")),
     }
 }
+
+/// `--tmpfs PATH[:OPTIONS]`: `container` takes the whole value as the path (Parser.swift
+/// `tmpfsMounts`, 1.0.0-1.2.2), so it becomes a tmpfs `--mount`, which takes a size and a
+/// mode (Parser.swift `mount`).
+fn tmpfs(value: &str) -> Result<Option<String>, TranslateError> {
+    let (path, options) = value.split_once(':').unwrap_or((value, ""));
+    if path.is_empty() || path.contains([',', '=']) {
+        return Err(TranslateError::new(format!(
+            "Apple container cannot mount a tmpfs at `{path}`"
+        ))
+        .help("give an absolute path without `,` or `=`: `--tmpfs /run:size=64m`"));
+    }
+    let mut directives = vec![format!("type=tmpfs,destination={path}")];
+    for option in options.split(',').filter(|o| !o.is_empty()) {
+        match option.split_once('=') {
+            Some(("size", size)) => directives.push(tmpfs_size(size)?),
+            Some(("mode", mode)) => directives.push(tmpfs_mode(mode)?),
+            None if option == "rw" => {}
+            None if option == "ro" => directives.push("readonly".to_string()),
+            _ => {
+                return Err(TranslateError::new(format!(
+                    "tmpfs option `{option}` has no Apple container equivalent"
+                ))
+                .help("Apple container's tmpfs takes `size=`, `mode=` and `ro`; drop the rest"));
+            }
+        }
+    }
+    Ok(Some(directives.join(",")))
+}
+
+/// A tmpfs size in whole MiB: `container` truncates a size to MiB (Parser.swift `mount`), and
+/// a tmpfs of size 0 has no limit at all.
+fn tmpfs_size(value: &str) -> Result<String, TranslateError> {
+    DockerSize::parse(value)
+        .and_then(|size| size.mebibytes())
+        .map(|mib| format!("size={mib}M"))
+        .ok_or_else(|| {
+            TranslateError::new(format!("tmpfs size `{value}` is not a whole number of MiB"))
+                .help("Apple container sizes a tmpfs in whole MiB: for example `64m`")
+        })
+}
+
+/// A tmpfs mode: octal, as docker reads `tmpfs-mode` and the kernel reads `mode=`.
+fn tmpfs_mode(value: &str) -> Result<String, TranslateError> {
+    if !value.is_empty() && value.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        Ok(format!("mode={value}"))
+    } else {
+        Err(
+            TranslateError::new(format!("tmpfs mode `{value}` is not octal"))
+                .help("give the mode in octal: for example `1777`"),
+        )
+    }
+}
+
+/// Docker `--mount` keys (opts/mount.go, docker/cli v29) that `container` has nothing for.
+const DOCKER_ONLY_MOUNT_KEYS: &[&str] = &[
+    "bind-propagation",
+    "bind-recursive",
+    "bind-nonrecursive",
+    "bind-create-src",
+    "volume-subpath",
+    "volume-nocopy",
+    "volume-label",
+    "volume-driver",
+    "volume-opt",
+    "image-subpath",
+];
+
+/// `--mount`: docker's keys (opts/mount.go, docker/cli v29) as `container`'s directives
+/// (Parser.swift `mount`, 1.0.0-1.2.2). `container` reads any `readonly=VALUE` as read-only
+/// and mounts a directory when no type is given, where docker mounts a volume; so the type is
+/// always written, `readonly` only when true, and tmpfs sizes and modes by their own names.
+fn mount(value: &str) -> Result<Option<String>, TranslateError> {
+    if value.contains('"') {
+        return Err(
+            TranslateError::new("Apple container's --mount has no quoting")
+                .help("write the fields without quotes; a path with `,` or `=` cannot be mounted"),
+        );
+    }
+    let mut kind = "volume".to_string();
+    let mut directives = Vec::new();
+    let mut tmpfs_key = None;
+    for field in value.split(',') {
+        let (key, val) = match field.split_once('=') {
+            Some((key, val)) => (key.to_ascii_lowercase(), Some(val)),
+            None => (field.to_ascii_lowercase(), None),
+        };
+        match (key.as_str(), val) {
+            ("type", Some(val)) => kind = val.to_ascii_lowercase(),
+            ("source" | "src", Some(val)) => directives.push(format!("source={val}")),
+            ("target" | "dst" | "destination", Some(val)) => {
+                directives.push(format!("destination={val}"));
+            }
+            ("readonly" | "ro", val) => {
+                if docker_bool(&key, val)? {
+                    directives.push("readonly".to_string());
+                }
+            }
+            ("tmpfs-size", Some(val)) => {
+                directives.push(tmpfs_size(val)?);
+                tmpfs_key = Some("tmpfs-size");
+            }
+            ("tmpfs-mode", Some(val)) => {
+                directives.push(tmpfs_mode(val)?);
+                tmpfs_key = Some("tmpfs-mode");
+            }
+            // A hint that only Docker Desktop for Mac ever read.
+            ("consistency", Some(_)) => {}
+            // docker's defaults, which is how `container`'s shares behave.
+            ("bind-propagation", Some("rprivate")) | ("bind-recursive", Some("enabled")) => {}
+            (key, _) if DOCKER_ONLY_MOUNT_KEYS.contains(&key) => {
+                return Err(TranslateError::new(format!(
+                    "--mount key `{key}` has no Apple container equivalent"
+                ))
+                .help(format!(
+                    "Apple container's --mount takes type, source, target, readonly, tmpfs-size and tmpfs-mode; drop `{key}`, or use runtime `lima` or `docker`"
+                )));
+            }
+            _ => {
+                return Err(TranslateError::new(format!(
+                    "`{field}` is not a docker --mount field"
+                ))
+                .help("write `key=value` fields: type, source, target, readonly, tmpfs-size, tmpfs-mode"));
+            }
+        }
+    }
+    if !matches!(kind.as_str(), "bind" | "volume" | "tmpfs") {
+        return Err(
+            TranslateError::new(format!("Apple container has no `{kind}` mounts"))
+                .help("use type=bind, type=volume or type=tmpfs"),
+        );
+    }
+    if let Some(key) = tmpfs_key.filter(|_| kind != "tmpfs") {
+        return Err(TranslateError::new(format!("`{key}` needs `type=tmpfs`"))
+            .help("size and mode belong to tmpfs mounts only"));
+    }
+    directives.insert(0, format!("type={kind}"));
+    Ok(Some(directives.join(",")))
+}
+
+/// A docker `--mount` boolean: bare is true; else `true`, `1`, `false` or `0` (opts/mount.go).
+fn docker_bool(key: &str, value: Option<&str>) -> Result<bool, TranslateError> {
+    match value {
+        None | Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(
+            TranslateError::new(format!("`{key}={other}` is not a boolean"))
+                .help(format!("write `{key}`, `{key}=true` or `{key}=false`")),
+        ),
+    }
+}
+
+/// `pull -q`, `push -q`: `container` prints nothing with `--progress none` (Flags.swift
+/// `Flags.Progress`, 1.0.0-1.2.2).
+fn no_progress(_on: &str) -> Result<Option<String>, TranslateError> {
+    Ok(Some("none".to_string()))
+}
+
+/// `build -o`: `container` needs `type=` (Builder.swift `BuildExport`, 1.0.0-1.2.2) and
+/// exports oci (into its image store), tar or local; docker's bare `PATH` is a local export.
+fn build_output(value: &str) -> Result<Option<String>, TranslateError> {
+    let to_stdout = || {
+        TranslateError::new("Apple container cannot write a build to stdout")
+            .help("write a tar file instead: `-o type=tar,dest=FILE`")
+    };
+    if value == "-" {
+        return Err(to_stdout());
+    }
+    if !value.contains('=') {
+        return Ok(Some(format!("type=local,dest={value}")));
+    }
+    let fields: Vec<(&str, &str)> = value.split(',').filter_map(|f| f.split_once('=')).collect();
+    if fields.contains(&("dest", "-")) {
+        return Err(to_stdout());
+    }
+    match fields.iter().find(|(key, _)| *key == "type") {
+        Some((_, "oci" | "tar" | "local")) => Ok(Some(value.to_string())),
+        Some((_, other)) => Err(TranslateError::new(format!(
+            "Apple container has no `{other}` build output"
+        ))
+        .help("it exports `type=oci` (the default: the image lands in its store), `type=tar,dest=FILE` or `type=local,dest=DIR`")),
+        None => Err(TranslateError::new("a build output needs `type=`")
+            .help("for example `-o type=local,dest=out`")),
+    }
+}
+
+/// `build --ssh`: `container` forwards only the agent at SSH_AUTH_SOCK, spelled `default`
+/// (BuildCommand.swift `validate`, 1.2.1-1.2.2).
+fn ssh(value: &str) -> Result<Option<String>, TranslateError> {
+    match value {
+        "default" => Ok(Some(value.to_string())),
+        _ => Err(
+            TranslateError::new("Apple container forwards only the default SSH agent")
+                .help("use `--ssh default`, the agent at SSH_AUTH_SOCK"),
+        ),
+    }
+}
+
+/// `build --progress`: `container build` shows `auto`, `plain` or `tty` (BuildCommand.swift
+/// `ProgressType`, 1.0.0-1.2.2).
+fn build_progress(value: &str) -> Result<Option<String>, TranslateError> {
+    match value {
+        "auto" | "plain" | "tty" => Ok(Some(value.to_string())),
+        "quiet" => Err(
+            TranslateError::new("Apple container's build has no `quiet` progress")
+                .help("use `-q`, which it takes"),
+        ),
+        _ => Err(
+            TranslateError::new("Apple container's build progress is auto, plain or tty")
+                .help("for example `--progress plain`"),
+        ),
+    }
+}
+
+/// docker's `--entrypoint ""` clears the image's entrypoint and runs the command alone;
+/// `container` ignores an empty entrypoint and runs the image's (Parser.swift `process`,
+/// 1.0.0-1.2.2). The command's first word as the entrypoint is docker's process: `container`
+/// then appends the rest and never the image's CMD.
+fn clear_entrypoint(t: &mut Translation) -> Result<(), TranslateError> {
+    let cleared = t
+        .last("--entrypoint")
+        .is_some_and(|value| value.as_deref().is_some_and(OsStr::is_empty));
+    // No operands at all: only `--help` gets here.
+    if !cleared || t.operands.is_empty() {
+        return Ok(());
+    }
+    if t.operands.len() < 2 {
+        return Err(
+            TranslateError::new("`--entrypoint \"\"` needs a command after the image")
+                .help("docker has nothing to run without one either (\"No command specified\"): `berth docker run --entrypoint \"\" IMAGE COMMAND...`"),
+        );
+    }
+    t.options.retain(|(flag, _)| *flag != "--entrypoint");
+    let command = t.operands.remove(1);
+    t.options.push(("--entrypoint", Some(command)));
+    Ok(())
+}
+
+/// docker waits 10 seconds before killing, `container stop` 5 (ContainerStop.swift `time`,
+/// 1.0.0-1.2.2): without `-t`, docker's 10 is said.
+fn docker_stop_time(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--time").is_none() && !asks_for_help(t) {
+        t.options.push(("--time", Some("10".into())));
+    }
+    Ok(())
+}
+
+/// `build --ssh` exists from `container` 1.2.1 (BuildCommand.swift; 1.2.0 has no `ssh`).
+fn build_needs(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--ssh").is_some() {
+        t.needs = Some(Needs {
+            release: Release(1, 2, 1),
+            what: "`docker build --ssh`",
+        });
+    }
+    Ok(())
+}
+
+/// docker's `rmi -f` removes images that containers use; `container`'s `--force` only ignores
+/// images that are not found, and it removes used images anyway (Image/ImageDelete.swift,
+/// ImagesService.swift `delete`, 1.0.0-1.2.2). Missing images pass either way, so `-f` maps.
+fn force_note(t: &mut Translation) -> Result<(), TranslateError> {
+    if t.last("--force").is_some() {
+        t.notes.push(
+            "Apple container's `--force` only ignores images that are not found; `container image delete` removes images that containers use with or without it",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,23 +1,30 @@
 //! Colima, kept inside the project: `COLIMA_HOME=<root>/.pixi/colima`, profile
 //! `berth-<instance>`, and every docker context Colima writes lands in the project's
-//! `DOCKER_CONFIG`, never in `~/.docker`.
+//! `DOCKER_CONFIG`, never in `~/.docker`. Colima's Lima state (`LIMA_HOME`) is its own
+//! `.pixi/colima/_lima`, or a short directory of the project's own under the user's data dir
+//! when Lima's socket paths would be too long there.
+//!
+//! berth needs Colima 0.8.1 or newer: `status --json` and a fractional `--memory` arrived in
+//! 0.8.1 (`cmd/status.go`, `cmd/start.go`).
 //!
 //! Lifecycle commands take the project's lifecycle lock and log Colima's output to
 //! `.pixi/berth/logs/colima-<verb>.log`, showing its steps on one progress line.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
-use super::{Context, Runtime, State, Status};
+use super::lima::{Version, home};
+use super::{Context, Resources, Runtime, SocketBudget, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::exit::ExitStatus;
-use crate::host;
+use crate::host::{self, Arch, Os};
 use crate::process::{self, Stream};
+use crate::project::Layout;
 use crate::settings::{RuntimeKind, Source, VmType};
 use crate::ui;
 
@@ -25,8 +32,20 @@ pub struct Colima<'a> {
     ctx: &'a Context<'a>,
 }
 
-/// The VM types `colima start --vm-type` accepts.
+/// The VM types `colima start --vm-type` accepts on macOS (`config/configmanager/configmanager.go`).
 const VM_TYPES: &[VmType] = &[VmType::Qemu, VmType::Vz, VmType::Krunkit];
+
+/// The first Colima whose `delete` keeps the container data disk unless given `--data`
+/// (`cmd/delete.go`, `app/app.go`, v0.9.0).
+const DATA_DISK_SINCE: Version = Version(0, 9, 0);
+
+/// The longest socket Colima forwards into the profile directory: `containerd.sock`, next to
+/// `docker.sock` (`environment/vm/lima/yaml.go`, v0.9.0 to v0.10.3). Lima refuses a
+/// `hostSocket` path as long as the OS limit (`pkg/limayaml/validate.go`).
+const LONGEST_PROFILE_SOCKET: &str = "containerd.sock";
+
+const SHORTER_PATH_HELP: &str =
+    "move the project to a shorter path, or choose a shorter `instance` in [tool.berth]";
 
 impl<'a> Colima<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Colima<'a> {
@@ -37,13 +56,101 @@ impl<'a> Colima<'a> {
         format!("berth-{}", self.ctx.settings.instance.value)
     }
 
-    /// Colima honours `COLIMA_HOME` only when the directory exists, so berth creates it.
     fn colima_home(&self) -> PathBuf {
-        self.ctx.project.layout.pixi_dir.join("colima")
+        colima_home(&self.ctx.project.layout)
     }
 
     fn profile_dir(&self) -> PathBuf {
         self.colima_home().join(self.profile())
+    }
+
+    fn lima_instance(&self) -> String {
+        lima_instance(&self.profile())
+    }
+
+    /// Where Colima's Lima state lives. Colima's own `.pixi/colima/_lima`, unless Lima's socket
+    /// paths would be too long there; then a short directory of the project's own (see
+    /// [`short_lima_home`]), as for berth's own Lima.
+    fn lima_home(&self) -> PathBuf {
+        let layout = &self.ctx.project.layout;
+        let instance = self.lima_instance();
+        if let Some(existing) = existing_lima_home(layout, &instance) {
+            return existing;
+        }
+        // Lima measures its socket paths in LIMA_HOME with symlinks resolved.
+        let local = local_lima_home(layout);
+        match short_lima_home(layout) {
+            Some(short) if !home::fits(&home::real_path(&local), &instance, Os::current()) => short,
+            _ => local,
+        }
+    }
+
+    /// Make the Lima home berth passes to Colima, refusing paths Lima would refuse.
+    fn prepare_lima_home(&self) -> Result<PathBuf> {
+        let lima_home = self.lima_home();
+        let budget = self.socket_budget_at(&lima_home);
+        if !budget.fits() {
+            return Err(Diagnostic::new(format!(
+                "Colima's socket paths for profile `{}` would be {} characters, over the limit \
+                 of {} on {}",
+                self.profile(),
+                budget.length,
+                budget.limit - 1,
+                Os::current().name()
+            ))
+            .help(SHORTER_PATH_HELP)
+            .into());
+        }
+        if lima_home == local_lima_home(&self.ctx.project.layout) {
+            return Ok(lima_home);
+        }
+        if !lima_home.is_dir() {
+            ui::note(&format!(
+                "Colima's Lima state goes to `{}`: the project path is too long for Lima's \
+                 socket paths; `berth system clean` removes it",
+                ui::display_path(&lima_home)
+            ));
+        }
+        crate::private_fs::ensure_dir(&lima_home)?;
+        let marker = lima_home.join(crate::runtime::lima::PROJECT_ROOT_MARKER);
+        crate::private_fs::write_atomic(
+            &marker,
+            format!("{}\n", self.ctx.project.root.display()).as_bytes(),
+        )?;
+        Ok(lima_home)
+    }
+
+    /// The longest socket path Colima would make with its Lima state in `lima_home`: Lima's
+    /// ssh socket in the instance directory, or the sockets forwarded into the profile dir.
+    fn socket_budget_at(&self, lima_home: &Path) -> SocketBudget {
+        let os = Os::current();
+        let instance = home::longest_socket_len(&home::real_path(lima_home), &self.lima_instance());
+        let forwarded = self
+            .profile_dir()
+            .join(LONGEST_PROFILE_SOCKET)
+            .as_os_str()
+            .len();
+        SocketBudget {
+            owner: "Colima",
+            length: instance.max(forwarded),
+            limit: home::unix_path_max(os),
+            help: SHORTER_PATH_HELP,
+        }
+    }
+
+    /// The size the profile was configured with, from its `colima.yaml`: `cpu`, `memory` in
+    /// GiB (a fraction allowed), `disk` in GiB (`config/config.go`). Lima's own YAML has the
+    /// memory in MiB and, from Colima 0.9.0, the root disk rather than the data disk.
+    fn configured_resources(&self) -> Resources {
+        let Ok(text) = fs_err::read_to_string(self.profile_dir().join("colima.yaml")) else {
+            return Resources::default();
+        };
+        let value = |key: &str| super::lima::top_level_scalar(&text, key);
+        Resources {
+            cpus: value("cpu").and_then(|c| c.parse().ok()),
+            memory: value("memory").map(|gib| format!("{gib}GiB")),
+            disk: value("disk").map(|gib| format!("{gib}GiB")),
+        }
     }
 
     fn socket(&self) -> PathBuf {
@@ -55,16 +162,13 @@ impl<'a> Colima<'a> {
         self.profile_dir().join("colima.yaml").is_file()
     }
 
-    /// The Lima instance directory Colima keeps under its own `_lima` (profile `p` is
-    /// instance `colima-p`).
+    /// The directory of Colima's Lima instance for the profile.
     fn lima_instance_dir(&self) -> PathBuf {
-        self.colima_home()
-            .join("_lima")
-            .join(format!("colima-{}", self.profile()))
+        self.lima_home().join(self.lima_instance())
     }
 
-    /// `colima ARGS` with the project's `COLIMA_HOME` and `DOCKER_CONFIG`, and without any
-    /// `LIMA_HOME` (Colima keeps its Lima instances in its own `_lima`).
+    /// `colima ARGS` with the project's `COLIMA_HOME`, `DOCKER_CONFIG` and the `LIMA_HOME`
+    /// berth chose for Colima's Lima state (never the caller's own).
     fn colima<I, S>(&self, args: I) -> Result<Command>
     where
         I: IntoIterator<Item = S>,
@@ -72,15 +176,7 @@ impl<'a> Colima<'a> {
     {
         let layout = &self.ctx.project.layout;
         let program = process::require_program("colima", Some(&layout.envs_dir))?;
-        fs_err::create_dir_all(self.colima_home())?;
-        crate::private_fs::ensure_dir(&layout.docker_config)?;
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .env("COLIMA_HOME", self.colima_home())
-            .env("DOCKER_CONFIG", &layout.docker_config)
-            .env_remove("LIMA_HOME");
-        Ok(command)
+        colima_command(&program, layout, &self.lima_home(), args)
     }
 
     fn start_args(&self) -> Result<Vec<OsString>> {
@@ -89,7 +185,8 @@ impl<'a> Colima<'a> {
             "start".into(),
             "--profile".into(),
             self.profile().into(),
-            "--cpus".into(),
+            // `-c` is `--cpu` in 0.8.1 and `--cpus` from 0.8.2 (`cmd/start.go`).
+            "-c".into(),
             settings.cpus.value.to_string().into(),
             "--memory".into(),
             settings.memory.value.gib_decimal().into(),
@@ -97,10 +194,7 @@ impl<'a> Colima<'a> {
             settings.disk.value.gib_ceil().to_string().into(),
         ];
         if let Some(vm_type) = settings.vm_type.value {
-            if !VM_TYPES.contains(&vm_type) {
-                return Err(unsupported(&settings.vm_type.source, vm_type));
-            }
-            args.extend(["--vm-type".into(), vm_type.name().into()]);
+            args.extend(vm_type_args(vm_type, &settings.vm_type.source)?);
         }
         if let Some(arch) = settings.arch.value {
             args.extend(["--arch".into(), arch.name().into()]);
@@ -120,6 +214,11 @@ impl<'a> Colima<'a> {
         // Never make Colima's context the user's current one, never edit ~/.ssh/config.
         args.extend(["--activate=false".into(), "--ssh-config=false".into()]);
         Ok(args)
+    }
+
+    fn delete_args(&self) -> Result<Vec<OsString>> {
+        let program = process::require_program("colima", Some(&self.ctx.project.layout.envs_dir))?;
+        delete_args(&program, &self.profile())
     }
 
     fn not_running(&self) -> anyhow::Error {
@@ -148,13 +247,17 @@ impl<'a> Colima<'a> {
             reason,
             ..Status::new(RuntimeKind::Colima, self.profile(), state)
         }
-        .with_resources(super::lima::configured_resources(&self.lima_instance_dir()))
+        .with_resources(self.configured_resources())
     }
 }
 
 impl Runtime for Colima<'_> {
     fn kind(&self) -> RuntimeKind {
         RuntimeKind::Colima
+    }
+
+    fn socket_budget(&self) -> Option<SocketBudget> {
+        Some(self.socket_budget_at(&self.lima_home()))
     }
 
     fn status(&self) -> Result<Status> {
@@ -202,13 +305,14 @@ impl Runtime for Colima<'_> {
             ));
             return Ok(());
         }
+        let args = self.start_args()?;
+        self.prepare_lima_home()?;
         let (verb, first) = if self.exists() {
             ("Starting", Step::Booting)
         } else {
             ("Creating", Step::Creating)
         };
         ui::step(verb, &format!("colima profile {}", self.profile()));
-        let args = self.start_args()?;
         let timeout = self.ctx.settings.start_timeout.value;
         lifecycle::with_progress(|progress| {
             self.run_logged(args, first, progress)?;
@@ -258,9 +362,7 @@ impl Runtime for Colima<'_> {
             return Ok(());
         }
         ui::step("Deleting", &format!("colima profile {profile}"));
-        // `-f` only skips Colima's own prompt; berth asked already (or was told --force).
-        let args = ["delete", "--profile", &profile, "--force"];
-        let args = args.iter().map(OsString::from).collect();
+        let args = self.delete_args()?;
         lifecycle::with_progress(|progress| self.run_logged(args, Step::Deleting, progress))
     }
 
@@ -304,6 +406,136 @@ impl Runtime for Colima<'_> {
     }
 }
 
+/// The project's `COLIMA_HOME`. Colima honours it only when the directory exists, so berth
+/// creates it before calling Colima.
+pub fn colima_home(layout: &Layout) -> PathBuf {
+    layout.pixi_dir.join("colima")
+}
+
+/// Colima's Lima instance for profile `p`: `colima-p` (`config/profile.go`).
+pub fn lima_instance(profile: &str) -> String {
+    format!("colima-{profile}")
+}
+
+/// Colima's own place for its Lima state: `<COLIMA_HOME>/_lima` (`config/files.go`).
+fn local_lima_home(layout: &Layout) -> PathBuf {
+    colima_home(layout).join("_lima")
+}
+
+/// The short directory Colima's Lima state moves to from a deep project path:
+/// `<data dir>/berth/colima/<root id>`, one per project.
+pub fn short_lima_home(layout: &Layout) -> Option<PathBuf> {
+    Some(short_lima_homes()?.join(layout.root_id()))
+}
+
+/// Where the short directories of every project's Colima live.
+pub fn short_lima_homes() -> Option<PathBuf> {
+    Some(host::data_dir()?.join("berth/colima"))
+}
+
+/// The Lima home that already holds `instance`, if either does: an instance stays where it
+/// was created.
+fn existing_lima_home(layout: &Layout, instance: &str) -> Option<PathBuf> {
+    std::iter::once(local_lima_home(layout))
+        .chain(short_lima_home(layout))
+        .find(|home| home.join(instance).is_dir())
+}
+
+/// Every profile in the project's `COLIMA_HOME` (a directory with a `colima.yaml`), with the
+/// Lima home its instance is in: what `berth system clean` removes.
+pub fn profiles_on_disk(layout: &Layout) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs_err::read_dir(colima_home(layout)) else {
+        return Vec::new();
+    };
+    let mut profiles: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| !name.starts_with(['_', '.']))
+        .filter(|name| colima_home(layout).join(name).join("colima.yaml").is_file())
+        .map(|name| {
+            let home = existing_lima_home(layout, &lima_instance(&name))
+                .unwrap_or_else(|| local_lima_home(layout));
+            (name, home)
+        })
+        .collect();
+    profiles.sort();
+    profiles
+}
+
+/// `colima ARGS` with the project's `COLIMA_HOME` (created), `DOCKER_CONFIG` and `lima_home`
+/// as `LIMA_HOME` (never the caller's own).
+fn colima_command<I, S>(
+    program: &Path,
+    layout: &Layout,
+    lima_home: &Path,
+    args: I,
+) -> Result<Command>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    fs_err::create_dir_all(colima_home(layout))?;
+    crate::private_fs::ensure_dir(&layout.docker_config)?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env("COLIMA_HOME", colima_home(layout))
+        .env("DOCKER_CONFIG", &layout.docker_config)
+        .env("LIMA_HOME", lima_home);
+    Ok(command)
+}
+
+/// `colima delete`: `--force` only skips Colima's own prompt (berth asked already, or was
+/// told --force); `--data` also deletes the container data disk, which Colima keeps from
+/// 0.9.0 on and knows no `--data` before. The version is `colima --version`'s (a build that
+/// prints none is taken as current).
+fn delete_args(program: &Path, profile: &str) -> Result<Vec<OsString>> {
+    let mut version = Command::new(program);
+    version.arg("--version");
+    let answer = process::capture(version)?;
+    let version = Version::parse(&answer.stdout).filter(|_| answer.status == ExitStatus::Success);
+    let mut args: Vec<OsString> = ["delete", "--profile", profile, "--force"]
+        .map(OsString::from)
+        .to_vec();
+    if version.is_none_or(|v| v >= DATA_DISK_SINCE) {
+        args.push("--data".into());
+    }
+    Ok(args)
+}
+
+/// Delete profile `profile` for `berth system clean`: `colima delete` stops it when it runs
+/// and removes its VM, data disk and docker context. Without Colima installed, a stopped
+/// profile's files are left for clean to remove directly.
+pub fn delete_for_clean(
+    layout: &Layout,
+    profile: &str,
+    lima_home: &Path,
+    running: bool,
+) -> Result<()> {
+    let Some(program) = process::find_program("colima", Some(&layout.envs_dir)) else {
+        if running {
+            anyhow::bail!("it is running and colima, which could stop it, was not found");
+        }
+        ui::note(&format!(
+            "colima was not found; removing the stopped profile `{profile}` directly"
+        ));
+        return Ok(());
+    };
+    let args = delete_args(&program, profile)?;
+    let command = colima_command(&program, layout, lima_home, &args)?;
+    let answer = process::capture(command)?;
+    if answer.status != ExitStatus::Success {
+        let why = answer
+            .stderr
+            .lines()
+            .rev()
+            .find_map(logrus_fatal)
+            .unwrap_or_else(|| answer.stderr.trim().to_string());
+        anyhow::bail!("`colima delete --profile {profile}` failed: {why}");
+    }
+    Ok(())
+}
+
 /// What a line of `colima` output says. Colima logs through logrus on stderr: `starting
 /// colima`, `creating and starting ...` (the VM), `provisioning ...` and `starting ...` (the
 /// container runtime), `stopping ...`, `deleting ...`, and a fatal line when it fails.
@@ -332,10 +564,45 @@ fn classify(stream: Stream, line: &str) -> Line {
     Line::Step(step)
 }
 
-fn unsupported(source: &Source, vm_type: VmType) -> anyhow::Error {
-    let names: Vec<&str> = VM_TYPES.iter().map(|v| v.name()).collect();
-    let mut diagnostic = Diagnostic::new(format!("colima has no vm-type `{vm_type}`"))
-        .help(format!("use one of {} with colima", names.join(", ")));
+/// `--vm-type`, where Colima has it: `cmd/start.go` registers the flag only on macOS (13 or
+/// newer), with `krunkit` only on Apple silicon. Elsewhere Colima runs QEMU and knows no such
+/// flag, so `qemu` needs none and any other type is refused.
+fn vm_type_args(vm_type: VmType, source: &Source) -> Result<Vec<OsString>> {
+    let os = Os::current();
+    if os != Os::Macos {
+        if vm_type == VmType::Qemu {
+            return Ok(Vec::new());
+        }
+        return Err(unsupported(
+            source,
+            format!("colima has no vm-type `{vm_type}` on {}", os.name()),
+            format!(
+                "Colima runs QEMU on {} and has no `--vm-type` there: remove `vm-type`, or set \
+                 it only where it applies (`BERTH_VM_TYPE`)",
+                os.name()
+            ),
+        ));
+    }
+    if !VM_TYPES.contains(&vm_type) {
+        let names: Vec<&str> = VM_TYPES.iter().map(|v| v.name()).collect();
+        return Err(unsupported(
+            source,
+            format!("colima has no vm-type `{vm_type}`"),
+            format!("use one of {} with colima", names.join(", ")),
+        ));
+    }
+    if vm_type == VmType::Krunkit && Arch::current() != Arch::Aarch64 {
+        return Err(unsupported(
+            source,
+            "colima runs `krunkit` only on Apple silicon".into(),
+            "use `vz` or `qemu` on this Mac".into(),
+        ));
+    }
+    Ok(vec!["--vm-type".into(), vm_type.name().into()])
+}
+
+fn unsupported(source: &Source, message: String, help: String) -> anyhow::Error {
+    let mut diagnostic = Diagnostic::new(message).help(help);
     match source {
         Source::Manifest(location) => diagnostic = diagnostic.at_opt(location.clone()),
         other => diagnostic = diagnostic.help(format!("it came from {other}")),

@@ -85,6 +85,27 @@ impl Status {
     }
 }
 
+/// The longest Unix socket path a runtime would make for this project, and the limit the OS
+/// puts on such paths (104 bytes on macOS, 108 on Linux): `berth doctor`'s `socket_budget`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SocketBudget {
+    /// Whose sockets they are, for messages: `Lima`, `Colima`.
+    #[serde(skip)]
+    pub owner: &'static str,
+    pub length: usize,
+    pub limit: usize,
+    /// What to do when they do not fit.
+    #[serde(skip)]
+    pub help: &'static str,
+}
+
+impl SocketBudget {
+    /// Whether the paths fit: the OS (and Lima) refuse a path of `limit` bytes or more.
+    pub fn fits(&self) -> bool {
+        self.length < self.limit
+    }
+}
+
 /// Everything a runtime needs to know about the project it serves.
 pub struct Context<'a> {
     pub project: &'a Project,
@@ -114,4 +135,9 @@ pub trait Runtime {
     }
     fn shell(&self, command: &[std::ffi::OsString]) -> Result<ExitStatus>;
     fn logs(&self, follow: bool) -> Result<ExitStatus>;
+    /// The socket paths this runtime would make for the project, where their length is
+    /// limited (`None`: its sockets are not under the project, so its depth does not matter).
+    fn socket_budget(&self) -> Option<SocketBudget> {
+        None
+    }
 }

@@ -1,13 +1,14 @@
 //! Podman: on Linux its rootless API socket when that answers (no VM), else the project's
-//! own Podman machine `berth-<instance>`. Podman runs one machine at a time, and its socket
-//! path moves between versions, so berth asks `podman machine inspect` for it once and
-//! caches it in `.pixi/berth/podman-socket`.
+//! own Podman machine `berth-<instance>-<root id>`. Podman runs one machine at a time, and its
+//! socket path moves between versions, so berth asks `podman machine inspect` for it once and
+//! caches it in `.pixi/berth/podman-socket`. Which machines exist, and which project each was
+//! made for, berth reads from Podman's own machine configuration files.
 //!
 //! Lifecycle commands take the project's lifecycle lock and log podman's output to
 //! `.pixi/berth/logs/podman-machine-<verb>.log`, showing its steps on one progress line.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
@@ -27,13 +28,173 @@ pub struct Podman<'a> {
     ctx: &'a Context<'a>,
 }
 
-/// One row of `podman machine list --format json`.
+/// One row of `podman machine list --format json` (`cmd/podman/machine/list.go`).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ListedMachine {
     name: String,
     #[serde(default)]
     running: bool,
+    /// Podman counts a machine that is still booting as active (`checkExclusiveActiveVM`).
+    #[serde(default)]
+    starting: bool,
+    #[serde(default, rename = "VMType")]
+    vm_type: String,
+}
+
+/// Podman's limit on a machine's name (`cmd/podman/machine/init.go`, v5.0.0 to v5.8.2).
+const MAX_MACHINE_NAME: usize = 30;
+
+/// What every machine berth makes is called first.
+const MACHINE_PREFIX: &str = "berth-";
+
+/// `berth-<instance>-<root id>`, the instance cut so the whole fits Podman's limit. Podman's
+/// machines belong to the user, not the project: the root's id keeps two checkouts of one
+/// repository (one instance name) on machines of their own.
+fn machine_name(instance: &str, root_id: &str) -> String {
+    let room = MAX_MACHINE_NAME - MACHINE_PREFIX.len() - 1 - root_id.len();
+    let cut: String = instance.chars().take(room).collect();
+    let cut = cut.trim_end_matches(['-', '_', '.']);
+    format!("{MACHINE_PREFIX}{cut}-{root_id}")
+}
+
+/// A machine of berth's as Podman's own configuration records it: one JSON file per machine
+/// in `<config home>/containers/podman/machine/<provider>/` (`pkg/machine/env/dir.go`,
+/// `pkg/machine/vmconfigs/config.go`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineRecord {
+    pub name: String,
+    /// Podman's provider directory it is in (`qemu`, `applehv`, `libkrun`, ...).
+    pub provider: String,
+    /// The project it was made for: the source of its first volume, the project root berth
+    /// always mounts first.
+    pub project_root: Option<PathBuf>,
+}
+
+/// The parts of a machine's config file berth reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MachineConfigFile {
+    name: String,
+    #[serde(default)]
+    mounts: Vec<MountConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MountConfig {
+    source: String,
+}
+
+/// `$XDG_CONFIG_HOME/containers/podman/machine`, else under `~/.config`: Podman's
+/// `homedir.GetConfigHome` on every OS, macOS included.
+fn machine_config_root() -> Option<PathBuf> {
+    let config_home = host::var("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| Some(host::home_dir()?.join(".config")))?;
+    Some(config_home.join("containers/podman/machine"))
+}
+
+/// Every machine of berth's (named `berth-…`) that Podman's configuration holds, of every
+/// provider, sorted by provider and name. Reads files only.
+pub fn berth_machines() -> Vec<MachineRecord> {
+    let Some(root) = machine_config_root() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for provider in sorted_entries(&root).into_iter().filter(|p| p.is_dir()) {
+        for file in sorted_entries(&provider) {
+            if file.extension().is_none_or(|ext| ext != "json") {
+                continue;
+            }
+            let Some(config) = fs_err::read_to_string(&file)
+                .ok()
+                .and_then(|text| serde_json::from_str::<MachineConfigFile>(&text).ok())
+            else {
+                continue;
+            };
+            if !config.name.starts_with(MACHINE_PREFIX) {
+                continue;
+            }
+            found.push(MachineRecord {
+                provider: provider
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into(),
+                project_root: config.mounts.first().map(|m| PathBuf::from(&m.source)),
+                name: config.name,
+            });
+        }
+    }
+    found
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = fs_err::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    entries
+}
+
+/// `podman ARGS` acting on `provider`'s machines (every `podman machine` command but `list
+/// --all-providers` sees only one provider's, `CONTAINERS_MACHINE_PROVIDER` names it).
+fn podman_for(provider: &str, envs_dir: Option<&Path>, args: &[&str]) -> Result<Command> {
+    let mut command = Command::new(process::require_program("podman", envs_dir)?);
+    command
+        .args(args)
+        .env("CONTAINERS_MACHINE_PROVIDER", provider);
+    Ok(command)
+}
+
+/// Whether `machine` of `provider` is running or starting, as `podman machine inspect` says.
+pub fn machine_active(machine: &MachineRecord, envs_dir: Option<&Path>) -> Result<bool> {
+    let args = [
+        "machine",
+        "inspect",
+        "--format",
+        "{{.State}}",
+        &machine.name,
+    ];
+    let answer = process::capture(podman_for(&machine.provider, envs_dir, &args)?)?;
+    if answer.status != ExitStatus::Success {
+        anyhow::bail!(
+            "`podman machine inspect {}` failed: {}",
+            machine.name,
+            answer.stderr.trim()
+        );
+    }
+    Ok(matches!(answer.stdout.trim(), "running" | "starting"))
+}
+
+/// Remove `machine` as `berth system clean` does: `podman machine stop` first when it runs,
+/// then `podman machine rm --force` (which skips Podman's own prompt).
+pub fn remove_machine(
+    machine: &MachineRecord,
+    running: bool,
+    envs_dir: Option<&Path>,
+) -> Result<()> {
+    let name = machine.name.as_str();
+    let mut steps = Vec::new();
+    if running {
+        ui::step("Stopping", &format!("podman machine {name}"));
+        steps.push(vec!["machine", "stop", name]);
+    }
+    steps.push(vec!["machine", "rm", "--force", name]);
+    for args in steps {
+        let answer = process::capture(podman_for(&machine.provider, envs_dir, &args)?)?;
+        if answer.status != ExitStatus::Success {
+            anyhow::bail!(
+                "`podman {}` failed (exit {}): {}",
+                args.join(" "),
+                answer.status.code(),
+                answer.stderr.trim()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The parts of `podman machine inspect` berth reads (research D1).
@@ -84,17 +245,26 @@ impl<'a> Podman<'a> {
         Podman { ctx }
     }
 
-    fn machine(&self) -> String {
-        format!("berth-{}", self.ctx.settings.instance.value)
+    pub fn machine(&self) -> String {
+        machine_name(
+            &self.ctx.settings.instance.value,
+            &self.ctx.project.layout.root_id(),
+        )
     }
 
     fn socket_cache(&self) -> PathBuf {
         self.ctx.project.layout.berth_dir.join("podman-socket")
     }
 
-    /// Whether berth created this project's machine (it caches the socket at `init`).
+    /// This project's machine, as Podman's configuration records it (any provider).
+    pub fn record(&self) -> Option<MachineRecord> {
+        let machine = self.machine();
+        berth_machines().into_iter().find(|m| m.name == machine)
+    }
+
+    /// Whether this project's machine exists: a read of Podman's configuration, no process.
     pub fn exists(&self) -> bool {
-        self.socket_cache().is_file()
+        self.record().is_some()
     }
 
     /// The machine's socket as cached at `init`, if it answers: a file read and a ping.
@@ -180,9 +350,17 @@ impl<'a> Podman<'a> {
         Ok(PathBuf::from(path))
     }
 
-    /// Podman runs one machine at a time: name the one in the way, if any.
-    fn ensure_no_other_running(&self) -> Result<()> {
-        let answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+    /// Every machine Podman would weigh before starting one: of every provider (`list
+    /// --all-providers`, from v5.3.0), or of the current one where Podman is older and has
+    /// no such flag (those versions also check only the current provider).
+    fn list_machines(&self) -> Result<Vec<ListedMachine>> {
+        let all = ["machine", "list", "--all-providers", "--format", "json"];
+        let mut answer = process::capture(self.podman(all)?)?;
+        if answer.status != ExitStatus::Success
+            && answer.stderr.contains("unknown flag: --all-providers")
+        {
+            answer = process::capture(self.podman(["machine", "list", "--format", "json"])?)?;
+        }
         if answer.status != ExitStatus::Success {
             return Err(Diagnostic::new(format!(
                 "`podman machine list` failed: {}",
@@ -190,21 +368,40 @@ impl<'a> Podman<'a> {
             ))
             .into());
         }
-        let machines: Vec<ListedMachine> = serde_json::from_str(&answer.stdout)
-            .context("`podman machine list --format json` printed no JSON array")?;
+        serde_json::from_str(&answer.stdout)
+            .context("`podman machine list --format json` printed no JSON array")
+    }
+
+    /// Podman runs one machine at a time, whatever its provider, and counts one that is
+    /// starting (`pkg/machine/shim/host.go`, `checkExclusiveActiveVM`): name the one in the
+    /// way, before `init` downloads an image.
+    fn ensure_no_other_running(&self) -> Result<()> {
         let ours = self.machine();
-        match machines.iter().find(|m| m.running && m.name != ours) {
-            Some(other) => Err(Diagnostic::new(format!(
-                "podman runs one machine at a time and `{}` is running",
-                other.name
-            ))
-            .help(format!(
-                "stop it with `podman machine stop {}`, then rerun",
-                other.name
-            ))
-            .into()),
-            None => Ok(()),
-        }
+        let machines = self.list_machines()?;
+        let Some(other) = machines
+            .iter()
+            .find(|m| (m.running || m.starting) && m.name != ours)
+        else {
+            return Ok(());
+        };
+        let state = if other.running { "running" } else { "starting" };
+        // Every `podman machine` command but `list` acts on one provider's machines.
+        let (provider, stop) = match other.vm_type.as_str() {
+            "" => (String::new(), String::new()),
+            vm_type => (
+                format!(" ({vm_type})"),
+                format!("CONTAINERS_MACHINE_PROVIDER={vm_type} "),
+            ),
+        };
+        Err(Diagnostic::new(format!(
+            "podman runs one machine at a time and `{}`{provider} is {state}",
+            other.name
+        ))
+        .help(format!(
+            "stop it with `{stop}podman machine stop {}`, then rerun",
+            other.name
+        ))
+        .into())
     }
 
     fn init_args(&self) -> Vec<OsString> {
@@ -498,6 +695,19 @@ mod tests {
         for (stream, line, expected) in cases {
             assert_eq!(classify(stream, line), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn machine_names_fit_podmans_limit_and_name_the_project() {
+        assert_eq!(machine_name("demo", "1a2b3c4d"), "berth-demo-1a2b3c4d");
+        let long = machine_name("customer-analytics-platform", "1a2b3c4d");
+        assert_eq!(long, "berth-customer-analyt-1a2b3c4d");
+        assert_eq!(long.len(), MAX_MACHINE_NAME);
+        // A cut that ends in a separator drops it rather than doubling the dash.
+        assert_eq!(
+            machine_name("abcdefghijklmn-x", "1a2b3c4d"),
+            "berth-abcdefghijklmn-1a2b3c4d"
+        );
     }
 
     #[test]

@@ -40,8 +40,16 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
     Ok(selection)
 }
 
-/// The backend of `kind`. Only Apple's can fail: it checks the host can run it at all.
+/// The backend of `kind`. Apple's checks the host can run it at all. The VM runtimes name
+/// their VM after `instance` (Colima's is a Lima instance too), so Lima's name rule is checked
+/// here, before any of them is asked anything.
 pub fn build<'a>(ctx: &'a Context<'a>, kind: RuntimeKind) -> Result<Box<dyn Runtime + 'a>> {
+    if matches!(
+        kind,
+        RuntimeKind::Lima | RuntimeKind::Colima | RuntimeKind::Podman
+    ) {
+        lima::name::check(&ctx.settings.instance)?;
+    }
     Ok(match kind {
         RuntimeKind::Lima => Box::new(lima::Lima::new(ctx)),
         RuntimeKind::Docker => Box::new(docker_engine::DockerEngine::new(ctx)),

@@ -50,7 +50,7 @@ impl Invalid {
 pub type Parser<T> = fn(Input<'_>, &str) -> Result<T, Invalid>;
 
 /// A string, from text or a TOML string.
-fn text<'a>(input: Input<'a>, key: &str) -> Result<&'a str, Invalid> {
+fn string<'a>(input: Input<'a>, key: &str) -> Result<&'a str, Invalid> {
     match input {
         Input::Text(text) => Ok(text),
         Input::Toml(node) => node
@@ -80,13 +80,13 @@ fn text_or_integer(input: Input<'_>, key: &str) -> Result<String, Invalid> {
         Input::Toml(node) if node.as_integer().is_some() => {
             Ok(node.as_integer().unwrap_or_default().to_string())
         }
-        input => text(input, key).map(str::to_string),
+        input => string(input, key).map(str::to_string),
     }
 }
 
 /// `auto` or a runtime's name.
 pub fn runtime(input: Input<'_>, key: &str) -> Result<RuntimeChoice, Invalid> {
-    let name = text(input, key)?;
+    let name = string(input, key)?;
     RuntimeChoice::from_name(name).ok_or_else(|| {
         Invalid::new(
             format!("`{name}` is not a valid {key}"),
@@ -97,7 +97,7 @@ pub fn runtime(input: Input<'_>, key: &str) -> Result<RuntimeChoice, Invalid> {
 
 /// One of the names of a [`ValueEnum`] (`vm-type`, `arch`).
 pub fn choice<T: ValueEnum>(input: Input<'_>, key: &str) -> Result<T, Invalid> {
-    let name = text(input, key)?;
+    let name = string(input, key)?;
     T::from_str(name, false).map_err(|_| {
         let names: Vec<String> = T::value_variants()
             .iter()
@@ -110,18 +110,10 @@ pub fn choice<T: ValueEnum>(input: Input<'_>, key: &str) -> Result<T, Invalid> {
     })
 }
 
-/// A Lima instance name ([`super::is_valid_instance_name`]).
-pub fn instance(input: Input<'_>, key: &str) -> Result<String, Invalid> {
-    let name = text(input, key)?;
-    if !super::is_valid_instance_name(name) {
-        return Err(Invalid::new(
-            format!("`{name}` is not a valid instance name"),
-            "use letters, digits, `-`, `_` and `.`, starting with a letter or digit \
-             (at most 64 characters)"
-                .into(),
-        ));
-    }
-    Ok(name.to_string())
+/// Any string. (The instance name is checked against Lima's rule where it reaches Lima,
+/// `runtime::lima::name`, with a name to use instead.)
+pub fn text(input: Input<'_>, key: &str) -> Result<String, Invalid> {
+    string(input, key).map(str::to_string)
 }
 
 /// The VM's CPU count, 1 to 512.

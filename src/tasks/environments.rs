@@ -1,38 +1,178 @@
-//! Which tasks each environment sees on this platform (pixi.md 1.5–1.6), and finding a task
-//! by name across environments (pixi.md 2.5).
+//! Which tasks each environment sees (pixi.md 1.5–1.6), and finding a task by name across
+//! environments (pixi.md 2.5), as pixi v0.77.0 does in `crates/pixi_core/src/workspace/
+//! environment.rs` and `crates/pixi_task/src/task_environment.rs`.
+//!
+//! Each environment resolves its `[target.<selector>]` tables for its own platform: the one
+//! `--platform` pins, else the best platform it declares for this machine, else the first it
+//! declares (so a task of another machine's environment is still found), else none, which
+//! leaves only the plain tables.
 
 use std::collections::HashMap;
 
 use anyhow::Result;
 
+use super::platforms;
 use crate::diag::Diagnostic;
 use crate::diag::closest;
+use crate::host;
 use crate::manifest::Manifest;
-use crate::manifest::tasks::{DEFAULT_FEATURE, Feature, Task, TaskSet};
+use crate::manifest::tasks::{DEFAULT_FEATURE, DeclaredPlatform, Feature, Task, TaskSet};
 
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 
 /// One environment with its resolved tasks.
 pub struct Environment<'a> {
     pub name: String,
+    /// Most specific first: the inline content, the listed features, the default feature.
+    pub features: Vec<&'a Feature>,
+    /// The workspace platforms every feature supports, in declaration order.
+    pub platforms: Vec<&'a DeclaredPlatform>,
+    /// The declared platform that fits this machine best, if one does.
+    pub best_platform: Option<&'a DeclaredPlatform>,
+    /// The platform `[target]` tables are resolved for; `None` leaves the plain tables only.
+    pub search_platform: Option<&'a DeclaredPlatform>,
+    /// The tasks at `search_platform`; empty when that platform is not the environment's.
     pub tasks: HashMap<&'a str, &'a Task>,
 }
 
-/// Every environment of the workspace, resolved for one platform.
+impl<'a> Environment<'a> {
+    /// The platform tasks are rendered and activated for (`pixi.platform`): the search
+    /// platform, else this machine's.
+    pub fn platform(&self) -> DeclaredPlatform {
+        self.search_platform
+            .cloned()
+            .unwrap_or_else(platforms::host)
+    }
+
+    /// Whether this machine runs the environment: it declares a platform that fits, or
+    /// `PIXI_OVERRIDE_PLATFORM` vouches for the machine (`crates/pixi_core/src/workspace/
+    /// virtual_packages.rs`, `verify_current_platform_can_run_environment`, without a lock
+    /// file).
+    pub fn runs_here(&self) -> bool {
+        host::var_is_set("PIXI_OVERRIDE_PLATFORM") || self.best_platform.is_some()
+    }
+
+    /// The tasks `task list` and "Available tasks" show: those at the best platform for this
+    /// machine (only the plain tables when none fits), hidden ones left out
+    /// (`Environment::get_filtered_tasks`).
+    pub fn listed_tasks(&self) -> Vec<(&'a str, &'a Task)> {
+        let visible =
+            |(name, task): (&&'a str, &&'a Task)| (!task.is_hidden()).then_some((*name, *task));
+        // The search platform is the best one whenever one fits: its tasks are resolved.
+        let mut tasks: Vec<(&'a str, &'a Task)> = if self.search_platform == self.best_platform {
+            self.tasks.iter().filter_map(visible).collect()
+        } else {
+            tasks_for(&self.features, self.best_platform)
+                .iter()
+                .filter_map(visible)
+                .collect()
+        };
+        tasks.sort_unstable_by_key(|(name, _)| *name);
+        tasks
+    }
+
+    /// Each feature's own tasks at the best platform for this machine, sorted by name, the
+    /// features most specific first (`Environment::feature_tasks`).
+    pub fn feature_tasks(&self) -> Vec<(&'a Feature, Vec<(&'a str, &'a Task)>)> {
+        self.features
+            .iter()
+            .map(|&feature| {
+                let mut tasks: Vec<(&'a str, &'a Task)> = tasks_for(&[feature], self.best_platform)
+                    .into_iter()
+                    .collect();
+                tasks.sort_by_key(|(name, _)| *name);
+                (feature, tasks)
+            })
+            .collect()
+    }
+
+    /// How this machine runs the environment (`classify_environment_runnability`, without a
+    /// lock file to find the "by accident" case).
+    pub fn runnability(&self) -> Runnability {
+        if self.runs_here() {
+            Runnability::ByDesign
+        } else if !self.has_dependencies() {
+            Runnability::NoDependencies
+        } else {
+            Runnability::Unsupported
+        }
+    }
+
+    /// Whether any of its features declares a dependency.
+    pub fn has_dependencies(&self) -> bool {
+        self.features.iter().any(|f| f.has_dependencies)
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.name == DEFAULT_ENVIRONMENT
+    }
+
+    fn supports(&self, platform: &DeclaredPlatform) -> bool {
+        self.platforms.iter().any(|p| p.name == platform.name)
+    }
+
+    /// The environment's tasks on `platform` (`Environment::tasks`): `None` when the
+    /// environment does not support that platform.
+    fn tasks_at(&self, platform: Option<&DeclaredPlatform>) -> Option<HashMap<&'a str, &'a Task>> {
+        if platform.is_some_and(|p| !self.supports(p)) {
+            return None;
+        }
+        Some(tasks_for(&self.features, platform))
+    }
+}
+
+/// How this machine runs an environment, as `task list --summary` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runnability {
+    /// It declares a platform that fits this machine.
+    ByDesign,
+    /// It declares none, but installs nothing that could need one.
+    NoDependencies,
+    /// Its tasks cannot run here.
+    Unsupported,
+}
+
+impl Runnability {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Runnability::ByDesign => "by design",
+            Runnability::NoDependencies => "no dependency",
+            Runnability::Unsupported => "not runnable here",
+        }
+    }
+}
+
+/// Where a search for a task comes from, for the prompt that asks which environment.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'s> {
+    CommandLine,
+    /// The `depends-on` of this task.
+    DependsOn(&'s str),
+}
+
+/// A task several environments can run, for a chooser to settle.
+pub struct Ambiguous<'s, 'a> {
+    pub task: &'s str,
+    pub source: Source<'s>,
+    /// The candidates, in environment order.
+    pub candidates: Vec<(&'s Environment<'a>, &'a Task)>,
+}
+
+/// Settles an ambiguous task: the index of the chosen candidate, or `None` to report it.
+pub type Chooser<'c> = &'c dyn Fn(&Ambiguous<'_, '_>) -> Option<usize>;
+
+/// Every environment of the workspace.
 pub struct Environments<'a> {
     /// `default` first, then `[environments]` in declaration order.
     pub list: Vec<Environment<'a>>,
     set: &'a TaskSet,
-    platform: String,
+    /// `--platform`: the declared platform every environment is resolved for.
+    pinned: Option<&'a DeclaredPlatform>,
 }
 
 impl<'a> Environments<'a> {
-    /// Resolve every environment's tasks for `platform` (the platform that selects targets).
-    pub fn resolve(
-        manifest: &Manifest,
-        set: &'a TaskSet,
-        platform: &str,
-    ) -> Result<Environments<'a>> {
+    /// Resolve every environment's features, platforms and tasks.
+    pub fn resolve(manifest: &Manifest, set: &'a TaskSet) -> Result<Environments<'a>> {
         let mut decls: Vec<(&str, Vec<&'a Feature>)> = Vec::new();
         let default_feature = &set.features[0];
         if !set
@@ -75,18 +215,65 @@ impl<'a> Environments<'a> {
             };
             decls.insert(position, (&decl.name, features));
         }
+        let host = platforms::host();
         let list = decls
             .into_iter()
-            .map(|(name, features)| Environment {
-                name: name.to_string(),
-                tasks: tasks_for(&features, platform, &set.rich_platforms),
+            .map(|(name, features)| {
+                let platforms = environment_platforms(&set.platforms, &features);
+                let best_platform = best_platform(&set.platforms, &platforms, &host.subdir);
+                let search_platform = best_platform.or_else(|| platforms.first().copied());
+                let tasks = tasks_for(&features, search_platform);
+                Environment {
+                    name: name.to_string(),
+                    features,
+                    platforms,
+                    best_platform,
+                    search_platform,
+                    tasks,
+                }
             })
             .collect();
         Ok(Environments {
             list,
             set,
-            platform: platform.to_string(),
+            pinned: None,
         })
+    }
+
+    /// `--platform NAME` with `environment` the one the run is for: check that it is one of
+    /// that environment's platforms, then resolve every environment for it (`pixi run`,
+    /// `crates/pixi_cli/src/run.rs` and `Environment::named_or_best_declared_platform`,
+    /// v0.77.0). A platform no environment could use is an error naming it.
+    pub fn pin(&mut self, name: &str, environment: &str) -> Result<()> {
+        let resolved = platforms::resolve(&self.set.platforms, name)?;
+        let env = self.require(environment)?;
+        let member = env.platforms.is_empty() || env.supports(&resolved);
+        let declared = self.set.platforms.iter().find(|p| p.name == resolved.name);
+        let Some(platform) = declared.filter(|_| member) else {
+            let mut diagnostic = Diagnostic::new(format!(
+                "platform '{}' is not part of environment '{environment}'",
+                resolved.name
+            ));
+            let names: Vec<&str> = env.platforms.iter().map(|p| p.name.as_str()).collect();
+            diagnostic = if names.is_empty() {
+                diagnostic.help(format!(
+                    "declare it in [workspace] platforms, e.g. `platforms = [\"{}\"]`",
+                    resolved.name
+                ))
+            } else {
+                diagnostic.help(format!(
+                    "environment '{environment}' runs on: {}",
+                    names.join(", ")
+                ))
+            };
+            return Err(diagnostic.into());
+        };
+        for env in &mut self.list {
+            env.search_platform = Some(platform);
+            env.tasks = env.tasks_at(Some(platform)).unwrap_or_default();
+        }
+        self.pinned = Some(platform);
+        Ok(())
     }
 
     pub fn get(&self, name: &str) -> Option<&Environment<'a>> {
@@ -111,74 +298,106 @@ impl<'a> Environments<'a> {
         self.list.len() > 1
     }
 
-    /// Find task `name`: in `explicit` if given, else by pixi's search rules.
-    pub fn find(&self, name: &str, explicit: Option<&str>) -> Result<(&Environment<'a>, &'a Task)> {
+    /// Find task `name` (`SearchEnvironments::find_task`): in `explicit` if given, else by
+    /// pixi's search rules; `chooser` settles a name several environments define.
+    pub fn find<'s>(
+        &'s self,
+        name: &'s str,
+        explicit: Option<&str>,
+        source: Source<'s>,
+        chooser: Chooser<'_>,
+    ) -> Result<(&'s Environment<'a>, &'a Task)> {
+        self.lookup(name, explicit, source, chooser)?
+            .ok_or_else(|| self.not_found(name, explicit))
+    }
+
+    /// Like `find`, with `None` where the searched environments do not define `name`.
+    pub fn lookup<'s>(
+        &'s self,
+        name: &'s str,
+        explicit: Option<&str>,
+        source: Source<'s>,
+        chooser: Chooser<'_>,
+    ) -> Result<Option<(&'s Environment<'a>, &'a Task)>> {
         if let Some(env_name) = explicit {
             let env = self.require(env_name)?;
-            return match env.tasks.get(name) {
-                Some(task) => Ok((env, task)),
-                None => Err(self.not_found(name, Some(env_name))),
-            };
+            return Ok(env.tasks.get(name).map(|&task| (env, task)));
         }
         if let Some(default) = self.get(DEFAULT_ENVIRONMENT)
             && let Some(&task) = default.tasks.get(name)
         {
             if let Some(preferred) = task.default_environment.as_deref()
                 && let Some(env) = self.get(preferred)
+                && env.runs_here()
                 && let Some(&other) = env.tasks.get(name)
             {
-                return Ok((env, other));
+                return Ok(Some((env, other)));
             }
-            let differs = self
-                .list
-                .iter()
-                .any(|e| e.tasks.get(name).is_some_and(|t| t.id != task.id));
+            let differs = self.list.iter().any(|e| {
+                !e.is_default()
+                    && e.runs_here()
+                    && e.tasks.get(name).is_some_and(|t| t.id != task.id)
+            });
             if !differs {
-                return Ok((default, task));
+                return Ok(Some((default, task)));
             }
         }
-        let matches: Vec<(&Environment<'a>, &'a Task)> = self
+        let candidates: Vec<(&Environment<'a>, &'a Task)> = self
             .list
             .iter()
             .filter_map(|e| e.tasks.get(name).map(|&t| (e, t)))
             .collect();
-        match matches.as_slice() {
-            [] => Err(self.not_found(name, None)),
-            [only] => Ok(*only),
-            several => {
-                let envs: Vec<&str> = several.iter().map(|(e, _)| e.name.as_str()).collect();
-                Err(Diagnostic::new(format!("the task '{name}' is ambiguous"))
-                    .help(format!(
-                        "it can run in the environments {}; choose one with `berth run --environment {} {name}`",
-                        envs.join(", "),
-                        envs[0]
-                    ))
-                    .into())
+        match candidates.as_slice() {
+            [] => Ok(None),
+            [only] => Ok(Some(*only)),
+            _ => {
+                let ambiguous = Ambiguous {
+                    task: name,
+                    source,
+                    candidates,
+                };
+                match chooser(&ambiguous) {
+                    Some(i) if i < ambiguous.candidates.len() => Ok(Some(ambiguous.candidates[i])),
+                    _ => Err(ambiguous_error(&ambiguous)),
+                }
             }
         }
     }
 
-    fn not_found(&self, name: &str, env: Option<&str>) -> anyhow::Error {
-        let elsewhere = self
-            .set
-            .features
+    /// The environments that define `name` on any platform they declare, or in their plain
+    /// tables (`environments_defining_task`).
+    pub fn defining(&self, name: &str) -> Vec<&str> {
+        self.list
             .iter()
-            .chain(self.set.environments.iter().map(|e| &e.inline))
-            .any(|f| {
-                f.targets
-                    .iter()
-                    .any(|t| t.tasks.iter().any(|task| task.name == name))
-            });
-        let message = match env {
-            Some(env) if self.get(env).is_some() && elsewhere => {
-                format!("the task '{name}' is not available in environment '{env}'")
-            }
-            _ if elsewhere => format!(
-                "the task '{name}' is not available for platform '{}'",
-                self.platform
-            ),
-            _ => format!("could not find the task '{name}'"),
-        };
+            .filter(|env| {
+                std::iter::once(None)
+                    .chain(env.platforms.iter().map(|p| Some(*p)))
+                    .any(|platform| {
+                        env.tasks_at(platform)
+                            .is_some_and(|tasks| tasks.contains_key(name))
+                    })
+            })
+            .map(|env| env.name.as_str())
+            .collect()
+    }
+
+    /// A task that is not where it was looked for: unavailable here when some environment
+    /// defines it elsewhere (`UnrunnableTaskError`), else unknown (`MissingTaskError`).
+    pub fn not_found(&self, name: &str, explicit: Option<&str>) -> anyhow::Error {
+        let defining = self.defining(name);
+        if let Some(first) = defining.first() {
+            let place = match (explicit, self.pinned) {
+                (Some(env), _) => format!(" in environment '{env}'"),
+                (None, Some(platform)) => format!(" for platform '{}'", platform.name),
+                (None, None) => " on this machine".to_string(),
+            };
+            return Diagnostic::new(format!("the task '{name}' is not available{place}"))
+                .help(format!(
+                    "the task is defined in environment(s): {}; run it there with `berth run --environment {first} {name}`",
+                    defining.join(", ")
+                ))
+                .into();
+        }
         let mut names: Vec<&str> = self
             .list
             .iter()
@@ -187,7 +406,7 @@ impl<'a> Environments<'a> {
             .collect();
         names.sort_unstable();
         names.dedup();
-        let mut diagnostic = Diagnostic::new(message);
+        let mut diagnostic = Diagnostic::new(format!("could not find the task '{name}'"));
         if let Some(close) = closest(name, &names) {
             diagnostic = diagnostic.help(format!("did you mean '{close}'?"));
         }
@@ -195,148 +414,164 @@ impl<'a> Environments<'a> {
     }
 }
 
+/// `AmbiguousTaskError` (`crates/pixi_task/src/error.rs`, v0.77.0).
+fn ambiguous_error(ambiguous: &Ambiguous<'_, '_>) -> anyhow::Error {
+    let names: Vec<&str> = ambiguous
+        .candidates
+        .iter()
+        .map(|(e, _)| e.name.as_str())
+        .collect();
+    let task = ambiguous.task;
+    Diagnostic::new(format!("the task '{task}' is ambiguous"))
+        .help(format!(
+            "these environments provide the task '{task}': {}",
+            names.join(", ")
+        ))
+        .help(format!(
+            "specify the '--environment' flag to run the task in a specific environment, e.g. `berth run --environment {} {task}`",
+            names[0]
+        ))
+        .into()
+}
+
+/// The workspace platforms an environment of `features` supports (`FeaturesExt::platforms`):
+/// those every feature supports by name or subdir, where a feature that names a platform
+/// exactly keeps the other platforms of that subdir out.
+fn environment_platforms<'a>(
+    declared: &'a [DeclaredPlatform],
+    features: &[&Feature],
+) -> Vec<&'a DeclaredPlatform> {
+    let named: Vec<&str> = features
+        .iter()
+        .filter_map(|f| f.platforms.as_deref())
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let exact_subdirs: Vec<&str> = declared
+        .iter()
+        .filter(|p| named.contains(&p.name.as_str()))
+        .map(|p| p.subdir.as_str())
+        .collect();
+    declared
+        .iter()
+        .filter(|p| {
+            features.iter().all(|f| {
+                f.platforms
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| *n == p.name || *n == p.subdir))
+            })
+        })
+        .filter(|p| named.contains(&p.name.as_str()) || !exact_subdirs.contains(&p.subdir.as_str()))
+        .collect()
+}
+
+/// The first declared platform, in the order of the subdirs this machine runs, that the
+/// environment supports (`Environment::best_declared_platform`).
+fn best_platform<'a>(
+    declared: &'a [DeclaredPlatform],
+    supported: &[&'a DeclaredPlatform],
+    host_subdir: &str,
+) -> Option<&'a DeclaredPlatform> {
+    platforms::candidate_subdirs(host_subdir)
+        .iter()
+        .flat_map(|subdir| declared.iter().filter(move |p| &p.subdir == subdir))
+        .find(|p| supported.iter().any(|s| s.name == p.name))
+}
+
 /// The tasks of an environment made of `features` (most specific first) on `platform`:
-/// inserted from least to most specific, so later inserts win.
+/// inserted from least to most specific, so later inserts win. Without a platform only the
+/// plain tables count.
 fn tasks_for<'a>(
     features: &[&'a Feature],
-    platform: &str,
-    rich: &[(String, String)],
+    platform: Option<&DeclaredPlatform>,
 ) -> HashMap<&'a str, &'a Task> {
     let mut tasks = HashMap::new();
-    for feature in features.iter().rev() {
-        for target in &feature.targets {
-            let applies = target
-                .selector
-                .as_deref()
-                .is_none_or(|s| selector_matches(s, platform, rich));
-            if applies {
-                for task in &target.tasks {
-                    tasks.insert(task.name.as_ref(), task);
-                }
-            }
+    for target in targets(features, platform).rev() {
+        for task in &target.tasks {
+            tasks.insert(task.name.as_ref(), task);
         }
     }
     tasks
 }
 
-/// Whether a `[target.<selector>]` applies to `platform` (a conda subdir such as `linux-64`).
-pub fn selector_matches(selector: &str, platform: &str, rich: &[(String, String)]) -> bool {
-    let os = platform.split('-').next().unwrap_or(platform);
-    match selector {
-        "unix" => matches!(os, "linux" | "osx" | "emscripten" | "wasi"),
-        "linux" | "win" | "osx" => os == selector,
-        "macos" => os == "osx",
-        _ if selector.contains(['*', '?', '[']) => glob_matches(selector, platform),
-        _ => {
-            selector == platform
-                || rich
-                    .iter()
-                    .any(|(name, subdir)| name == selector && subdir == platform)
-        }
-    }
-}
-
-/// A small glob over platform names: `*`, `?` and `[...]` classes.
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    fn matches(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') => (0..=t.len()).any(|i| matches(&p[1..], &t[i..])),
-            Some('?') => !t.is_empty() && matches(&p[1..], &t[1..]),
-            Some('[') => {
-                let Some(end) = p.iter().position(|&c| c == ']') else {
-                    return t.first() == Some(&'[') && matches(&p[1..], &t[1..]);
-                };
-                let class = &p[1..end];
-                let Some(&c) = t.first() else { return false };
-                let (negated, class) = match class.first() {
-                    Some('!' | '^') => (true, &class[1..]),
-                    _ => (false, class),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < class.len() {
-                    if i + 2 < class.len() && class[i + 1] == '-' {
-                        hit |= class[i] <= c && c <= class[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= class[i] == c;
-                        i += 1;
-                    }
+/// The targets of `features` that apply on `platform`, most specific first: per feature
+/// (most specific first) the matching `[target]` tables, last declared first, then the plain
+/// one (`Targets::resolve`).
+pub fn targets<'f, 'a: 'f>(
+    features: &'f [&'a Feature],
+    platform: Option<&'f DeclaredPlatform>,
+) -> impl DoubleEndedIterator<Item = &'a crate::manifest::tasks::Target> + 'f {
+    features.iter().flat_map(move |feature| {
+        feature
+            .targets
+            .iter()
+            .rev()
+            .filter(move |target| match &target.selector {
+                None => true,
+                Some(selector) => {
+                    platform.is_some_and(|p| platforms::selector_matches(selector, p))
                 }
-                hit != negated && matches(&p[end + 1..], &t[1..])
-            }
-            Some(&c) => t.first() == Some(&c) && matches(&p[1..], &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    matches(&p, &t)
-}
-
-/// The platform whose targets apply (pixi.md 1.6): the host when the workspace declares it
-/// (or declares nothing), an emulated fallback it declares, else the first declared one.
-pub fn best_platform(host: &str, declared: &[String]) -> String {
-    if declared.is_empty() || declared.iter().any(|p| p == host) {
-        return host.to_string();
-    }
-    let fallback = match host {
-        "osx-arm64" => Some("osx-64"),
-        "win-arm64" => Some("win-64"),
-        "win-64" => Some("win-32"),
-        _ => None,
-    };
-    if let Some(fallback) = fallback.filter(|f| declared.iter().any(|p| p == f)) {
-        return fallback.to_string();
-    }
-    declared[0].clone()
+            })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn selectors_match_families_subdirs_and_globs() {
-        let rich = vec![("gpu".to_string(), "linux-64".to_string())];
-        for (selector, platform, expected) in [
-            ("linux", "linux-64", true),
-            ("linux", "osx-arm64", false),
-            ("unix", "linux-aarch64", true),
-            ("unix", "osx-64", true),
-            ("unix", "win-64", false),
-            ("win", "win-64", true),
-            ("osx", "osx-arm64", true),
-            ("macos", "osx-64", true),
-            ("macos", "linux-64", false),
-            ("linux-64", "linux-64", true),
-            ("linux-64", "linux-aarch64", false),
-            ("linux-*", "linux-aarch64", true),
-            ("*-64", "osx-arm64", false),
-            ("osx-[a]rm64", "osx-arm64", true),
-            ("gpu", "linux-64", true),
-            ("gpu", "osx-64", false),
-        ] {
-            assert_eq!(
-                selector_matches(selector, platform, &rich),
-                expected,
-                "{selector} on {platform}"
-            );
+    fn platform(name: &str, subdir: &str) -> DeclaredPlatform {
+        DeclaredPlatform::new(name, subdir)
+    }
+
+    fn feature(platforms: Option<&[&str]>) -> Feature {
+        Feature {
+            name: "f".into(),
+            kind: crate::manifest::tasks::FeatureKind::Named,
+            platforms: platforms.map(|list| list.iter().map(|s| s.to_string()).collect()),
+            has_dependencies: false,
+            targets: Vec::new(),
         }
     }
 
     #[test]
-    fn best_platform_follows_pixi() {
-        let declared = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(best_platform("linux-64", &[]), "linux-64");
+    fn an_environment_keeps_the_platforms_all_its_features_support() {
+        let declared = vec![
+            platform("linux-64", "linux-64"),
+            platform("gpu", "linux-64"),
+            platform("osx-arm64", "osx-arm64"),
+        ];
+        let names = |features: &[&Feature]| -> Vec<String> {
+            environment_platforms(&declared, features)
+                .iter()
+                .map(|p| p.name.clone())
+                .collect()
+        };
+        let any = feature(None);
+        assert_eq!(names(&[&any]), ["linux-64", "gpu", "osx-arm64"]);
+        let linux = feature(Some(&["linux-64"]));
+        // Naming the subdir exactly keeps its named variant out (prefix-dev/pixi#6493).
+        assert_eq!(names(&[&linux, &any]), ["linux-64"]);
+        let gpu = feature(Some(&["gpu"]));
+        assert_eq!(names(&[&gpu, &any]), ["gpu"]);
+        let mac = feature(Some(&["osx-arm64"]));
+        assert!(names(&[&mac, &linux]).is_empty());
+    }
+
+    #[test]
+    fn the_best_platform_is_the_hosts_subdir_then_its_fallbacks() {
+        let declared = vec![
+            platform("osx-64", "osx-64"),
+            platform("osx-arm64", "osx-arm64"),
+        ];
+        let all: Vec<&DeclaredPlatform> = declared.iter().collect();
         assert_eq!(
-            best_platform("linux-64", &declared(&["osx-arm64", "linux-64"])),
-            "linux-64"
+            best_platform(&declared, &all, "osx-arm64").map(|p| p.name.as_str()),
+            Some("osx-arm64")
         );
-        assert_eq!(best_platform("osx-arm64", &declared(&["osx-64"])), "osx-64");
         assert_eq!(
-            best_platform("linux-64", &declared(&["osx-arm64"])),
-            "osx-arm64"
+            best_platform(&declared, &all[..1], "osx-arm64").map(|p| p.name.as_str()),
+            Some("osx-64")
         );
+        assert_eq!(best_platform(&declared, &all, "linux-64"), None);
     }
 }

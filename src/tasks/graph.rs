@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use anyhow::Result;
 
-use super::environments::Environments;
-use super::template::{self, Renderer};
+use super::environments::{Chooser, Environments, Source};
+use super::template::{self, Context, Renderer};
 use crate::diag::{Diagnostic, locate};
 use crate::manifest::Manifest;
 use crate::manifest::tasks::{ArgSpec, Dependency, DependencyArg, Task};
@@ -24,6 +24,25 @@ pub struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
+    /// The arguments as pixi shows them (`ArgValues`'s `Display`): typed ones as
+    /// `name = value`, then ` -- ` and the extra words; or just the words.
+    pub fn describe_args(&self) -> String {
+        if self.task.arg_specs().is_empty() {
+            return self.extra.join(", ");
+        }
+        let typed: Vec<String> = self
+            .args
+            .iter()
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect();
+        let mut text = typed.join(", ");
+        if !self.extra.is_empty() {
+            text.push_str(" -- ");
+            text.push_str(&self.extra.join(", "));
+        }
+        text
+    }
+
     fn key(&self) -> (String, String, Vec<(String, String)>, Vec<String>) {
         (
             self.task.name.to_string(),
@@ -46,7 +65,8 @@ pub struct Bound {
 /// Without typed args every word is appended, a leading `--` dropped. With typed args the
 /// words before the first `--` fill them in order and only the words after it are appended.
 pub fn bind_cli(task: &Task, words: &[String]) -> Result<Bound> {
-    if task.args.is_empty() {
+    // `args = []` still counts as typed args here, as in pixi's `from_cmd_args`.
+    let Some(specs) = &task.args else {
         let words = match words.first() {
             Some(first) if first == "--" => &words[1..],
             _ => words,
@@ -55,12 +75,12 @@ pub fn bind_cli(task: &Task, words: &[String]) -> Result<Bound> {
             args: Vec::new(),
             extra: words.to_vec(),
         });
-    }
+    };
     let (values, extra) = match words.iter().position(|w| w == "--") {
         Some(at) => (&words[..at], words[at + 1..].to_vec()),
         None => (words, Vec::new()),
     };
-    if values.len() > task.args.len() {
+    if values.len() > specs.len() {
         return Err(Diagnostic::new(format!(
             "task '{}' received more arguments than expected",
             task.name
@@ -68,11 +88,8 @@ pub fn bind_cli(task: &Task, words: &[String]) -> Result<Bound> {
         .help("use `--` to separate task arguments from extra passthrough arguments")
         .into());
     }
-    let given: Vec<Option<&str>> = task
-        .args
-        .iter()
-        .enumerate()
-        .map(|(i, _)| values.get(i).map(String::as_str))
+    let given: Vec<Option<&str>> = (0..specs.len())
+        .map(|i| values.get(i).map(String::as_str))
         .collect();
     Ok(Bound {
         args: fill(task, &given)?,
@@ -83,7 +100,7 @@ pub fn bind_cli(task: &Task, words: &[String]) -> Result<Bound> {
 /// Bind the rendered `args` of a `depends-on` entry: positional first, then named.
 /// A task without typed args gets them as words (`name=value` for named ones).
 pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
-    if task.args.is_empty() {
+    if task.arg_specs().is_empty() {
         let extra = args
             .iter()
             .map(|arg| match arg {
@@ -96,7 +113,7 @@ pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
             extra,
         });
     }
-    let mut given: Vec<Option<&str>> = vec![None; task.args.len()];
+    let mut given: Vec<Option<&str>> = vec![None; task.arg_specs().len()];
     let mut named_seen = false;
     for (i, arg) in args.iter().enumerate() {
         match arg {
@@ -119,7 +136,7 @@ pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
             DependencyArg::Named(name, value) => {
                 named_seen = true;
                 let at = task
-                    .args
+                    .arg_specs()
                     .iter()
                     .position(|a| &a.name == name)
                     .ok_or_else(|| {
@@ -140,7 +157,7 @@ pub fn bind_dependency(task: &Task, args: &[DependencyArg]) -> Result<Bound> {
 
 /// Each arg's value: given, else its default; checked against its choices.
 fn fill(task: &Task, given: &[Option<&str>]) -> Result<Vec<(String, String)>> {
-    task.args
+    task.arg_specs()
         .iter()
         .zip(given)
         .map(|(spec, value)| {
@@ -186,6 +203,26 @@ pub struct Planner<'p, 'a> {
     pub manifest: &'p Manifest,
     /// `-e`: dependencies without their own `environment` run there too.
     pub forced_environment: Option<&'p str>,
+    /// Settles a dependency several environments define.
+    pub chooser: Chooser<'p>,
+}
+
+#[cfg(test)]
+impl<'p, 'a> Planner<'p, 'a> {
+    /// A planner that forces no environment and settles no ambiguity.
+    pub fn for_tests(
+        environments: &'p Environments<'a>,
+        renderer: &'p Renderer,
+        manifest: &'p Manifest,
+    ) -> Planner<'p, 'a> {
+        Planner {
+            environments,
+            renderer,
+            manifest,
+            forced_environment: None,
+            chooser: &|_| None,
+        }
+    }
 }
 
 impl<'a> Planner<'_, 'a> {
@@ -228,7 +265,12 @@ impl<'a> Planner<'_, 'a> {
             .or(self.forced_environment);
         let (environment, task) = self
             .environments
-            .find(&dependency.task, in_environment)
+            .find(
+                &dependency.task,
+                in_environment,
+                Source::DependsOn(&parent.task.name),
+                self.chooser,
+            )
             .map_err(|err| locate(err, at()))?;
         if let Some(cycle) = walk.cycle_to(&task.name, &environment.name) {
             return Err(Diagnostic::new(format!(
@@ -245,6 +287,7 @@ impl<'a> Planner<'_, 'a> {
         let rendered = dependency
             .args
             .iter()
+            .flatten()
             .map(|arg| self.render_arg(arg, parent))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|err| {
@@ -269,10 +312,18 @@ impl<'a> Planner<'_, 'a> {
         arg: &DependencyArg,
         parent: &Invocation<'a>,
     ) -> std::result::Result<DependencyArg, minijinja::Error> {
-        let render = |text: &str| {
-            self.renderer
-                .render(text, &parent.environment, &parent.args)
+        // Every environment in a plan comes from `environments`.
+        let platform = self
+            .environments
+            .get(&parent.environment)
+            .map_or_else(super::platforms::host, |e| e.platform());
+        let context = Context {
+            platform: &platform,
+            environment: &parent.environment,
+            args: &parent.args,
+            dependency: true,
         };
+        let render = |text: &str| self.renderer.render(text, &context);
         Ok(match arg {
             DependencyArg::Positional(value) => DependencyArg::Positional(render(value)?),
             DependencyArg::Named(name, value) => DependencyArg::Named(name.clone(), render(value)?),
@@ -345,7 +396,6 @@ mod tests {
     use crate::manifest::tasks::TaskSet;
     use crate::project::ManifestKind;
     use crate::tasks::environments::Environments;
-    use crate::tasks::template::PixiVars;
 
     fn manifest(tasks: &str) -> Manifest {
         let text =
@@ -358,28 +408,14 @@ mod tests {
         .unwrap()
     }
 
-    fn renderer() -> Renderer {
-        Renderer::new(PixiVars {
-            platform: "linux-64".into(),
-            manifest_path: "/p/pixi.toml".into(),
-            version: "0".into(),
-            init_cwd: "/p".into(),
-        })
-    }
-
     /// The order `name` runs in, as `task(args)` strings.
     fn order(tasks: &str, name: &str, words: &[&str]) -> Result<Vec<String>> {
         let manifest = manifest(tasks);
         let set = TaskSet::parse(&manifest)?;
-        let envs = Environments::resolve(&manifest, &set, "linux-64")?;
-        let renderer = renderer();
-        let planner = Planner {
-            environments: &envs,
-            renderer: &renderer,
-            manifest: &manifest,
-            forced_environment: None,
-        };
-        let (env, task) = envs.find(name, None)?;
+        let envs = Environments::resolve(&manifest, &set)?;
+        let renderer = Renderer::for_tests("/p/pixi.toml");
+        let planner = Planner::for_tests(&envs, &renderer, &manifest);
+        let (env, task) = envs.find(name, None, Source::CommandLine, &|_| None)?;
         let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
         let bound = bind_cli(task, &words)?;
         let plan = planner.plan(Invocation {

@@ -5,9 +5,9 @@
 //! when the file does not exist and 126 when it exists but cannot be executed, and scripts and
 //! CI rely on telling those apart from a command that ran and failed. berth registers each
 //! command of a script named by a literal path as a custom command that looks at the file
-//! first, and otherwise starts it as deno_task_shell would.
+//! first, and otherwise starts it as deno_task_shell would. The names a script spells out
+//! are found here too, for `signals` to guard.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -24,17 +24,21 @@ const NOT_EXECUTABLE: i32 = 126;
 /// Exit code for a command that does not exist.
 const NOT_FOUND: i32 = 127;
 
-/// The custom commands for every command `list` names by a literal path.
-pub fn path_commands(list: &SequentialList) -> HashMap<String, Rc<dyn ShellCommand>> {
+/// Every command name `list` spells out literally (`./build.sh`, `cargo`, `echo`), in order
+/// of appearance, once each.
+pub fn literal_command_names(list: &SequentialList) -> Vec<String> {
     let mut names = Vec::new();
     collect_list(list, &mut names);
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|name| seen.insert(name.clone()));
     names
-        .into_iter()
-        .map(|name| {
-            let command = Rc::new(PathCommand { name: name.clone() }) as Rc<dyn ShellCommand>;
-            (name, command)
-        })
-        .collect()
+}
+
+/// The command for a name with a `/` in it: a file, looked at before it starts.
+pub fn path_command(name: &str) -> Rc<dyn ShellCommand> {
+    Rc::new(PathCommand {
+        name: name.to_string(),
+    })
 }
 
 fn collect_list(list: &SequentialList, names: &mut Vec<String>) {
@@ -67,9 +71,7 @@ fn collect_pipeline(inner: &PipelineInner, names: &mut Vec<String>) {
 fn collect_command(command: &Command, names: &mut Vec<String>) {
     match &command.inner {
         CommandInner::Simple(simple) => {
-            if let Some(name) = simple.args.first().and_then(literal_text)
-                && name.contains('/')
-            {
+            if let Some(name) = simple.args.first().and_then(literal_text) {
                 names.push(name);
             }
             for word in simple
@@ -214,19 +216,21 @@ mod tests {
 
     fn names(script: &str) -> Vec<String> {
         let list = deno_task_shell::parser::parse(script).expect("parses");
-        let mut names: Vec<String> = path_commands(&list).into_keys().collect();
+        let mut names = literal_command_names(&list);
         names.sort();
         names
     }
 
     #[test]
-    fn only_commands_named_by_a_literal_path_are_taken_over() {
+    fn only_commands_spelled_out_literally_are_named() {
         assert_eq!(
             names(
                 "./a.sh x/y && echo ./not-a-command | /abs/b; (sub/c) || \
-                 X=$(\"./d\" 1) e $(./f); '../g' arg; $VAR/h; ./i$SUFFIX; plain"
+                 X=$(\"./d\" 1) e $(./f); '../g' arg; $VAR/h; ./i$SUFFIX; plain; echo again"
             ),
-            ["../g", "./a.sh", "./d", "./f", "/abs/b", "sub/c"]
+            [
+                "../g", "./a.sh", "./d", "./f", "/abs/b", "e", "echo", "plain", "sub/c"
+            ]
         );
     }
 

@@ -1,16 +1,20 @@
-//! Running an ordered list of invocations: render, print the banner, consult the cache, run
-//! the script in the task shell with pixi's variables, stop at the first failure.
+//! Running an ordered list of invocations, or a command given on the command line: render,
+//! print the banner, consult the cache, activate the environment, run the script in the task
+//! shell, stop at the first failure or fatal signal.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::cache::{CacheKey, TaskCache};
+use super::activation::{self, Workspace};
+use super::cache::{self, Key, TaskCache};
+use super::environments::{Environment, Environments};
 use super::graph::Invocation;
+use super::lockfile;
 use super::shell::{self, Shell};
-use super::template::{self, Renderer};
+use super::template::{self, Context, Renderer};
 use crate::diag::{Diagnostic, locate};
 use crate::exit::ExitStatus;
 use crate::host;
@@ -20,39 +24,55 @@ use crate::project::Project;
 use crate::ui;
 
 /// Everything about the workspace a task's process needs.
-pub struct Runner<'r> {
+pub struct Runner<'r, 'a> {
     pub project: &'r Project,
     pub manifest: &'r Manifest,
+    pub environments: &'r Environments<'a>,
     pub renderer: &'r Renderer,
     pub workspace_name: String,
     pub workspace_version: Option<String>,
     /// `--clean-env`: every task starts from a clean environment.
     pub clean_env: bool,
     pub dry_run: bool,
-    /// Name the environment in the banner (the workspace has several).
-    pub show_environment: bool,
+}
+
+/// A command given on the command line in place of a task name (pixi's `Custom` task).
+pub struct AdHoc {
+    pub script: String,
+    /// `--templated`: render it as a task's command is rendered.
+    pub templated: bool,
+    pub environment: String,
 }
 
 /// A rendered task, ready for the shell.
 struct Prepared {
-    /// What the banner shows: the rendered command and the extra words, unquoted.
-    shown: String,
+    /// The rendered command and the extra words, unquoted: the banner and the cache key.
+    command: String,
     script: String,
     cwd: PathBuf,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
+    inputs: Option<Vec<String>>,
+    outputs: Option<Vec<String>>,
 }
 
-impl Runner<'_> {
+/// What a run keeps between tasks: the shell, and each environment's variables.
+#[derive(Default)]
+struct Session {
+    shell: Option<Shell>,
+    activated: HashMap<(String, bool), HashMap<OsString, OsString>>,
+    environment_hashes: HashMap<String, u64>,
+}
+
+impl Runner<'_, '_> {
     pub fn run(&self, plan: &[Invocation<'_>]) -> Result<ExitStatus> {
         if self.dry_run {
             ui::status("🌵 Dry-run mode enabled - no tasks will be executed.");
         }
         let cache = TaskCache::new(&self.project.layout.task_cache_dir, &self.project.root);
-        let mut shell: Option<Shell> = None;
+        let mut session = Session::default();
         let mut first = true;
-        for invocation in plan {
-            let Some(prepared) = self.prepare(invocation)? else {
+        for (position, invocation) in plan.iter().enumerate() {
+            let environment = self.environment(&invocation.environment);
+            let Some(prepared) = self.prepare(invocation, environment)? else {
                 continue; // an alias only runs its dependencies
             };
             if !first {
@@ -63,41 +83,41 @@ impl Runner<'_> {
             if self.dry_run {
                 continue;
             }
-            if !prepared.cwd.is_dir() {
-                return Err(Diagnostic::new(format!(
-                    "invalid working directory '{}'",
-                    invocation.task.cwd.as_deref().unwrap_or_default()
-                ))
-                .at_opt(self.manifest.location(invocation.task.span.clone()))
-                .help(format!(
-                    "`cwd` of task `{}` is relative to {}; create the directory or fix the path",
-                    invocation.task.name,
-                    ui::display_path(&self.project.root)
-                ))
-                .into());
-            }
-            let cached = !prepared.inputs.is_empty() || !prepared.outputs.is_empty();
-            let key = CacheKey {
+            self.check_cwd(invocation, &prepared)?;
+            let args = invocation.describe_args();
+            // Only a task with `inputs` or `outputs` has an entry, and only it pays for one.
+            let key = invocation.task.is_cached().then(|| Key {
                 environment: &invocation.environment,
                 task: &invocation.task.name,
-                script: &prepared.script,
-                inputs: &prepared.inputs,
-                outputs: &prepared.outputs,
-            };
-            if cached && cache.is_fresh(&cache.fingerprint(&key)?) {
+                args: &args,
+                command: &prepared.command,
+                inputs: prepared.inputs.as_deref(),
+                outputs: prepared.outputs.as_deref(),
+                environment_hash: self.environment_hash(&mut session, environment),
+            });
+            if let Some(key) = &key
+                && cache.is_fresh(key, &cache.fingerprint(key)?)
+            {
+                let args = if key.args.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with args {}", key.args)
+                };
                 ui::status(&format!(
-                    "Task '{}' can be skipped (cache hit) 🚀",
+                    "Task '{}'{args} can be skipped (cache hit) 🚀",
                     invocation.task.name
                 ));
                 continue;
             }
-            let shell = match &mut shell {
-                Some(shell) => shell,
-                None => shell.insert(Shell::new()?),
-            };
-            let env = self.environment(invocation);
-            let code = shell
-                .run(&invocation.task.name, &prepared.script, env, prepared.cwd)
+            let clean = self.clean_env || invocation.task.clean_env;
+            let code = self
+                .execute(
+                    &mut session,
+                    &format!("task '{}'", invocation.task.name),
+                    environment,
+                    clean,
+                    &prepared,
+                )
                 .map_err(|err| {
                     let cmd = invocation.task.cmd.as_ref().and_then(|c| c.span.clone());
                     locate(
@@ -105,39 +125,141 @@ impl Runner<'_> {
                         self.manifest.location(cmd.or(invocation.task.span.clone())),
                     )
                 })?;
-            if code != 0 {
-                return Ok(ExitStatus::from_code(code));
+            let interrupted = session.shell.as_ref().and_then(Shell::fatal_signal);
+            if code != 0 || interrupted.is_some() {
+                let more = position + 1 < plan.len();
+                return Ok(self.finish(code, interrupted, more));
             }
-            if cached {
-                let fingerprint = cache.fingerprint(&key)?;
-                for (set, matched) in [
-                    (
-                        "input",
-                        !prepared.inputs.is_empty() && !fingerprint.inputs_matched,
-                    ),
-                    (
-                        "output",
-                        !prepared.outputs.is_empty() && !fingerprint.outputs_matched,
-                    ),
-                ] {
-                    if matched {
-                        ui::warn(&format!(
-                            "No files matched the {set} globs for task '{}'",
-                            invocation.task.name
-                        ));
-                    }
-                }
-                if fingerprint.complete {
-                    cache.save(&fingerprint)?;
-                }
+            if let Some(key) = &key {
+                record(&cache, key)?;
             }
         }
         Ok(ExitStatus::Success)
     }
 
+    /// Run a command given in place of a task: in the caller's directory, without a banner
+    /// or a cache, rendered only with `--templated`.
+    pub fn run_command(&self, command: &AdHoc) -> Result<ExitStatus> {
+        if self.dry_run {
+            ui::status("🌵 Dry-run mode enabled - no tasks will be executed.");
+            return Ok(ExitStatus::Success);
+        }
+        let environment = self.environment(&command.environment);
+        let script = if command.templated {
+            let platform = environment.platform();
+            let context = Context {
+                platform: &platform,
+                environment: &environment.name,
+                args: &[],
+                dependency: false,
+            };
+            self.renderer
+                .render(&command.script, &context)
+                .map_err(|err| template_error("the command", &err))?
+        } else {
+            command.script.clone()
+        };
+        let prepared = Prepared {
+            command: script.clone(),
+            script,
+            cwd: host::current_dir()?,
+            inputs: None,
+            outputs: None,
+        };
+        let mut session = Session::default();
+        let code = self.execute(
+            &mut session,
+            "the command",
+            environment,
+            self.clean_env,
+            &prepared,
+        )?;
+        let interrupted = session.shell.as_ref().and_then(Shell::fatal_signal);
+        Ok(self.finish(code, interrupted, false))
+    }
+
+    /// The environment of an invocation: every name in a plan comes from `environments`.
+    fn environment(&self, name: &str) -> &Environment<'_> {
+        self.environments
+            .get(name)
+            .unwrap_or_else(|| &self.environments.list[0])
+    }
+
+    /// How a run that stopped ends: the script's code, or 128+N when a fatal signal N cut
+    /// the run short after a script that succeeded.
+    fn finish(&self, code: i32, interrupted: Option<i32>, more: bool) -> ExitStatus {
+        match interrupted {
+            Some(signal) if code == 0 && more => ExitStatus::Child(128 + signal),
+            _ => ExitStatus::from_code(code),
+        }
+    }
+
+    fn execute(
+        &self,
+        session: &mut Session,
+        label: &str,
+        environment: &Environment<'_>,
+        clean: bool,
+        prepared: &Prepared,
+    ) -> Result<i32> {
+        let env = match session.activated.entry((environment.name.clone(), clean)) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let workspace = Workspace {
+                    root: &self.project.root,
+                    manifest_path: &self.project.manifest_path,
+                    name: &self.workspace_name,
+                    version: self.workspace_version.as_deref(),
+                    envs_dir: &self.project.layout.envs_dir,
+                };
+                entry.insert(activation::activate(&workspace, environment, clean)?)
+            }
+        }
+        .clone();
+        let shell = match &mut session.shell {
+            Some(shell) => shell,
+            None => session.shell.insert(Shell::new()?),
+        };
+        shell.run(label, &prepared.script, env, prepared.cwd.clone())
+    }
+
+    /// The hash of what the environment brings to a cache key, once per environment.
+    fn environment_hash(&self, session: &mut Session, environment: &Environment<'_>) -> u64 {
+        *session
+            .environment_hashes
+            .entry(environment.name.clone())
+            .or_insert_with(|| {
+                let platform = environment.platform();
+                let spec = activation::spec(environment);
+                let locked = lockfile::locked_packages(
+                    &self.project.root.join("pixi.lock"),
+                    &environment.name,
+                    &platform.name,
+                );
+                cache::environment_hash(&platform.name, &spec.scripts, &spec.env, &locked)
+            })
+    }
+
+    fn check_cwd(&self, invocation: &Invocation<'_>, prepared: &Prepared) -> Result<()> {
+        if prepared.cwd.is_dir() {
+            return Ok(());
+        }
+        Err(Diagnostic::new(format!(
+            "invalid working directory '{}'",
+            invocation.task.cwd.as_deref().unwrap_or_default()
+        ))
+        .at_opt(self.manifest.location(invocation.task.span.clone()))
+        .help(format!(
+            "`cwd` of task `{}` is relative to {}; create the directory or fix the path",
+            invocation.task.name,
+            ui::display_path(&self.project.root)
+        ))
+        .into())
+    }
+
     fn banner(&self, invocation: &Invocation<'_>, prepared: &Prepared) {
         let task = invocation.task;
-        let environment = if self.show_environment {
+        let environment = if self.environments.has_several() {
             format!(" in {}", invocation.environment)
         } else {
             String::new()
@@ -149,31 +271,36 @@ impl Runner<'_> {
             .unwrap_or_default();
         ui::status(&format!(
             "✨ berth task ({}{environment}): {}{description}",
-            task.name, prepared.shown
+            task.name, prepared.command
         ));
     }
 
     /// Render the task's command, env and globs; `None` for an alias.
-    fn prepare(&self, invocation: &Invocation<'_>) -> Result<Option<Prepared>> {
+    fn prepare(
+        &self,
+        invocation: &Invocation<'_>,
+        environment: &Environment<'_>,
+    ) -> Result<Option<Prepared>> {
         let task = invocation.task;
         let Some(cmd) = &task.cmd else {
             return Ok(None);
         };
-        let render = |text: &str, span: &Span, what: &str| -> Result<String> {
-            self.renderer
-                .render(text, &invocation.environment, &invocation.args)
-                .map_err(|err| {
-                    Diagnostic::new(format!(
-                        "failed to replace argument placeholders in {what} of task '{}': {}",
-                        task.name,
-                        template::describe(&err)
-                    ))
-                    .at_opt(self.manifest.location(span.clone()))
-                    .help("write a literal `{{` as {{ '{{' }}, or wrap the text in {% raw %}…{% endraw %}")
-                    .into()
-                })
+        let platform = environment.platform();
+        let context = Context {
+            platform: &platform,
+            environment: &invocation.environment,
+            args: &invocation.args,
+            dependency: false,
         };
-        let command = match &cmd.body {
+        let render = |text: &str, span: &Span, what: &str| -> Result<String> {
+            self.renderer.render(text, &context).map_err(|err| {
+                locate(
+                    template_error(&format!("{what} of task '{}'", task.name), &err),
+                    self.manifest.location(span.clone()),
+                )
+            })
+        };
+        let rendered = match &cmd.body {
             CmdBody::Script(script) => render(script, &cmd.span, "the command")?,
             CmdBody::Words(words) => {
                 let rendered = words
@@ -184,108 +311,66 @@ impl Runner<'_> {
             }
         };
         let mut script = String::new();
-        for (key, value) in &task.env {
+        for (key, value) in task.env.iter().flatten() {
             let value = render(value, &task.span, &format!("env `{key}`"))?;
             script.push_str(&format!(
                 "export \"{key}={}\";\n",
                 value.replace('"', "\\\"")
             ));
         }
-        script.push_str(&command);
-        let mut shown = command;
+        script.push_str(&rendered);
+        let mut command = rendered;
         for word in &invocation.extra {
             script.push(' ');
             script.push_str(&shell::quote(word));
-            shown.push(' ');
-            shown.push_str(word);
+            command.push(' ');
+            command.push_str(word);
         }
-        let globs = |list: &[String], what: &str| -> Result<Vec<String>> {
-            list.iter().map(|g| render(g, &task.span, what)).collect()
+        let globs = |list: &Option<Vec<String>>, what: &str| -> Result<Option<Vec<String>>> {
+            list.as_ref()
+                .map(|list| list.iter().map(|g| render(g, &task.span, what)).collect())
+                .transpose()
         };
         let cwd = match &task.cwd {
             Some(cwd) => self.project.root.join(cwd),
             None => self.project.root.clone(),
         };
         Ok(Some(Prepared {
-            shown,
+            command,
             script,
             cwd,
             inputs: globs(&task.inputs, "`inputs`")?,
             outputs: globs(&task.outputs, "`outputs`")?,
         }))
     }
+}
 
-    /// The task's process environment (pixi.md 2.7).
-    fn environment(&self, invocation: &Invocation<'_>) -> HashMap<OsString, OsString> {
-        let clean = self.clean_env || invocation.task.clean_env;
-        let mut env: HashMap<OsString, OsString> = host::vars()
-            .into_iter()
-            .filter(|(key, _)| !clean || key.to_str().is_some_and(kept_by_clean_env))
-            .collect();
-        let root = &self.project.root;
-        let prefix = self.project.layout.envs_dir.join(&invocation.environment);
-        let bin = prefix.join("bin");
-        let path = if clean {
-            Some(bin.clone().into_os_string())
-        } else if bin.is_dir() {
-            let mut dirs = vec![bin];
-            dirs.extend(host::path_dirs());
-            std::env::join_paths(dirs).ok()
-        } else {
-            None
-        };
-        if let Some(path) = path {
-            env.insert("PATH".into(), path);
-        }
-        let mut set = |key: &str, value: &Path| {
-            env.insert(key.into(), value.as_os_str().to_owned());
-        };
-        set("PIXI_PROJECT_ROOT", root);
-        set("PIXI_PROJECT_MANIFEST", &self.project.manifest_path);
-        set("CONDA_PREFIX", &prefix);
-        if let Ok(exe) = host::current_exe() {
-            set("PIXI_EXE", &exe);
-        }
-        if let Ok(cwd) = host::current_dir() {
-            set("INIT_CWD", &cwd);
-        }
-        let version = self
-            .workspace_version
-            .as_deref()
-            .unwrap_or("NO_VERSION_SPECIFIED");
-        for (key, value) in [
-            ("PIXI_PROJECT_NAME", self.workspace_name.as_str()),
-            ("PIXI_PROJECT_VERSION", version),
-            ("PIXI_ENVIRONMENT_NAME", invocation.environment.as_str()),
-            ("PIXI_IN_SHELL", "1"),
-        ] {
-            env.insert(key.into(), value.into());
-        }
-        env
+/// After a successful run: warn about glob sets that matched nothing, and save the entry
+/// when none did (`warn_on_missing_globs`, `save_cache`).
+fn record(cache: &TaskCache, key: &Key<'_>) -> Result<()> {
+    let fingerprint = cache.fingerprint(key)?;
+    for (set, globs) in TaskCache::unmatched(key, &fingerprint) {
+        ui::warn(&format!(
+            "No files matched the {set} globs for task '{}'",
+            key.task
+        ));
+        let listed: Vec<String> = globs.iter().map(|g| format!("`{g}`")).collect();
+        let label = if set == "output" { "Output" } else { "Input" };
+        ui::warn(&format!("{label} globs: {}", listed.join(", ")));
     }
+    cache.save(key, &fingerprint)
 }
 
-/// Whether `clean-env` keeps a variable (pixi's list; three more on macOS).
-fn kept_by_clean_env(key: &str) -> bool {
-    CLEAN_ENV_KEEP.contains(&key)
-        || (host::Os::current() == host::Os::Macos && CLEAN_ENV_KEEP_MACOS.contains(&key))
+/// pixi's "failed to replace argument placeholders" (`TemplateStringError`), naming what
+/// held the template.
+fn template_error(what: &str, err: &minijinja::Error) -> anyhow::Error {
+    Diagnostic::new(format!(
+        "failed to replace argument placeholders in {what}: {}",
+        template::describe(err)
+    ))
+    .help("write a literal `{{` as {{ '{{' }}, or wrap the text in {% raw %}…{% endraw %}")
+    .into()
 }
-
-const CLEAN_ENV_KEEP: &[&str] = &[
-    "DISPLAY",
-    "LC_ALL",
-    "LC_TIME",
-    "LC_NUMERIC",
-    "LC_MEASUREMENT",
-    "SHELL",
-    "USER",
-    "USERNAME",
-    "LOGNAME",
-    "HOME",
-    "HOSTNAME",
-];
-
-const CLEAN_ENV_KEEP_MACOS: &[&str] = &["TMPDIR", "XPC_SERVICE_NAME", "XPC_FLAGS"];
 
 pub fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

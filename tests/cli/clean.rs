@@ -12,12 +12,14 @@ use crate::harness::{TestProject, host_docker as docker};
 
 const MIB: usize = 1024 * 1024;
 
-/// One entry of a tree as the test saw it: file bytes, link target, or a directory.
+/// One entry of a tree as the test saw it: file bytes, link target, a directory, or
+/// something else (a socket a live VM listens on).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Node {
     Dir,
     File(Vec<u8>),
     Link(PathBuf),
+    Other,
 }
 
 /// Every entry under `root`, walked without following links.
@@ -33,8 +35,10 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
                 stack.push(entry.unwrap().path());
             }
             Node::Dir
-        } else {
+        } else if meta.is_file() {
             Node::File(std::fs::read(&path).unwrap())
+        } else {
+            Node::Other
         };
         nodes.insert(path, node);
     }
@@ -76,20 +80,23 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
     std::fs::write(path, contents).unwrap();
 }
 
-/// A live process standing in for a Lima host agent; killed and reaped when dropped. Like
-/// `limactl hostagent --pidfile <dir>/ha.pid`, its command line names its pid file (berth
-/// takes a live pid whose command line does not name the instance for a stale one).
-struct HostAgent(Child);
+/// A live process standing in for a Lima process of an instance (a host agent without the
+/// rest, or the VM a crashed host agent left behind); killed and reaped when dropped. Like
+/// `limactl hostagent --pidfile <dir>/ha.pid` and QEMU's `-pidfile <dir>/qemu.pid`, its
+/// command line names its pid file (berth takes a live pid whose command line does not name
+/// the instance for a stale one).
+struct StandIn(Child);
 
-impl HostAgent {
-    fn spawn(pidfile: &Path) -> HostAgent {
+impl StandIn {
+    fn spawn(pidfile: &Path) -> StandIn {
         let child = Command::new("python3")
             .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
             .arg(pidfile)
             .stdin(Stdio::null())
             .spawn()
             .expect("spawn sleep");
-        HostAgent(child)
+        write(pidfile, format!("{}\n", child.id()));
+        StandIn(child)
     }
 
     fn pid(&self) -> u32 {
@@ -97,10 +104,31 @@ impl HostAgent {
     }
 }
 
-impl Drop for HostAgent {
+impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A Lima instance the fake `limactl` started (its host agent a real background process);
+/// the agent is killed when dropped, however the test ends.
+struct Started(PathBuf);
+
+impl Started {
+    fn host_agent(&self) -> u32 {
+        let text = std::fs::read_to_string(self.0.join("ha.pid")).expect("ha.pid");
+        text.trim().parse().expect("a pid")
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(text) = std::fs::read_to_string(self.0.join("ha.pid"))
+            && let Ok(pid) = text.trim().parse()
+        {
+            crate::harness::signal(pid, "KILL");
+        }
     }
 }
 
@@ -181,41 +209,53 @@ impl Home {
         self.p.home.join(".local/share/berth/lima").join(rel)
     }
 
-    /// The planned paths, in the order berth removes them.
+    /// The planned paths, in the order berth removes them: Lima's own files of `_config`
+    /// go, the user's `networks.yaml` stays.
     fn expected_targets(&self) -> Vec<PathBuf> {
         vec![
             self.lima("alpha"),
             self.lima("beta"),
-            self.lima("_config"),
+            self.lima("_config/user"),
+            self.lima("_config/user.pub"),
             self.p.home.join(".cache/lima"),
             self.short("gone1/dev"),
             self.short("gone1"),
         ]
     }
 
-    fn start_instance(&self, name: &str) -> HostAgent {
-        let pidfile = self.lima(&format!("{name}/ha.pid"));
-        let agent = HostAgent::spawn(&pidfile);
-        write(&self.lima(&format!("{name}/lima.yaml")), "vmType: qemu\n");
-        write(&pidfile, format!("{}\n", agent.pid()));
-        agent
+    /// `limactl ARGS` (the fake) on `~/.lima`, as the user would run it.
+    fn limactl(&self, args: &[&str]) {
+        let out = self
+            .p
+            .command("limactl")
+            .args(args)
+            .env("LIMA_HOME", self.p.home.join(".lima"))
+            .env("BERTH_FAKE_LOG", self.p.base().join("setup-calls.log"))
+            .run();
+        assert_eq!(out.code, 0, "limactl {args:?}: {}", out.stderr);
     }
 
-    /// A fake limactl in the test's bin dir: logs `LIMA_HOME=… argv`, `stop` kills the pid in
-    /// ha.pid and removes it, `delete` removes the instance directory.
+    /// A running instance `name` in `~/.lima`, started by the fake `limactl`.
+    fn start_instance(&self, name: &str) -> Started {
+        self.p.install_fake("limactl");
+        write(&self.lima(&format!("{name}/lima.yaml")), "vmType: qemu\n");
+        let started = Started(self.lima(name));
+        self.limactl(&["start", name]);
+        started
+    }
+
+    /// A crashed instance `name`: its host agent died (SIGKILL) while its VM lives on, which
+    /// Lima calls Broken (`pkg/store/instance.go`).
+    fn crash_instance(&self, name: &str) -> StandIn {
+        // Dropping the started instance SIGKILLs its host agent: the crash.
+        let agent = self.start_instance(name).host_agent();
+        crate::harness::wait_until_reaped(agent);
+        StandIn::spawn(&self.lima(&format!("{name}/qemu.pid")))
+    }
+
+    /// The fake `limactl` first on PATH, logging `LIMA_HOME=… limactl ARGS` per call.
     fn install_limactl(&self) {
-        let script = r#"#!/bin/sh
-echo "LIMA_HOME=$LIMA_HOME $*" >> "$BERTH_FAKE_LOG"
-dir="$LIMA_HOME/$2"
-case "$1" in
-  stop) kill "$(cat "$dir/ha.pid")" && rm -f "$dir/ha.pid" ;;
-  delete) rm -rf "$dir" ;;
-  *) echo "unexpected: $*" >&2; exit 1 ;;
-esac
-"#;
-        let path = self.p.bin.join("limactl");
-        write(&path, script);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        self.p.install_fake("limactl");
     }
 }
 
@@ -223,7 +263,9 @@ esac
 /// limactl installed on the machine can never be reached: only the test's own fake.
 fn clean<const N: usize>(p: &TestProject, args: [&str; N]) -> crate::harness::Run {
     let path = format!("{}:/usr/bin:/bin", p.bin.display());
-    p.berth(args).env("PATH", path)
+    p.berth(args)
+        .env("PATH", path)
+        .env("FAKE_LIMA_LOG_HOME", "1")
 }
 
 fn plan_paths(json: &Value) -> Vec<PathBuf> {
@@ -261,7 +303,8 @@ fn global_plan_lists_every_target_with_its_du_size() {
     let expected_bytes = [
         du(&home.lima("alpha")),
         du(&home.lima("beta")),
-        du(&home.lima("_config")),
+        du(&home.lima("_config/user")),
+        du(&home.lima("_config/user.pub")),
         du(&home.p.home.join(".cache/lima")),
         du(&home.short("gone1/dev")),
         du(&home.short("gone1")) - du(&home.short("gone1/dev")),
@@ -275,8 +318,17 @@ fn global_plan_lists_every_target_with_its_du_size() {
     assert_eq!(plan[0]["status"], "stopped");
     assert_eq!(plan[0]["reason"], "Lima instance `alpha` (stopped)");
     assert_eq!(plan[2]["kind"], "lima-config");
-    assert_eq!(plan[3]["kind"], "download-cache");
-    assert_eq!(plan[5]["kind"], "orphaned-short-path");
+    assert_eq!(plan[3]["kind"], "lima-config");
+    assert_eq!(plan[4]["kind"], "download-cache");
+    assert_eq!(plan[6]["kind"], "orphaned-short-path");
+    // The user's networks.yaml stays, and the plan says so.
+    assert_eq!(
+        json["kept"],
+        serde_json::json!([{
+            "path": home.lima("_config/networks.yaml"),
+            "reason": "your Lima network settings (Lima reads, never rewrites them)",
+        }])
+    );
     assert_eq!(json["scope"], "global");
     assert_eq!(json["dry_run"], true);
     assert_eq!(json["removed"], serde_json::json!([]));
@@ -295,7 +347,8 @@ fn global_plan_is_printed_as_a_table_with_a_total() {
         .stdout_has("~/.lima/alpha")
         .stdout_has("Lima instance `alpha` (stopped)")
         .stdout_has("~/.cache/lima")
-        .stdout_has("total, 6 paths")
+        .stdout_has("total, 7 paths")
+        .stdout_has("Kept:\n  ~/.lima/_config/networks.yaml  your Lima network settings")
         .stderr_has("dry run: nothing was removed");
     assert!(
         !out.stdout.contains("live1") && !out.stdout.contains("unknown1"),
@@ -312,7 +365,7 @@ fn global_clean_without_yes_or_a_terminal_refuses() {
         .run()
         .code(1)
         .stdout_has("Plan (global):")
-        .stderr_has("refusing to remove 6 paths without confirmation")
+        .stderr_has("refusing to remove 7 paths without confirmation")
         .stderr_has("help: rerun with --yes");
     assert_only_removed(&before, &snapshot(home.p.base()), &[]);
 }
@@ -367,33 +420,116 @@ fn a_running_instance_is_refused_without_force() {
 #[test]
 fn force_stops_a_running_instance_through_limactl_first() {
     let home = Home::new();
-    home.install_limactl();
-    let mut agent = home.start_instance("gamma");
+    let gamma = home.start_instance("gamma");
+    let agent = gamma.host_agent();
     let before = snapshot(home.p.base());
     let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--force"]).run();
     out.success().stderr_has("Stopping Lima instance `gamma`");
 
     let lima_home = home.p.home.join(".lima");
-    let env = format!("LIMA_HOME={}", lima_home.display());
+    let env = format!("LIMA_HOME={} limactl", lima_home.display());
     assert_eq!(
         home.p.fake_calls(),
         vec![
             format!("{env} delete alpha"),
             format!("{env} delete beta"),
-            format!("{env} stop gamma"),
+            format!("{env} stop -f gamma"),
             format!("{env} delete gamma"),
-            format!("LIMA_HOME={} delete dev", home.short("gone1").display()),
+            format!(
+                "LIMA_HOME={} limactl delete dev",
+                home.short("gone1").display()
+            ),
         ]
     );
-    // The host agent really was stopped (by the fake's kill), not left running.
-    let status = agent.0.wait().unwrap();
-    assert!(
-        !status.success(),
-        "the host agent exited by itself: {status:?}"
-    );
+    // The host agent really was stopped, not left running.
+    assert!(!crate::harness::alive(agent), "the host agent still runs");
     let mut targets = home.expected_targets();
     targets.insert(2, home.lima("gamma"));
     assert_only_removed(&before, &snapshot(home.p.base()), &targets);
+}
+
+/// The user's own files in `~/.lima/_config`, which Lima only reads, and their contents.
+const USERS_LIMA_CONFIG: [(&str, &str); 4] = [
+    ("default.yaml", "cpus: 4\n# my defaults\n"),
+    ("override.yaml", "memory: 8GiB\n"),
+    ("base.yaml", "base:\n- template:_images/ubuntu-lts\n"),
+    ("networks.yaml", "paths: {}\n"),
+];
+
+#[test]
+fn force_removes_a_stopped_and_a_crashed_instance_and_keeps_the_users_lima_config() {
+    let home = Home::new();
+    for (name, text) in USERS_LIMA_CONFIG {
+        write(&home.lima(&format!("_config/{name}")), text);
+    }
+    let vm = home.crash_instance("gamma");
+
+    // Without --force: nothing goes, and the help names the stop that works on a crash.
+    clean(&home.p, ["system", "clean", "--global", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has("error: Lima instance `gamma` is broken; nothing was removed")
+        .stderr_has(&format!(
+            "help: stop it first (`LIMA_HOME={} limactl stop -f gamma`), or rerun with --force",
+            home.lima("").display().to_string().trim_end_matches('/')
+        ));
+    let dry = clean(&home.p, ["system", "clean", "--global", "--dry-run"]).run();
+    dry.success()
+        .stdout_has("Lima instance `gamma` (broken)")
+        .stdout_has("Kept:\n  ~/.lima/_config/base.yaml  your own Lima settings")
+        .stdout_has("  ~/.lima/_config/networks.yaml  your Lima network settings");
+
+    let out = clean(
+        &home.p,
+        ["system", "clean", "--global", "--yes", "--force", "--json"],
+    )
+    .run();
+    out.success();
+    let json = out.json();
+    let kept: Vec<PathBuf> = json["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| PathBuf::from(k["path"].as_str().unwrap()))
+        .collect();
+    let mut own: Vec<PathBuf> = USERS_LIMA_CONFIG
+        .iter()
+        .map(|(name, _)| home.lima(&format!("_config/{name}")))
+        .collect();
+    own.sort();
+    assert_eq!(kept, own);
+    for instance in ["alpha", "beta", "gamma"] {
+        assert!(!home.lima(instance).exists(), "{instance} is still there");
+    }
+    let calls = home.p.fake_calls();
+    let env = format!("LIMA_HOME={} limactl", home.p.home.join(".lima").display());
+    assert!(calls.contains(&format!("{env} stop -f gamma")), "{calls:?}");
+    assert!(calls.contains(&format!("{env} delete gamma")), "{calls:?}");
+    assert!(
+        !crate::harness::alive(vm.pid()),
+        "the crashed VM still runs"
+    );
+    // Byte for byte, and nothing else of `_config` is left.
+    for (name, text) in USERS_LIMA_CONFIG {
+        assert_eq!(
+            std::fs::read_to_string(home.lima(&format!("_config/{name}"))).unwrap(),
+            text
+        );
+    }
+    let mut left: Vec<String> = std::fs::read_dir(home.lima("_config"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "base.yaml",
+            "default.yaml",
+            "networks.yaml",
+            "override.yaml"
+        ]
+    );
 }
 
 /// Makes one file impossible to remove, and undoes it when dropped so the temp dir can go.
@@ -442,7 +578,7 @@ fn a_failure_midway_reports_progress_and_leaves_the_rest_intact() {
     let out = clean(&home.p, ["system", "clean", "--global", "--yes", "--json"]).run();
     out.code(1)
         .stderr_has("failed to remove `~/.lima/beta`")
-        .stderr_has("not removed: ~/.lima/_config")
+        .stderr_has("not removed: ~/.lima/_config/user")
         .stderr_has("1 path removed");
     let json = out.json();
     assert_eq!(strings(&json["removed"]), vec![home.lima("alpha")]);
@@ -593,6 +729,36 @@ fn project_clean_removes_berth_state_and_leaves_pixi_alone() {
 }
 
 #[test]
+fn project_clean_keeps_a_lima_config_file_written_by_hand() {
+    let p = project_with_state();
+    p.write(".pixi/lima/_config/networks.yaml", "# written by Lima\n");
+    p.write(".pixi/lima/_config/override.yaml", "cpus: 8\n");
+    let before = snapshot(p.base());
+    let out = clean(&p, ["system", "clean", "--yes", "--json"]).run();
+    let json = out.success().json();
+    let targets: Vec<PathBuf> = [
+        ".pixi/lima/demo",
+        ".pixi/lima/_config/networks.yaml",
+        ".pixi/lima/_config/user",
+        ".pixi/docker",
+        ".pixi/berth",
+    ]
+    .iter()
+    .map(|r| p.path(r))
+    .collect();
+    assert_eq!(strings(&json["removed"]), targets);
+    assert_eq!(
+        json["kept"],
+        serde_json::json!([{
+            "path": p.path(".pixi/lima/_config/override.yaml"),
+            "reason": "your own Lima settings (Lima reads them; it never writes them)",
+        }])
+    );
+    assert_only_removed(&before, &snapshot(p.base()), &targets);
+    assert_eq!(p.read(".pixi/lima/_config/override.yaml"), "cpus: 8\n");
+}
+
+#[test]
 fn project_plan_sizes_match_du() {
     let p = project_with_state();
     let json = clean(&p, ["system", "clean", "--dry-run", "--json"])
@@ -622,7 +788,7 @@ fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
     assert_eq!(
         home.p.fake_calls(),
         vec![format!(
-            "LIMA_HOME={} delete demo",
+            "LIMA_HOME={} limactl delete demo",
             home.p.path(".pixi/lima").display()
         )]
     );
@@ -633,8 +799,7 @@ fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
 #[test]
 fn project_running_instance_needs_force() {
     let p = project_with_state();
-    let agent = HostAgent::spawn(&p.path(".pixi/lima/demo/ha.pid"));
-    p.write(".pixi/lima/demo/ha.pid", &format!("{}\n", agent.pid()));
+    let _agent = StandIn::spawn(&p.path(".pixi/lima/demo/ha.pid"));
     clean(&p, ["system", "clean", "--yes"])
         .run()
         .code(1)

@@ -611,7 +611,10 @@ fn memory_sizes_read_the_same_as_a_flag_and_as_a_setting() {
         .run()
         .code(1)
         .stderr_has("error: `4 parsecs` is not a memory size");
-    p.write("pixi.toml", "[tool.berth]\nmemory = \"4 parsecs\"\n");
+    p.write(
+        "pixi.toml",
+        "[workspace]\nchannels = []\nplatforms = []\n\n[tool.berth]\nmemory = \"4 parsecs\"\n",
+    );
     p.berth(["doctor"])
         .run()
         .code(1)

@@ -248,6 +248,18 @@ pub fn signal(pid: u32, name: &str) -> bool {
     kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
 }
 
+/// Send the signal named `name` to every process of the group `pgid`; whether it was sent.
+pub fn signal_group(pgid: u32, name: &str) -> bool {
+    use nix::sys::signal::{Signal, killpg};
+    let signal: Signal = format!("SIG{name}")
+        .parse()
+        .unwrap_or_else(|_| panic!("no signal named {name}"));
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return false;
+    };
+    killpg(nix::unistd::Pid::from_raw(pgid), signal).is_ok()
+}
+
 /// Whether process `pid` exists, a zombie included (`kill(pid, 0)`).
 pub fn pid_exists(pid: u32) -> bool {
     i32::try_from(pid)
@@ -419,20 +431,39 @@ pub const TEST_IMAGE: &str = "berth-test/busybox:1";
 
 /// Kill the fake Lima host agents of the project at `root` (pids in
 /// `.pixi/lima/*/ha.pid` and the driver pid files), so no test leaves a process behind.
+/// Only a process whose command line names the instance directory is killed: a stale pid
+/// file may name a pid the system has since given to someone else's process.
 pub fn kill_lima_agents(root: &Path) {
     let Ok(instances) = std::fs::read_dir(root.join(".pixi/lima")) else {
         return;
     };
     for instance in instances.filter_map(Result::ok) {
+        // The agent names its directory as LIMA_HOME spelled it: through `.pixi/lima` or,
+        // where that links to a short directory, the real path.
+        let dirs = [
+            instance.path(),
+            instance.path().canonicalize().unwrap_or_default(),
+        ];
         for file in ["ha.pid", "qemu.pid", "vz.pid"] {
             let Ok(text) = std::fs::read_to_string(instance.path().join(file)) else {
                 continue;
             };
-            if let Ok(pid) = text.trim().parse::<u32>() {
+            if let Ok(pid) = text.trim().parse::<u32>()
+                && dirs.iter().any(|dir| command_line_names(pid, dir))
+            {
                 signal(pid, "KILL");
             }
         }
     }
+}
+
+/// Whether the command line of process `pid` names `path`.
+fn command_line_names(pid: u32, path: &Path) -> bool {
+    let Ok(line) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let wanted = path.as_os_str().as_encoded_bytes();
+    !wanted.is_empty() && line.windows(wanted.len()).any(|window| window == wanted)
 }
 
 /// A project on the fake Lima runtime (`tests/fakes/limactl` first on PATH). Dropping it
@@ -459,6 +490,13 @@ impl LimaProject {
         p.install_fake("limactl");
         LimaProject(p)
     }
+}
+
+/// Wait until process `pid` is gone and reaped, not just dead: Lima (and berth) read a pid
+/// that still exists, a zombie included, as a live process.
+#[track_caller]
+pub fn wait_until_reaped(pid: u32) {
+    wait_until(&format!("process {pid} to be reaped"), || !pid_exists(pid));
 }
 
 /// Poll until `done` holds; the generous deadline only turns a hang into a failure.

@@ -143,16 +143,3 @@ fn a_read_only_manifest_is_refused_and_left_whole() {
         "no temp file or .gitignore written before the refusal"
     );
 }
-
-#[test]
-fn completions_generate_for_every_shell() {
-    let p = TestProject::empty();
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = p.berth(["completions", shell]).run();
-        out.success();
-        for sub in ["run", "container", "docker", "compose", "init", "doctor"] {
-            assert!(out.stdout.contains(sub), "{shell} completions lack {sub}");
-        }
-    }
-    p.berth(["completions", "tcsh"]).run().code(2);
-}

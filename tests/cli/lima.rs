@@ -46,6 +46,14 @@ impl LimaProject {
             .collect()
     }
 
+    /// A copy of the project's manifest in a directory deep enough that Lima's socket paths
+    /// under its `.pixi/lima` would be too long; its root.
+    fn deep_root(&self) -> PathBuf {
+        let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
+        self.write(&format!("{deep}/pixi.toml"), &self.read("pixi.toml"));
+        self.path(&deep)
+    }
+
     fn clear_fake_log(&self) {
         let _ = std::fs::remove_file(self.fake_log_path());
     }
@@ -285,9 +293,7 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
     // A crash: the host agent is gone, its pid file and sockets are not.
     let ha_pid: u32 = p.read(".pixi/lima/demo/ha.pid").trim().parse().unwrap();
     harness::signal(ha_pid, "KILL");
-    // Gone means reaped, not just dead: berth, like Lima, reads a pid that still exists (a
-    // zombie included) as a running agent.
-    wait_until("the host agent to be gone", || !harness::pid_exists(ha_pid));
+    harness::wait_until_reaped(ha_pid);
     assert!(
         p.instance_dir().join("sock/docker.sock").exists(),
         "a stale socket"
@@ -332,9 +338,7 @@ fn two_concurrent_inits_boot_one_vm() {
 #[test]
 fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     let p = LimaProject::new();
-    let deep = format!("{}/{}", "d".repeat(40), "e".repeat(40));
-    p.write(&format!("{deep}/pixi.toml"), &p.read("pixi.toml"));
-    let root = p.path(&deep);
+    let root = p.deep_root();
     let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
 
     let out = run(&["container", "init"]);
@@ -368,8 +372,11 @@ fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
 fn settings_reach_limactl_with_flags_over_env_over_manifest() {
     let p = LimaProject::with_settings(
         "cpus = 3\nmemory = \"512MiB\"\ndisk = \"50GiB\"\nvm-type = \"qemu\"\narch = \"x86_64\"\n\
-         mounts = [\"~/data\", { location = \"/scratch\", writable = true }]\n",
+         mounts = [\"~/data\", { location = \"~/scratch\", writable = true }]\n",
     );
+    for mounted in ["data", "scratch"] {
+        std::fs::create_dir_all(p.home.join(mounted)).unwrap();
+    }
     p.berth(["container", "init"])
         .env("BERTH_CPUS", "5")
         .run()
@@ -385,7 +392,7 @@ fn settings_reach_limactl_with_flags_over_env_over_manifest() {
         "--disk=50",
         "--vm-type=qemu",
         "--arch=x86_64",
-        r#"{"location":"~/data","writable":false},{"location":"/scratch","writable":true}"#,
+        r#"{"location":"~/data","writable":false},{"location":"~/scratch","writable":true}"#,
     ] {
         assert!(
             create.contains(expected),
@@ -592,4 +599,422 @@ fn auto_start_boots_a_stopped_vm_for_docker() {
         ["start"],
         "auto-start starts the existing instance"
     );
+}
+
+// ---- what real Lima refuses (issue 15) ----
+
+/// The `limactl create` call the fake logged.
+fn create_call(p: &TestProject) -> String {
+    p.fake_calls()
+        .into_iter()
+        .find(|l| l.starts_with("limactl create"))
+        .unwrap_or_else(|| panic!("no create call in {:?}", p.fake_calls()))
+}
+
+#[test]
+fn a_workspace_name_lima_refuses_becomes_an_instance_name_it_accepts() {
+    for (workspace, instance) in [
+        ("My App!", "my-app"),
+        ("foo (old)", "foo-old"),
+        ("api__v2", "api-v2"),
+        ("data.yaml", "data-yaml"),
+    ] {
+        let p = LimaProject(TestProject::with_manifest(&format!(
+            "[workspace]\nname = {workspace:?}\nchannels = []\nplatforms = []\n\n\
+             [tool.berth]\nruntime = \"lima\"\n"
+        )));
+        p.install_fake("limactl");
+        p.berth(["container", "init"])
+            .run()
+            .success()
+            .stderr_has(&format!("Lima instance `{instance}` is running"));
+        assert!(
+            create_call(&p).contains(&format!(" --name={instance} ")),
+            "{workspace}: {}",
+            create_call(&p)
+        );
+        assert!(
+            p.path(&format!(".pixi/lima/{instance}/lima.yaml"))
+                .is_file()
+        );
+    }
+}
+
+#[test]
+fn an_instance_name_lima_refuses_is_an_error_before_any_limactl_call() {
+    let p =
+        LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"api__v2\"\n");
+    p.berth(["container", "init"])
+        .run()
+        .code(1)
+        .stderr_has("error: `api__v2` is not a valid instance name: it must start and end with a letter or digit and have one `.`, `_` or `-` at a time\n  --> pixi.toml:8:12\n")
+        .stderr_has("  help: Lima's instance names are letters and digits with single `.`, `_` or `-` between them, at most 76 characters, not ending in `.yaml` or `.yml`\n")
+        .stderr_has("  help: use `instance = \"api-v2\"`\n");
+    p.berth(["container", "status"])
+        .env("BERTH_INSTANCE", "data.yaml")
+        .run()
+        .code(1)
+        .stderr_has("error: `data.yaml` is not a valid instance name: Lima reads a name ending in `.yaml` or `.yml` as a file")
+        .stderr_has("help: it came from $BERTH_INSTANCE")
+        .stderr_has("help: use `instance = \"data-yaml\"`");
+    assert_eq!(p.fake_calls(), Vec::<String>::new(), "Lima was never asked");
+    assert!(!p.path(".pixi/lima").exists());
+}
+
+#[test]
+fn doctor_lists_an_instance_name_lima_refuses_as_a_problem_once() {
+    let p = LimaProject::with_manifest("[tool.berth]\nruntime = \"lima\"\ninstance = \"My App\"\n");
+    let out = p.berth(["doctor", "--json"]).run();
+    out.code(1);
+    let problems = out.json()["problems"].clone();
+    assert_eq!(
+        problems,
+        serde_json::json!([{
+            "message": "`My App` is not a valid instance name: Lima does not allow ` ` in a name",
+            "help": [
+                "Lima's instance names are letters and digits with single `.`, `_` or `-` between them, at most 76 characters, not ending in `.yaml` or `.yml`",
+                "use `instance = \"my-app\"`",
+            ],
+        }]),
+    );
+    assert_eq!(p.lima_verbs(), Vec::<String>::new());
+}
+
+#[test]
+fn relative_mounts_reach_lima_resolved_against_the_project_root() {
+    let p = LimaProject::with_settings(
+        "mounts = [\"../shared\", { location = \"data\", writable = true }, \"~/src\"]\n",
+    );
+    let shared = p.base().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(p.path("data")).unwrap();
+    std::fs::create_dir_all(p.home.join("src")).unwrap();
+    p.init().success();
+    let expected = format!(
+        r#"{{"location":"{}","writable":false}},{{"location":"{}","writable":true}},{{"location":"~/src","writable":false}}]"#,
+        shared.display(),
+        p.path("data").display()
+    );
+    assert!(create_call(&p).contains(&expected), "{}", create_call(&p));
+    let lima_yaml = p.read(".pixi/lima/demo/lima.yaml");
+    assert!(
+        lima_yaml.contains(&format!("- location: \"{}\"\n", shared.display())),
+        "{lima_yaml}"
+    );
+    // doctor shows the locations as Lima got them.
+    let doctor = p.berth(["doctor", "--json"]).run().success().json();
+    let mounts = doctor["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "mounts")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mounts["value"],
+        format!(
+            "{}, {} (writable), ~/src",
+            shared.display(),
+            p.path("data").display()
+        )
+    );
+}
+
+#[test]
+fn a_mount_that_is_not_a_directory_is_refused_before_anything_is_created() {
+    let p = LimaProject::with_settings("mounts = [\"../shared\", \"gone\"]\n");
+    std::fs::create_dir_all(p.base().join("shared")).unwrap();
+    p.init()
+        .code(1)
+        .stderr_has(&format!(
+            "error: mount `gone` in [tool.berth] does not exist: `{}`\n  --> pixi.toml:9:10\n",
+            p.path("gone").display()
+        ))
+        .stderr_has("  help: a relative location is relative to the directory holding the manifest; create the directory or change the location in `mounts`\n");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new(), "no create");
+    assert!(!p.path(".pixi/lima").exists());
+    let doctor = p.berth(["doctor", "--json"]).run();
+    doctor.code(1);
+    assert!(
+        doctor.json()["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|problem| problem["message"]
+                == format!(
+                    "mount `gone` in [tool.berth] does not exist: `{}`",
+                    p.path("gone").display()
+                )),
+        "{}",
+        doctor.stdout
+    );
+    // A file is no mount either, as Lima says.
+    let p = LimaProject::with_settings("mounts = [\"notes.txt\"]\n");
+    p.write("notes.txt", "");
+    p.init()
+        .code(1)
+        .stderr_has("is `")
+        .stderr_has("notes.txt`, a file; Lima mounts directories");
+}
+
+#[test]
+fn krunkit_is_refused_on_lima_1_before_lima_is_asked_and_passed_on_from_2() {
+    let p = LimaProject::with_settings("vm-type = \"krunkit\"\n");
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "1.2.3")
+        .run()
+        .code(1)
+        .stderr_has("error: `vm-type = \"krunkit\"` needs Lima 2.0.0 or newer; this is Lima 1.2.3\n  --> pixi.toml:9:11\n")
+        .stderr_has("  help: or choose `vm-type = \"vz\"` or `\"qemu\"`, which Lima 1.x has\n");
+    assert_eq!(p.lima_verbs(), Vec::<String>::new(), "no create");
+    assert!(!p.path(".pixi/lima").exists());
+
+    p.berth(["container", "init"])
+        .env("FAKE_LIMA_VERSION", "2.0.0")
+        .run()
+        .success();
+    assert!(
+        create_call(&p).contains(" --vm-type=krunkit "),
+        "{}",
+        create_call(&p)
+    );
+}
+
+#[test]
+fn lima_version_is_printed_without_the_v_a_release_build_writes() {
+    let p = LimaProject::new();
+    p.init().success();
+    assert_eq!(p.read(".pixi/lima/demo/lima-version"), "v2.2.0");
+    assert_eq!(
+        p.status().1["lima_version"],
+        "2.2.0",
+        "from `limactl --version`"
+    );
+    // Without berth's record of the last `limactl --version`, status reads the instance's own
+    // lima-version file, and prints the same form.
+    std::fs::remove_file(p.path(".pixi/berth/lima-version")).unwrap();
+    assert_eq!(p.status().1["lima_version"], "2.2.0", "from lima-version");
+}
+
+#[test]
+fn a_short_lima_home_names_its_project_so_clean_global_finds_it_once_the_project_is_gone() {
+    let p = LimaProject::new();
+    let root = p.deep_root();
+    let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
+    run(&["container", "init"]).success();
+    let short = std::fs::read_link(root.join(".pixi/lima")).unwrap();
+    let marker = short.join(".berth-project-root");
+    let named = format!("{}\n", root.display());
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), named);
+
+    // A short directory an older berth made has no marker: the next start writes it.
+    run(&["container", "stop"]).success();
+    std::fs::remove_file(&marker).unwrap();
+    run(&["container", "start"]).success();
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), named);
+    run(&["container", "stop"]).success();
+
+    // The project goes (`rm -rf` of a checkout); clean --global finds what it left.
+    std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
+    let dry = p
+        .berth(["system", "clean", "--global", "--dry-run", "--json"])
+        .run();
+    let plan = dry.success().json()["plan"].clone();
+    let orphaned: Vec<&serde_json::Value> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(short.to_str().unwrap())
+        })
+        .collect();
+    assert_eq!(orphaned.len(), 2, "{plan:#}");
+    assert_eq!(orphaned[0]["path"], short.join("demo").to_str().unwrap());
+    assert_eq!(orphaned[0]["kind"], "instance");
+    assert_eq!(orphaned[1]["path"], short.to_str().unwrap());
+    assert_eq!(orphaned[1]["kind"], "orphaned-short-path");
+    p.berth(["system", "clean", "--global", "--yes"])
+        .run()
+        .success();
+    assert!(!short.exists());
+    assert!(p.fake_calls().iter().any(|l| l == "limactl delete demo"));
+}
+
+// ---- conformance with Lima's LimaYAML ----
+
+/// What `tests/lima-source/lima-yaml-keys.txt` recorded from Lima's source at one release.
+#[derive(Debug, PartialEq, Eq)]
+struct LimaSource {
+    lima_yaml: std::collections::BTreeSet<String>,
+    mount: std::collections::BTreeSet<String>,
+    /// Every flag `limactl create` takes.
+    flags: std::collections::BTreeSet<String>,
+    /// Edit flag -> the yaml path it sets (`cpus` -> `.cpus`).
+    edits: std::collections::BTreeMap<String, String>,
+}
+
+/// The recorded releases, oldest first: (tag, what its source says).
+fn lima_sources() -> Vec<(String, LimaSource)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lima-source/lima-yaml-keys.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut sources: Vec<(String, LimaSource)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let tag = line.split_whitespace().next().unwrap().to_string();
+        let (head, values) = line.split_once(": ").unwrap();
+        let kind = head.split_whitespace().last().unwrap();
+        if sources.last().is_none_or(|(last, _)| *last != tag) {
+            let empty = LimaSource {
+                lima_yaml: Default::default(),
+                mount: Default::default(),
+                flags: Default::default(),
+                edits: Default::default(),
+            };
+            sources.push((tag.clone(), empty));
+        }
+        let source = &mut sources.last_mut().unwrap().1;
+        let words = values.split_whitespace().map(str::to_string);
+        match kind {
+            "LimaYAML" => source.lima_yaml.extend(words),
+            "Mount" => source.mount.extend(words),
+            "flags" => source.flags.extend(words),
+            "edits" => source.edits.extend(words.map(|w| {
+                let (flag, key) = w.split_once('=').unwrap();
+                (flag.to_string(), key.to_string())
+            })),
+            other => panic!("unknown line kind {other}"),
+        }
+    }
+    sources
+}
+
+/// The words of a line the fake logged with Python's `shlex.join` (single quotes only).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// The yaml keys a `--set` expression of berth's writes: `.mounts += [{…}, …]` sets `mounts`
+/// and, in each element, the keys of a `Mount`.
+fn keys_set_by(expression: &str) -> (String, Vec<String>) {
+    let (path, value) = expression.split_once(" += ").unwrap_or_else(|| {
+        panic!("berth writes an expression this test cannot read: {expression}")
+    });
+    let top = path.strip_prefix('.').unwrap().to_string();
+    let value: serde_json::Value = serde_json::from_str(value).expect("a JSON value");
+    let nested = value
+        .as_array()
+        .expect("a list")
+        .iter()
+        .flat_map(|element| element.as_object().expect("an object").keys().cloned())
+        .collect();
+    (top, nested)
+}
+
+/// Every key berth writes into `lima.yaml` (through `limactl create`'s flags and the
+/// `--set` edit of `templates/lima-docker.yq`, with every `[tool.berth]` setting that reaches
+/// them) exists in Lima's `LimaYAML` at every release berth supports. Lima only warns about
+/// an unknown key (`pkg/limayaml/marshal.go`) and then ignores it, so nothing else would
+/// notice a key that went away.
+#[test]
+fn every_key_berth_writes_into_lima_yaml_exists_in_lima_at_each_supported_version() {
+    let sources = lima_sources();
+    assert_eq!(sources[0].0, "v1.0.0", "the oldest Lima berth supports");
+    // Releases whose recorded source is the same need one run between them.
+    let mut runs: Vec<(&str, &LimaSource, Vec<&str>)> = Vec::new();
+    for (tag, source) in &sources {
+        match runs
+            .iter_mut()
+            .find(|(first, same, _)| *same == source && first.starts_with(&tag[..2]))
+        {
+            Some((_, _, tags)) => tags.push(tag),
+            None => runs.push((tag, source, vec![tag])),
+        }
+    }
+    for (tag, source, tags) in runs {
+        let p = LimaProject::with_settings(
+            "cpus = 3\nmemory = \"6GiB\"\ndisk = \"40GiB\"\nvm-type = \"qemu\"\n\
+             arch = \"x86_64\"\nmounts = [\"~/ro\", { location = \"~/rw\", writable = true }]\n",
+        );
+        for dir in ["ro", "rw"] {
+            std::fs::create_dir_all(p.home.join(dir)).unwrap();
+        }
+        p.berth(["container", "init"])
+            .env("FAKE_LIMA_VERSION", &tag[1..])
+            .run()
+            .success();
+        let words = shell_words(&create_call(&p));
+        assert_eq!(&words[..2], ["limactl", "create"]);
+        let mut written = Vec::new();
+        for word in &words[2..words.len() - 1] {
+            let (flag, value) = word
+                .strip_prefix("--")
+                .and_then(|w| w.split_once('='))
+                .unwrap_or_else(|| panic!("not a --flag=value: {word}"));
+            assert!(
+                source.flags.contains(flag),
+                "{tags:?}: `limactl create` has no --{flag}"
+            );
+            match (flag, source.edits.get(flag)) {
+                ("set", _) => {
+                    let (top, nested) = keys_set_by(value);
+                    assert!(
+                        nested.iter().all(|key| source.mount.contains(key)),
+                        "{tags:?}: Mount lacks one of {nested:?}"
+                    );
+                    written.push(top);
+                }
+                (_, Some(path)) => {
+                    let top = path
+                        .trim_start_matches('.')
+                        .split(['.', '['])
+                        .next()
+                        .unwrap();
+                    written.push(top.to_string());
+                }
+                // Flags of the command itself, not edits of lima.yaml
+                // (cmd/limactl/start.go, cmd/limactl/main.go).
+                ("name" | "tty", None) => {}
+                (_, None) => panic!("{tags:?}: --{flag} is no edit Lima knows"),
+            }
+        }
+        written.sort();
+        assert_eq!(
+            written,
+            ["arch", "cpus", "disk", "memory", "mounts", "vmType"],
+            "every setting reached lima.yaml"
+        );
+        for key in &written {
+            assert!(
+                source.lima_yaml.contains(key),
+                "{tags:?}: LimaYAML has no `{key}`"
+            );
+        }
+    }
 }

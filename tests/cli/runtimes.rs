@@ -105,11 +105,11 @@ fn colima_lifecycle_stays_inside_the_project() {
     assert_eq!(
         calls,
         [format!(
-            "colima start --profile berth-demo --cpus 3 --memory 1.5 --disk 12 \
+            "colima start --profile berth-demo -c 3 --memory 1.5 --disk 12 \
              --mount {root}:w --activate=false --ssh-config=false"
         )]
     );
-    // COLIMA_HOME was the project's, LIMA_HOME was not passed on.
+    // COLIMA_HOME was the project's, the caller's LIMA_HOME was not passed on.
     let colima_home = p.path(".pixi/colima");
     assert!(colima_home.join("berth-demo/colima.yaml").is_file());
     assert!(colima_home.join("_lima/colima-berth-demo/ha.pid").is_file());
@@ -183,7 +183,7 @@ fn colima_lifecycle_stays_inside_the_project() {
     berth(&p, &["--runtime", "colima", "container", "delete"]).success();
     assert!(
         p.fake_calls()
-            .contains(&"colima delete --profile berth-demo --force".to_string())
+            .contains(&"colima delete --profile berth-demo --force --data".to_string())
     );
     assert!(!colima_home.join("berth-demo").exists());
     let status = status_json(&p, "colima", 3);
@@ -306,6 +306,35 @@ fn podman(p: &TestProject, args: &[&str]) {
         .expect("run the podman fake");
 }
 
+/// Eight hex digits of a hash of the project root, as berth names what it keeps outside it.
+fn root_id(root: &Path) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    format!("{:08x}", hash as u32)
+}
+
+/// The machine berth makes for the project at `root` with instance `instance`.
+fn machine_of(root: &Path, instance: &str) -> String {
+    format!("berth-{instance}-{}", root_id(root))
+}
+
+/// Where Podman keeps `machine`'s configuration for `provider`.
+fn machine_config(p: &TestProject, provider: &str, machine: &str) -> PathBuf {
+    p.home.join(format!(
+        ".config/containers/podman/machine/{provider}/{machine}.json"
+    ))
+}
+
+#[track_caller]
+fn assert_no_machine_init(p: &TestProject) {
+    assert!(
+        !p.fake_calls()
+            .iter()
+            .any(|c| c.starts_with("podman machine init") && c.contains("berth-")),
+        "berth created a machine it could not start: {:?}",
+        p.fake_calls()
+    );
+}
+
 #[test]
 fn podman_machine_lifecycle() {
     if !harness::docker_available() {
@@ -315,36 +344,34 @@ fn podman_machine_lifecycle() {
     berth(&p, &["--runtime", "podman", "container", "init"]).success();
 
     let root = p.root.display();
+    let machine = machine_of(&p.root, "demo");
     assert_eq!(
         p.fake_calls(),
         [
-            "podman machine inspect berth-demo".to_string(),
-            "podman machine list --format json".to_string(),
+            format!("podman machine inspect {machine}"),
+            "podman machine list --all-providers --format json".to_string(),
             format!(
                 "podman machine init --cpus 3 --memory 1536 --disk-size 12 \
-                 --volume {root}:{root} berth-demo"
+                 --volume {root}:{root} {machine}"
             ),
-            "podman machine start berth-demo".to_string(),
-            "podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}' berth-demo"
-                .to_string(),
+            format!("podman machine start {machine}"),
+            format!(
+                "podman machine inspect --format '{{{{.ConnectionInfo.PodmanSocket.Path}}}}' {machine}"
+            ),
         ]
     );
     // The socket is the one inspect reported, cached for later calls.
-    let socket = p.base().join("tmp/podman/berth-demo-api.sock");
+    let socket = p.base().join(format!("tmp/podman/{machine}-api.sock"));
     assert_eq!(
         p.read(".pixi/berth/podman-socket").trim(),
         socket.display().to_string()
     );
-    assert!(
-        p.home
-            .join(".config/containers/podman/machine/qemu/berth-demo.json")
-            .is_file()
-    );
+    assert!(machine_config(&p, "qemu", &machine).is_file());
 
     let calls = p.fake_calls().len();
     let status = status_json(&p, "podman", 0);
     assert_eq!(status["state"], "running");
-    assert_eq!(status["instance"], "berth-demo");
+    assert_eq!(status["instance"], machine);
     assert_eq!(
         status["docker_host"],
         format!("unix://{}", socket.display())
@@ -356,12 +383,14 @@ fn podman_machine_lifecycle() {
     // One inspect gives the state and the size; the socket comes from the cache.
     assert_eq!(
         p.fake_calls()[calls..],
-        ["podman machine inspect berth-demo"]
+        [format!("podman machine inspect {machine}")]
     );
     let calls = p.fake_calls().len();
     berth(&p, &["--runtime", "podman", "container", "init"])
         .success()
-        .stderr_has("podman machine berth-demo is running; nothing to do");
+        .stderr_has(&format!(
+            "podman machine {machine} is running; nothing to do"
+        ));
     assert_eq!(
         p.fake_calls().len(),
         calls,
@@ -375,7 +404,7 @@ fn podman_machine_lifecycle() {
     berth(&p, &["--runtime", "podman", "container", "stop"]).success();
     assert!(
         p.fake_calls()
-            .contains(&"podman machine stop berth-demo".to_string())
+            .contains(&format!("podman machine stop {machine}"))
     );
     let status = status_json(&p, "podman", 3);
     assert_eq!(status["state"], "stopped");
@@ -393,7 +422,7 @@ fn podman_machine_lifecycle() {
 
     berth(&p, &["--runtime", "podman", "container", "delete"])
         .code(1)
-        .stderr_has("error: podman machine berth-demo is running");
+        .stderr_has(&format!("error: podman machine {machine} is running"));
     berth(
         &p,
         &["--runtime", "podman", "container", "delete", "--force"],
@@ -401,7 +430,7 @@ fn podman_machine_lifecycle() {
     .success();
     assert!(
         p.fake_calls()
-            .contains(&"podman machine rm --force berth-demo".to_string())
+            .contains(&format!("podman machine rm --force {machine}"))
     );
     assert!(!p.path(".pixi/berth/podman-socket").exists());
     assert_eq!(status_json(&p, "podman", 3)["state"], "absent");
@@ -419,15 +448,12 @@ fn podman_runs_one_machine_at_a_time() {
 
     berth(&p, &["--runtime", "podman", "container", "init"])
         .code(1)
-        .stderr_has("error: podman runs one machine at a time and `other` is running")
-        .stderr_has("help: stop it with `podman machine stop other`, then rerun");
-    assert!(
-        !p.fake_calls()
-            .iter()
-            .any(|c| c.contains("init") && c.contains("berth-demo")),
-        "berth created a machine it could not start: {:?}",
-        p.fake_calls()
-    );
+        .stderr_has("error: podman runs one machine at a time and `other` (qemu) is running")
+        .stderr_has(
+            "help: stop it with `CONTAINERS_MACHINE_PROVIDER=qemu podman machine stop other`, \
+             then rerun",
+        );
+    assert_no_machine_init(&p);
 }
 
 #[test]
@@ -481,7 +507,10 @@ fn podman_logs_point_to_inspect() {
     berth(&p, &["--runtime", "podman", "container", "logs"])
         .code(1)
         .stderr_has("podman keeps no log file")
-        .stderr_has("podman machine inspect berth-demo");
+        .stderr_has(&format!(
+            "podman machine inspect {}",
+            machine_of(&p.root, "demo")
+        ));
     assert!(p.fake_calls().is_empty(), "choosing podman ran it");
 }
 
@@ -573,6 +602,7 @@ fn a_failed_colima_start_quotes_its_log() {
 #[test]
 fn a_failed_podman_start_quotes_its_log() {
     let (p, _forwarders) = project_with("podman");
+    let machine = machine_of(&p.root, "demo");
     let out = p
         .berth(["--runtime", "podman", "container", "init"])
         .env("TMPDIR", p.base().join("tmp"))
@@ -580,8 +610,10 @@ fn a_failed_podman_start_quotes_its_log() {
         .run();
     out.code(1)
         .stderr_has("last lines of .pixi/berth/logs/podman-machine-start.log:")
-        .stderr_has("  | Starting machine \"berth-demo\"")
-        .stderr_has("error: `podman machine start` failed: unable to start \"berth-demo\"")
+        .stderr_has(&format!("  | Starting machine \"{machine}\""))
+        .stderr_has(&format!(
+            "error: `podman machine start` failed: unable to start \"{machine}\""
+        ))
         .stderr_has("help: the full output is in .pixi/berth/logs/podman-machine-start.log");
     assert_eq!(
         mode(&p.path(".pixi/berth/logs/podman-machine-start.log")),
@@ -645,5 +677,488 @@ fn colima_and_podman_wait_for_the_projects_lifecycle_lock() {
         std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
         assert!(berth.wait().unwrap().success(), "{runtime}: {rest}");
         assert!(rest.contains("nothing to stop"), "{runtime}: {rest}");
+    }
+}
+
+// --- Podman as it really is (issue 19, items 1 to 3) ---
+
+#[test]
+fn a_long_project_name_gets_a_podman_machine_name_that_fits() {
+    if !harness::docker_available() {
+        return;
+    }
+    let p = TestProject::with_manifest(
+        "[workspace]\nname = \"customer-analytics-platform\"\nchannels = []\nplatforms = []\n",
+    );
+    p.install_fake("podman");
+    std::fs::create_dir_all(p.base().join("tmp")).unwrap();
+    let _forwarders = Forwarders(p.base().to_path_buf());
+
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+    let machine = format!("berth-customer-analyt-{}", root_id(&p.root));
+    assert!(machine.len() <= 30, "{machine}");
+    assert!(machine_config(&p, "qemu", &machine).is_file());
+    let status = status_json(&p, "podman", 0);
+    assert_eq!(status["instance"], machine.as_str());
+
+    // Another checkout of the same repository gets a machine of its own.
+    let other = p.base().join("second-checkout");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(p.path("pixi.toml"), other.join("pixi.toml")).unwrap();
+    let out = p
+        .berth(["--runtime", "podman", "container", "status", "--json"])
+        .current_dir(&other)
+        .env("TMPDIR", p.base().join("tmp"))
+        .run();
+    out.code(3);
+    assert_ne!(out.json()["instance"], machine.as_str());
+}
+
+#[test]
+fn a_running_machine_of_another_provider_is_named_before_init() {
+    let (p, _forwarders) = project_with("podman");
+    let on_a_mac = |run: harness::Run| {
+        run.env("BERTH_HOST_OS", "macos")
+            .env("BERTH_HOST_ARCH", "aarch64")
+            .env("TMPDIR", p.base().join("tmp"))
+    };
+    for args in [["machine", "init", "other"], ["machine", "start", "other"]] {
+        on_a_mac(p.command(fakes_dir().join("podman")))
+            .env("CONTAINERS_MACHINE_PROVIDER", "libkrun")
+            .args(args)
+            .run()
+            .success();
+    }
+    on_a_mac(p.berth(["--runtime", "podman", "container", "init"]))
+        .run()
+        .code(1)
+        .stderr_has("error: podman runs one machine at a time and `other` (libkrun) is running")
+        .stderr_has(
+            "help: stop it with `CONTAINERS_MACHINE_PROVIDER=libkrun podman machine stop other`",
+        );
+    assert_no_machine_init(&p);
+}
+
+#[test]
+fn a_starting_machine_counts_as_running() {
+    let (p, _forwarders) = project_with("podman");
+    podman(&p, &["machine", "init", "other"]);
+    // What Podman writes into the machine's config while it boots (shim/host.go, Start).
+    let config = machine_config(&p, "qemu", "other");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    json["Starting"] = true.into();
+    std::fs::write(&config, json.to_string()).unwrap();
+
+    berth(&p, &["--runtime", "podman", "container", "init"])
+        .code(1)
+        .stderr_has("error: podman runs one machine at a time and `other` (qemu) is starting");
+    assert_no_machine_init(&p);
+}
+
+#[test]
+fn podman_before_5_3_is_asked_without_all_providers() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    let old = [("FAKE_PODMAN_VERSION", "5.2.5")];
+    berth_with(
+        &p,
+        &p.root,
+        &old,
+        &["--runtime", "podman", "container", "init"],
+    )
+    .success();
+    let calls = p.fake_calls();
+    let lists: Vec<&String> = calls.iter().filter(|c| c.contains("list")).collect();
+    assert_eq!(
+        lists,
+        [
+            "podman machine list --all-providers --format json",
+            "podman machine list --format json"
+        ]
+    );
+}
+
+/// `berth ARGS` in `dir` (the project there), with the test's TMPDIR and `vars`.
+fn berth_with(p: &TestProject, dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut run = p
+        .berth(args)
+        .current_dir(dir)
+        .env("TMPDIR", p.base().join("tmp"));
+    for (name, value) in vars {
+        run = run.env(name, value);
+    }
+    run.run()
+}
+
+#[test]
+fn system_clean_removes_the_projects_podman_machine() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    berth(&p, &["--runtime", "podman", "container", "init"]).success();
+    let machine = machine_of(&p.root, "demo");
+    let config = machine_config(&p, "qemu", &machine);
+
+    // Running: refused without --force, and nothing is removed.
+    let out = berth(&p, &["system", "clean", "--yes"]);
+    out.code(1)
+        .stderr_has(&format!(
+            "error: podman machine {machine} is running; nothing was removed"
+        ))
+        .stderr_has("rerun with --force");
+    assert!(config.is_file());
+    assert!(p.path(".pixi/berth").is_dir());
+
+    let out = berth(&p, &["system", "clean", "--yes", "--force", "--json"]);
+    out.success();
+    let report = out.json();
+    assert_eq!(report["plan"][0]["machine"], machine.as_str());
+    assert_eq!(report["plan"][0]["kind"], "podman-machine");
+    assert_eq!(report["plan"][0]["status"], "running");
+    assert_eq!(report["removed"][0], machine.as_str());
+    let calls = p.fake_calls();
+    let stop = calls
+        .iter()
+        .position(|c| *c == format!("podman machine stop {machine}"));
+    let rm = calls
+        .iter()
+        .position(|c| *c == format!("podman machine rm --force {machine}"));
+    assert!(
+        matches!((stop, rm), (Some(s), Some(r)) if s < r),
+        "{calls:?}"
+    );
+    assert!(
+        !config.exists(),
+        "the machine is still in Podman's configuration"
+    );
+    assert!(!p.path(".pixi/berth").exists());
+}
+
+#[test]
+fn global_clean_removes_the_machines_of_projects_that_are_gone() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("podman");
+    // A project that will be deleted, and this one, which stays; both machines stopped.
+    let gone = p.base().join("gone");
+    std::fs::create_dir_all(&gone).unwrap();
+    std::fs::copy(p.path("pixi.toml"), gone.join("pixi.toml")).unwrap();
+    for dir in [&gone, &p.root] {
+        for verb in ["init", "stop"] {
+            berth_with(&p, dir, &[], &["--runtime", "podman", "container", verb]).success();
+        }
+    }
+    let gone_machine = machine_of(&gone, "demo");
+    let kept_machine = machine_of(&p.root, "demo");
+    std::fs::remove_dir_all(&gone).unwrap();
+
+    let out = berth(&p, &["system", "clean", "--global", "--yes"]);
+    out.success().stderr_has(&format!(
+        "podman machine `{kept_machine}` stays: its project `{}` exists",
+        p.root.display()
+    ));
+    assert!(
+        p.fake_calls()
+            .contains(&format!("podman machine rm --force {gone_machine}"))
+    );
+    assert!(!machine_config(&p, "qemu", &gone_machine).exists());
+    assert!(machine_config(&p, "qemu", &kept_machine).is_file());
+}
+
+// --- Colima as it really is (issue 19, items 4 to 7) ---
+
+/// A copy of the test project at a root of exactly `len` bytes, below the test's temp dir.
+fn deep_root(p: &TestProject, len: usize) -> PathBuf {
+    let mut root = p.base().join("deep");
+    while root.as_os_str().len() + 1 + 20 < len {
+        root.push("d".repeat(20));
+    }
+    let rest = len - root.as_os_str().len() - 1;
+    root.push("d".repeat(rest));
+    assert_eq!(root.as_os_str().len(), len);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(p.path("pixi.toml"), root.join("pixi.toml")).unwrap();
+    root
+}
+
+/// `berth ARGS` in `root`, with a short data dir (where the short-path directories go).
+fn berth_deep(p: &TestProject, root: &Path, args: &[&str]) -> Output {
+    let data = p.base().join("d");
+    berth_with(p, root, &[("XDG_DATA_HOME", data.to_str().unwrap())], args)
+}
+
+/// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
+/// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 characters).
+fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
+    lima_home.as_os_str().len() + 1 + name.len() + "/ssh.sock.1234567890123456".len()
+}
+
+#[test]
+fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 60);
+    // Lima refuses the instance in Colima's own `_lima` (108 bytes on Linux)...
+    let local = root.join(".pixi/colima/_lima");
+    assert!(lima_socket_len(&local, "colima-berth-demo") >= 108);
+
+    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
+        .success()
+        .stderr_has("Colima's Lima state goes to `");
+    // ... so it lives in a short directory of the project's own, marked with its root.
+    let short = p.base().join("d/berth/colima").join(root_id(&root));
+    assert!(lima_socket_len(&short, "colima-berth-demo") < 108);
+    assert!(short.join("colima-berth-demo/ha.pid").is_file());
+    assert_eq!(
+        std::fs::read_to_string(short.join(".berth-project-root")).unwrap(),
+        format!("{}\n", root.display())
+    );
+    assert!(!local.exists());
+    let log = std::fs::read_to_string(root.join(".pixi/berth/logs/colima-start.log")).unwrap();
+    assert!(
+        log.contains(&format!("LIMA_HOME={} ", short.display())),
+        "{log}"
+    );
+    let out = berth_deep(
+        &p,
+        &root,
+        &["--runtime", "colima", "container", "status", "--json"],
+    );
+    out.success();
+    assert_eq!(
+        engine_version_through(out.json()["docker_host"].as_str().unwrap()),
+        host_engine_version()
+    );
+    berth_deep(
+        &p,
+        &root,
+        &["--runtime", "colima", "container", "delete", "--force"],
+    )
+    .success();
+}
+
+#[test]
+fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 75);
+    // The sockets Colima forwards into the profile directory do not fit.
+    let forwarded = root.join(".pixi/colima/berth-demo/containerd.sock");
+    assert!(forwarded.as_os_str().len() >= 108);
+
+    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
+        .code(1)
+        .stderr_has(&format!(
+            "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
+             over the limit of 107 on linux",
+            forwarded.as_os_str().len()
+        ))
+        .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
+    assert!(
+        !p.fake_calls().iter().any(|c| c.starts_with("colima start")),
+        "{:?}",
+        p.fake_calls()
+    );
+
+    let out = berth_deep(&p, &root, &["--runtime", "colima", "doctor", "--json"]);
+    out.code(1);
+    let json = out.json();
+    assert_eq!(json["socket_budget"]["length"], forwarded.as_os_str().len());
+    assert!(
+        json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Colima's socket paths would be ")),
+        "{json}"
+    );
+}
+
+#[test]
+fn colima_delete_removes_the_container_data_disk() {
+    if !harness::docker_available() {
+        return;
+    }
+    for (version, data_flag) in [("0.10.3", true), ("0.9.0", true), ("0.8.1", false)] {
+        let (p, _forwarders) = project_with("colima");
+        let run =
+            |args: &[&str]| berth_with(&p, &p.root, &[("FAKE_COLIMA_VERSION", version)], args);
+        run(&["--runtime", "colima", "container", "init"]).success();
+        let disk = p.path(".pixi/colima/_lima/_disks/colima-berth-demo");
+        assert_eq!(disk.is_dir(), data_flag, "{version}: the data disk");
+        run(&["--runtime", "colima", "container", "delete", "--force"]).success();
+        let delete = p
+            .fake_calls()
+            .into_iter()
+            .find(|c| c.starts_with("colima delete"))
+            .unwrap();
+        assert_eq!(
+            delete.ends_with(" --data"),
+            data_flag,
+            "{version}: {delete}"
+        );
+        assert!(
+            !disk.exists(),
+            "{version}: the data disk outlived the delete"
+        );
+    }
+}
+
+#[test]
+fn project_clean_removes_colima_with_its_data_disk() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"]).success();
+    let pid_file = p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid");
+    assert!(pid_file.is_file());
+
+    berth(&p, &["system", "clean", "--yes"])
+        .code(1)
+        .stderr_has("error: colima profile berth-demo is running; nothing was removed");
+    assert!(p.path(".pixi/colima/berth-demo/colima.yaml").is_file());
+
+    let out = berth(&p, &["system", "clean", "--yes", "--force", "--json"]);
+    out.success();
+    let report = out.json();
+    let kinds: Vec<&str> = report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "colima-profile",
+            "colima-home",
+            "docker-config",
+            "berth-state"
+        ]
+    );
+    assert_eq!(report["plan"][0]["profile"], "berth-demo");
+    assert!(
+        p.fake_calls()
+            .contains(&"colima delete --profile berth-demo --force --data".to_string())
+    );
+    assert!(!p.path(".pixi/colima").exists());
+    assert!(!p.path(".pixi/docker").exists());
+}
+
+#[test]
+fn colima_vm_type_is_passed_only_where_colima_has_it() {
+    // Linux: Colima runs QEMU and has no `--vm-type` (cmd/start.go).
+    let p = TestProject::with_tasks("[tool.berth]\nvm-type = \"vz\"\n");
+    p.install_fake("colima");
+    berth(&p, &["--runtime", "colima", "container", "init"])
+        .code(1)
+        .stderr_has("error: colima has no vm-type `vz` on linux")
+        .stderr_has("--> pixi.toml:7:")
+        .stderr_has("help: Colima runs QEMU on linux and has no `--vm-type` there");
+    assert!(p.fake_calls().is_empty(), "{:?}", p.fake_calls());
+
+    if !harness::docker_available() {
+        return;
+    }
+    let qemu = TestProject::with_tasks("[tool.berth]\nvm-type = \"qemu\"\n");
+    qemu.install_fake("colima");
+    let _forwarders = Forwarders(qemu.base().to_path_buf());
+    berth(&qemu, &["--runtime", "colima", "container", "init"]).success();
+    let start = &qemu.fake_calls()[0];
+    assert!(!start.contains("--vm-type"), "{start}");
+    berth(
+        &qemu,
+        &["--runtime", "colima", "container", "delete", "--force"],
+    )
+    .success();
+
+    // macOS: the flag exists and is passed.
+    let (mac, _forwarders) = project_with("colima");
+    mac.write(
+        "pixi.toml",
+        &format!(
+            "{}vm-type = \"vz\"\n",
+            std::fs::read_to_string(mac.path("pixi.toml")).unwrap()
+        ),
+    );
+    let on_a_mac = [("BERTH_HOST_OS", "macos")];
+    berth_with(
+        &mac,
+        &mac.root,
+        &on_a_mac,
+        &["--runtime", "colima", "container", "init"],
+    )
+    .success();
+    let start = &mac.fake_calls()[0];
+    assert!(start.contains(" --vm-type vz "), "{start}");
+    let delete = ["--runtime", "colima", "container", "delete", "--force"];
+    berth_with(&mac, &mac.root, &on_a_mac, &delete).success();
+}
+
+#[test]
+fn colima_status_reports_the_sizes_the_profile_was_given_from_colima_0_8_1() {
+    if !harness::docker_available() {
+        return;
+    }
+    for version in ["0.8.1", "0.10.3"] {
+        let (p, _forwarders) = project_with("colima");
+        let run =
+            |args: &[&str]| berth_with(&p, &p.root, &[("FAKE_COLIMA_VERSION", version)], args);
+        run(&["--runtime", "colima", "container", "init"]).success();
+        let out = run(&["--runtime", "colima", "container", "status", "--json"]);
+        out.success();
+        let status = out.json();
+        assert_eq!(
+            (&status["cpus"], &status["memory"], &status["disk"]),
+            (&3.into(), &"1.5GiB".into(), &"12GiB".into()),
+            "{version}"
+        );
+        run(&["--runtime", "colima", "container", "delete", "--force"]).success();
+    }
+}
+
+// --- Doctor judges the runtime in use (issue 19, item 8) ---
+
+#[test]
+fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
+    if !harness::docker_available() {
+        return;
+    }
+    for runtime in ["podman", "colima"] {
+        let (p, _forwarders) = project_with(runtime);
+        let root = deep_root(&p, 66);
+        // Deep enough that berth's own Lima could not keep its VM in `.pixi/lima`.
+        assert!(lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
+        berth_deep(&p, &root, &["--runtime", runtime, "container", "init"]).success();
+
+        let out = berth_deep(&p, &root, &["--runtime", runtime, "doctor", "--json"]);
+        let json = out.json();
+        assert_eq!(json["problems"], serde_json::json!([]), "{runtime}: {json}");
+        out.success();
+        let budget = &json["socket_budget"];
+        if runtime == "podman" {
+            assert!(budget.is_null(), "{budget}");
+        } else {
+            assert!(
+                budget["length"].as_u64() < budget["limit"].as_u64(),
+                "{budget}"
+            );
+        }
+        berth_deep(
+            &p,
+            &root,
+            &["--runtime", runtime, "container", "delete", "--force"],
+        )
+        .success();
     }
 }

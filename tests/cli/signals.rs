@@ -157,7 +157,7 @@ print(json.dumps({
 
 /// berth `args` on a terminal driven by `steps` (see [`PTY_DRIVER`]): its exit code and
 /// everything the terminal showed.
-fn on_a_terminal(p: &TestProject, steps: &[(String, &str)], args: &[&str]) -> (i32, String) {
+pub fn on_a_terminal(p: &TestProject, steps: &[(String, &str)], args: &[&str]) -> (i32, String) {
     let steps = serde_json::to_string(steps).expect("steps as JSON");
     let out = p
         .command("python3")
@@ -328,6 +328,81 @@ fn a_signal_sent_to_berth_reaches_the_task_once_and_its_status_is_berths() {
             "plain task after SIG{name}"
         );
     }
+}
+
+/// Wait for berth, killing it if it outlives `limit`: a hang is a failure of its own.
+fn wait_or_kill(mut child: std::process::Child, limit: Duration) -> Option<i32> {
+    let give_up = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll berth") {
+            return Some(exit_code(status));
+        }
+        if Instant::now() > give_up {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// deno_task_shell runs `sleep` itself, so no process of the task gets a signal sent to
+/// berth; berth ends the builtin with 128+N, and starts nothing after it, as a shell that got
+/// the signal would.
+#[test]
+fn a_fatal_signal_ends_a_task_promptly_even_during_a_builtin() {
+    let mut fatal = vec![
+        ("HUP", 1),
+        ("INT", 2),
+        ("QUIT", 3),
+        ("ALRM", 14),
+        ("TERM", 15),
+    ];
+    if cfg!(target_os = "linux") {
+        fatal.extend([("USR1", 10), ("USR2", 12)]);
+    }
+    let p = TestProject::with_tasks(
+        "[tasks]\nbuiltin = \"echo > ready.txt; sleep 600; echo after > after.txt\"\n\
+         program = \"sh -c 'echo > ready.txt; exec sleep 600'; echo after > after.txt\"\n",
+    );
+    for (name, number) in fatal {
+        for task in ["builtin", "program"] {
+            let berth = start_task(&p, task);
+            send(name, &berth);
+            let code = wait_or_kill(berth, Duration::from_secs(60));
+            assert_eq!(code, Some(128 + number), "{task} after SIG{name}");
+            assert!(
+                !p.path("after.txt").exists(),
+                "{task}: a command ran after SIG{name}"
+            );
+        }
+    }
+}
+
+/// A closed terminal sends SIGHUP to the whole foreground process group: the task's
+/// processes get it from the kernel, and berth ends the builtin that is running.
+#[test]
+fn sighup_to_the_process_group_during_a_builtin_ends_the_task() {
+    use std::os::unix::process::CommandExt;
+    let p = TestProject::with_tasks(
+        "[tasks]\nwait = \"echo > ready.txt; sleep 600; echo after > after.txt\"\n",
+    );
+    let mut berth = p
+        .berth(["run", "wait"])
+        .command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn berth");
+    wait_for_file(&p.path("ready.txt"), &mut berth);
+    assert!(
+        crate::harness::signal_group(berth.id(), "HUP"),
+        "SIGHUP to the group failed"
+    );
+    assert_eq!(wait_or_kill(berth, Duration::from_secs(60)), Some(129));
+    assert!(!p.path("after.txt").exists(), "a command ran after SIGHUP");
 }
 
 // ---- a closed pipe ----

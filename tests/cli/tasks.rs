@@ -4,9 +4,21 @@ use std::path::Path;
 
 use crate::harness::TestProject;
 
+/// The platforms pixi's own tests declare (`tests/integration_python/common.py`,
+/// `ALL_PLATFORMS`), so every environment runs on the machine the tests run on.
+pub const ALL_PLATFORMS: &str = r#"["linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"]"#;
+
+/// A project named `demo` on every platform, `rest` after its `[workspace]` (which ends on
+/// line 5 of pixi.toml).
+pub fn on_all_platforms(rest: &str) -> TestProject {
+    TestProject::with_manifest(&format!(
+        "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = {ALL_PLATFORMS}\n\n{rest}"
+    ))
+}
+
 /// A project whose `[tasks]` table is `tasks` (the table starts on line 7 of pixi.toml).
 fn tasks(tasks: &str) -> TestProject {
-    TestProject::with_tasks(&format!("[tasks]\n{tasks}"))
+    on_all_platforms(&format!("[tasks]\n{tasks}"))
 }
 
 // ---- the three forms and the fields ----
@@ -371,11 +383,13 @@ fn target_tasks_override_by_platform_and_declaration_order() {
         .run()
         .success()
         .stdout_is("osx glob\n");
+    // A task of another platform is not run as a program of that name.
     p.berth(["run", "glob"])
         .env("PIXI_OVERRIDE_PLATFORM", "linux-64")
         .run()
         .code(1)
-        .stderr_has("the task 'glob' is not available for platform 'linux-64'");
+        .stderr_has("the task 'glob' is not available on this machine")
+        .stderr_has("the task is defined in environment(s): default");
     // The later-declared matching selector wins, whatever its kind.
     let reversed = tasks(
         "[target.linux-64.tasks]\nt = \"echo subdir\"\n\n[target.unix.tasks]\nt = \"echo family\"\n",
@@ -522,9 +536,17 @@ fn run_without_a_task_lists_the_visible_ones() {
 }
 
 #[test]
-fn an_unknown_task_suggests_the_closest_name() {
+fn a_word_that_is_no_task_runs_as_a_command_and_a_missing_one_suggests_the_closest_task() {
     let p = tasks("build = \"true\"\n");
     p.berth(["run", "biuld"])
+        .run()
+        .code(127)
+        .stderr_has("biuld: command not found")
+        .stderr_has("Available tasks:\n\tbuild\n")
+        .stderr_has("Did you mean the task 'build'?");
+    // A dependency is never a command: a missing one is an error.
+    let dep = tasks("t = { cmd = \"true\", depends-on = [\"biuld\"] }\nbuild = \"true\"\n");
+    dep.berth(["run", "t"])
         .run()
         .code(1)
         .stderr_has("could not find the task 'biuld'")
@@ -595,44 +617,85 @@ fn the_manifest_path_flag_and_pyproject_toml_work() {
 // ---- task list ----
 
 #[test]
-fn task_list_prints_a_sorted_table_and_json() {
+fn task_list_prints_a_sorted_table_and_pixis_json() {
     let p = tasks(
-        "zeta = \"echo z\"\nalpha = { cmd = [\"echo\", \"a b\"], description = \"First\\n  of   all\", depends-on = [{ task = \"zeta\", args = [\"p\", { n = \"v\" }], environment = \"e\" }], cwd = \"sub\", env = { K = \"V\" }, inputs = [\"i\"], outputs = [\"o\"], clean-env = true, default-environment = \"e\", args = [\"n\", { arg = \"m\", default = \"d\", choices = [\"d\"] }] }\n\
-         _hidden = \"true\"\n\n[environments]\ne = []\n",
+        "zeta = \"echo z\"\nalpha = { cmd = [\"echo\", \"a b\"], description = \"First\\n  of   all\", depends-on = [{ task = \"zeta\", args = [\"p\", { n = \"v\" }], environment = \"e\" }, \"_hidden\"], cwd = \"sub\", env = { K = \"V\" }, inputs = [\"i\"], outputs = [\"o\"], clean-env = true, default-environment = \"e\", args = [\"n\", { arg = \"m\", default = \"d\", choices = [\"d\"] }] }\n\
+         _hidden = \"true\"\n\n[feature.f.tasks]\nonly-f = \"echo f\"\n\n[environments]\ne = { features = [\"f\"], tasks = { inline = \"echo i\" } }\n",
     );
     p.berth(["task", "list"])
         .run()
         .success()
+        .stdout_is("Task    Description\nalpha   First of all\ninline\nonly-f\nzeta\n");
+    p.berth(["task", "list", "-e", "default"])
+        .run()
+        .success()
         .stdout_is("Task   Description\nalpha  First of all\nzeta\n");
     let json = p.berth(["task", "list", "--json"]).run().success().json();
+    let alpha = serde_json::json!({
+        "name": "alpha", "cmd": "echo \"a b\"", "description": "First\n  of   all",
+        "depends_on": [
+            { "task_name": "zeta", "args": [{ "Positional": "p" }, { "Named": ["n", "v"] }], "environment": "e" },
+            { "task_name": "_hidden", "args": null, "environment": null }
+        ],
+        "args": [{ "name": "n", "default": null, "choices": null }, { "name": "m", "default": "d", "choices": ["d"] }],
+        "cwd": "sub", "env": { "K": "V" }, "default_environment": "e", "clean_env": true,
+        "inputs": ["i"], "outputs": ["o"]
+    });
+    let plain = |name: &str, cmd: &str| {
+        serde_json::json!({
+            "name": name, "cmd": cmd, "description": null, "depends_on": [], "args": null,
+            "cwd": null, "env": null, "default_environment": null, "clean_env": false,
+            "inputs": null, "outputs": null
+        })
+    };
+    // pixi's shape: environments by name, each with its inline tasks and its features' tasks,
+    // hidden tasks included (`crates/pixi_cli/src/task.rs`, `EnvTasks`).
+    let default_feature = serde_json::json!({
+        "name": "default",
+        "tasks": [plain("_hidden", "true"), alpha.clone(), plain("zeta", "echo z")]
+    });
     assert_eq!(
         json,
         serde_json::json!([
+            { "environment": "default", "tasks": [], "features": [default_feature.clone()] },
             {
-                "name": "alpha", "description": "First\n  of   all",
-                "depends_on": [{ "task": "zeta", "args": ["p", { "n": "v" }], "environment": "e" }],
-                "cmd": "echo \"a b\"",
-                "args": [{ "name": "n", "default": null, "choices": null }, { "name": "m", "default": "d", "choices": ["d"] }],
-                "cwd": "sub", "env": { "K": "V" }, "inputs": ["i"], "outputs": ["o"], "clean_env": true,
-                "default_environment": "e", "environments": ["default", "e"], "hidden": false
-            },
-            {
-                "name": "zeta", "description": null, "depends_on": [], "cmd": "echo z", "args": [],
-                "cwd": null, "env": {}, "inputs": [], "outputs": [], "clean_env": false,
-                "default_environment": null, "environments": ["default", "e"], "hidden": false
+                "environment": "e",
+                "tasks": [plain("inline", "echo i")],
+                "features": [{ "name": "f", "tasks": [plain("only-f", "echo f")] }, default_feature]
             }
         ])
     );
 }
 
 #[test]
-fn task_list_without_tasks_says_so_on_stderr() {
-    let p = TestProject::with_tasks("");
+fn task_list_summary_names_each_environment_and_how_it_runs_here() {
+    let p = TestProject::with_manifest(&format!(
+        "[workspace]\nname = \"s\"\nchannels = []\nplatforms = {ALL_PLATFORMS}\n\n[tasks]\nb = \"true\"\na = \"true\"\n_h = \"true\"\n\n\
+         [feature.win]\nplatforms = [\"win-64\"]\n[feature.win.dependencies]\npython = \"*\"\n[feature.win.tasks]\nw = \"true\"\n\n\
+         [feature.bare]\nplatforms = [\"win-64\"]\n\n[environments]\nwin = [\"win\"]\nbare = [\"bare\"]\n"
+    ));
+    // berth runs on Linux and macOS, so the Windows-only environments do not run here.
+    for flag in ["--summary", "-s"] {
+        p.berth(["task", "list", flag])
+            .run()
+            .success()
+            .stdout_is("")
+            .stderr_has(
+                "Tasks per environment:\n----------------------\n\
+                 default (by design): a, b\n\
+                 win (not runnable here): a, b, w\n\
+                 bare (no dependency): a, b\n",
+            );
+    }
+}
+
+#[test]
+fn task_list_without_tasks_prints_the_header_as_pixi_does() {
+    let p = tasks("");
     p.berth(["task", "list"])
         .run()
         .success()
-        .stdout_is("")
-        .stderr_has("No tasks found");
+        .stdout_is("Task  Description\n");
 }
 
 #[test]

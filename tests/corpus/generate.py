@@ -79,8 +79,11 @@ BERTH = {
     "start-timeout": ["\"forever\"", "\"1d\"", "0", "true"],
 }
 for key, values in BERTH.items():
+    # An instance name Lima refuses matters to the runtimes that name a VM after it, which
+    # refuse it before anything else; the host's Docker engine has no use for it.
+    command = "--runtime lima container status" if key == "instance" else "container status"
     for i, value in enumerate(values):
-        add(f"berth-{key}-{i}.toml", f"[tool.berth]\n{key} = {value}\n", command="container status")
+        add(f"berth-{key}-{i}.toml", f"[tool.berth]\n{key} = {value}\n", command=command)
 for i, key in enumerate(["cpu", "mem", "runtimes", "vmtype", "socket"]):
     add(f"berth-unknown-key-{i}.toml", f"[tool.berth]\n{key} = 1\n", command="container status")
 add("berth-not-a-table.toml", "[tool]\nberth = 1\n", command="container status")
@@ -141,7 +144,13 @@ add("args-too-many.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [\"a\"]
 add("args-missing.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [\"a\"] }\n", command="run t")
 add("args-bad-choice.toml", "[tasks]\nt = { cmd = \"echo {{ a }}\", args = [{ arg = \"a\", choices = [\"x\", \"y\"] }] }\n", command="run t z")
 add("cwd-missing.toml", "[tasks]\nt = { cmd = \"echo\", cwd = \"no/such/dir\" }\n", command="run t")
-add("unknown-task.toml", "[tasks]\nbuild = \"echo\"\n", command="run biuld")
+# A word that is no task runs as a command (pixi's rule); one that is a task only elsewhere
+# is an error.
+add("task-of-another-platform.toml", HEAD.replace("platforms = []", "platforms = [\"linux-64\", \"win-64\"]")
+    + "[target.win-64.tasks]\nbuild = \"echo\"\n", command="run build", head=False)
+# pixi refuses a pixi.toml without [workspace], [project] or [package].
+add("empty.toml", None, raw=b"")
+add("table-less.toml", "[tasks]\na = \"echo\"\n", command="run a", head=False)
 add("unknown-environment.toml", "[tasks]\nt = \"echo\"\n", command="run -e nope t")
 add("named-dep-arg-unknown.toml", "[tasks]\nt = { depends-on = [{ task = \"u\", args = [{ nope = \"1\" }] }] }\nu = { cmd = \"echo {{ x }}\", args = [\"x\"] }\n", command="run t")
 add("shell-parse-error.toml", "[tasks]\nt = \"echo 'unterminated\"\n", command="run t")

@@ -14,6 +14,13 @@ use crate::ui;
 /// `/` + name + `/ssh.sock.` + 16 is the name plus 27 (lima.md §6, `filenames.LongestSock`).
 const LONGEST_SOCKET_EXTRA: usize = 27;
 
+/// The file in `.pixi/berth` naming the short directory `.pixi/lima` links to.
+pub const SHORT_PATH_RECORD: &str = "lima-home-target";
+/// The file in a short directory naming the project root it serves, so that
+/// `berth system clean --global` can tell when that project is gone. Lima skips names
+/// starting with `.` when it lists instances (`pkg/store/store.go`).
+pub const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
+
 /// `UNIX_PATH_MAX`: Lima rejects a socket path of this length or longer.
 pub fn unix_path_max(os: Os) -> usize {
     match os {
@@ -100,6 +107,21 @@ impl LimaHome {
         Ok(LimaHome::locate(layout))
     }
 
+    /// When `.pixi/lima` links to a short directory, make sure it names the project it
+    /// serves: written with the directory, and for one an older berth made, on the next
+    /// `init` or `start`.
+    pub fn mark_project(&self, root: &Path) -> Result<()> {
+        let Some(short) = &self.short_target else {
+            return Ok(());
+        };
+        let marker = short.join(PROJECT_ROOT_MARKER);
+        let text = format!("{}\n", root.display());
+        if fs_err::read_to_string(&marker).ok().as_deref() != Some(text.as_str()) {
+            crate::private_fs::write_atomic(&marker, text.as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// The instance directory of `name`.
     pub fn instance_dir(&self, name: &str) -> PathBuf {
         self.real.join(name)
@@ -125,18 +147,21 @@ impl LimaHome {
 
 /// Where berth records the short directory `.pixi/lima` points to.
 fn target_record(layout: &Layout) -> PathBuf {
-    layout.berth_dir.join("lima-home-target")
+    layout.berth_dir.join(SHORT_PATH_RECORD)
 }
 
-/// `<data dir>/berth/lima/<8 hex digits of the root's hash>`: short, and one per project.
+/// `<data dir>/berth/lima`, which holds the short directories of every project.
+pub fn short_root() -> Option<PathBuf> {
+    host::data_dir().map(|data| data.join("berth/lima"))
+}
+
+/// `<short root>/<8 hex digits of the root's hash>`: short, and one per project.
 fn short_dir(layout: &Layout) -> Result<PathBuf> {
-    let data = host::data_dir().ok_or_else(|| {
+    let short_root = short_root().ok_or_else(|| {
         Diagnostic::new("the project path is too long for Lima's socket paths, and HOME is not set")
             .help("set HOME, or move the project to a shorter path")
     })?;
-    let root = layout.pixi_dir.parent().unwrap_or(&layout.pixi_dir);
-    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
-    Ok(data.join("berth/lima").join(format!("{:08x}", hash as u32)))
+    Ok(short_root.join(layout.root_id()))
 }
 
 fn too_long(real_home: &Path, name: &str, os: Os) -> Diagnostic {
@@ -162,7 +187,7 @@ pub fn has_instances(real_home: &Path) -> bool {
 }
 
 /// `path` with symlinks resolved, also when it (or its tail) does not exist yet.
-fn real_path(path: &Path) -> PathBuf {
+pub fn real_path(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }

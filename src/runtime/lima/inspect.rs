@@ -31,6 +31,18 @@ pub enum Phase {
     Broken { reason: String },
 }
 
+/// The live processes an instance's pid files name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processes {
+    /// The host agent's pid (`ha.pid`), when it runs.
+    pub host_agent: Option<i32>,
+    /// The VM driver's pid file and pid (`qemu.pid`, ...), when it runs.
+    pub driver: Option<(&'static str, i32)>,
+    /// Pid files naming a live process that is not this instance's (a reused pid, e.g. after
+    /// a reboot): never to be signalled.
+    pub foreign: Vec<(&'static str, i32)>,
+}
+
 /// The files of one instance directory.
 #[derive(Debug, Clone)]
 pub struct InstanceDir {
@@ -57,28 +69,14 @@ impl InstanceDir {
         if !self.lima_yaml().is_file() {
             return Phase::HalfCreated;
         }
-        let mut foreign = None;
-        let mut live_pid = |file: &'static str| -> Result<Option<i32>, String> {
-            match read_pid(&self.dir.join(file))? {
-                Some(pid) if !self.is_own_process(pid) => {
-                    foreign.get_or_insert((file, pid));
-                    Ok(None)
-                }
-                pid => Ok(pid),
-            }
-        };
-        let host_agent = match live_pid("ha.pid") {
-            Ok(pid) => pid,
+        let Processes {
+            host_agent,
+            driver,
+            foreign,
+        } = match self.processes() {
+            Ok(processes) => processes,
             Err(reason) => return Phase::Broken { reason },
         };
-        let mut driver = None;
-        for file in DRIVER_PID_FILES {
-            match live_pid(file) {
-                Ok(Some(pid)) => driver = Some((*file, pid)),
-                Ok(None) => {}
-                Err(reason) => return Phase::Broken { reason },
-            }
-        }
         match (host_agent, driver) {
             (Some(pid), _) if docker_api::ping(&self.docker_socket()) => {
                 Phase::Running { host_agent: pid }
@@ -96,7 +94,7 @@ impl InstanceDir {
             },
             (None, None) => Phase::Stopped {
                 stale: self.stale_files(),
-                foreign: foreign.map(|(file, pid)| {
+                foreign: foreign.first().map(|(file, pid)| {
                     format!(
                         "`{file}` names pid {pid}, a live process that is not this instance's \
                          (a stale pid file, e.g. after a reboot); `berth container init` \
@@ -105,6 +103,33 @@ impl InstanceDir {
                 }),
             },
         }
+    }
+
+    /// What runs of the instance, by its pid files (Lima's `ReadPIDFile` each); an error
+    /// names a pid file that does not hold a pid.
+    pub fn processes(&self) -> Result<Processes, String> {
+        let mut foreign = Vec::new();
+        let mut live_pid = |file: &'static str| -> Result<Option<i32>, String> {
+            match read_pid(&self.dir.join(file))? {
+                Some(pid) if !self.is_own_process(pid) => {
+                    foreign.push((file, pid));
+                    Ok(None)
+                }
+                pid => Ok(pid),
+            }
+        };
+        let host_agent = live_pid("ha.pid")?;
+        let mut driver = None;
+        for file in DRIVER_PID_FILES {
+            if let Some(pid) = live_pid(file)? {
+                driver = Some((*file, pid));
+            }
+        }
+        Ok(Processes {
+            host_agent,
+            driver,
+            foreign,
+        })
     }
 
     /// Whether live process `pid` belongs to this instance: Lima's processes name the
@@ -149,14 +174,19 @@ impl InstanceDir {
         top_level_scalar(&text, key)
     }
 
-    /// The Lima version that created the instance (Lima writes `lima-version`).
+    /// The Lima version that created the instance, as `limactl --version` prints it. Lima
+    /// writes its build's `git describe` into `lima-version` (`v2.2.0` for a release;
+    /// `pkg/instance/create.go`, `Makefile`), and `--version` trims the `v`
+    /// (`cmd/limactl/main.go`, v1.0.0–v2.2.0).
     pub fn created_by(&self) -> Option<String> {
         let text = fs_err::read_to_string(self.dir.join("lima-version")).ok()?;
-        Some(text.trim().to_string()).filter(|v| !v.is_empty())
+        let version = text.trim();
+        Some(version.strip_prefix('v').unwrap_or(version).to_string()).filter(|v| !v.is_empty())
     }
 }
 
-fn top_level_scalar(yaml: &str, key: &str) -> Option<String> {
+/// A top-level scalar of a YAML document as Lima and Colima write theirs, quotes removed.
+pub(crate) fn top_level_scalar(yaml: &str, key: &str) -> Option<String> {
     yaml.lines().find_map(|line| {
         let value = line.strip_prefix(key)?.strip_prefix(':')?;
         let value = value.split(" #").next().unwrap_or(value).trim();

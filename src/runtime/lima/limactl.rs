@@ -1,5 +1,6 @@
-//! Calling `limactl`: always with the project's `LIMA_HOME`, its version read once per
-//! lifecycle command, and long commands run with progress and a full log.
+//! Calling `limactl`: always with an explicit `LIMA_HOME` (the project's, or for
+//! `system clean` the one an instance lives in), its version read once per lifecycle
+//! command, and long commands run with progress and a full log.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,10 +9,10 @@ use anyhow::Result;
 
 use super::progress;
 use crate::diag::Diagnostic;
-use crate::process::{self, ChildRecord, Stream, Streamed};
+use crate::process::{self, ChildRecord, Stream, Streamed, signals};
 use crate::project::Layout;
 use crate::runtime::lifecycle::{self, Line, Step};
-use crate::settings::{Mount, Settings};
+use crate::settings::{Mount, Setting, Settings, VmType};
 use crate::ui;
 
 /// The oldest Lima berth drives. Lima 1.0 is the oldest series lima.md documents every
@@ -54,28 +55,54 @@ impl std::fmt::Display for Version {
     }
 }
 
+#[derive(Clone)]
 pub struct Limactl {
     program: PathBuf,
     lima_home: PathBuf,
-    logs_dir: PathBuf,
-    /// Names the lifecycle command while it runs (see [`Limactl::stop_leftover`]).
-    running: ChildRecord,
+    /// Names the lifecycle command while it runs (see [`Limactl::stop_leftover`]); a
+    /// global clean has no project to keep it in.
+    running: Option<ChildRecord>,
 }
 
 impl Limactl {
+    /// The project's `limactl` (PATH, then its pixi environments) for `lima_home`; an error
+    /// saying how to install Lima when there is none.
     pub fn find(layout: &Layout, lima_home: &Path) -> Result<Limactl> {
-        Ok(Limactl {
-            program: process::require_program("limactl", Some(&layout.envs_dir))?,
+        let program = process::require_program("limactl", Some(&layout.envs_dir))?;
+        Ok(Limactl::with_program(program, lima_home, Some(layout)))
+    }
+
+    /// The installed `limactl`, if any: for the project's `LIMA_HOME` when there is a
+    /// project (its pixi environments searched too), else for `~/.lima`.
+    pub fn installed(layout: Option<&Layout>) -> Option<Limactl> {
+        let program = process::find_program("limactl", layout.map(|l| l.envs_dir.as_path()))?;
+        let lima_home = match layout {
+            Some(layout) => layout.lima_home.clone(),
+            None => crate::host::home_dir()?.join(".lima"),
+        };
+        Some(Limactl::with_program(program, &lima_home, layout))
+    }
+
+    fn with_program(program: PathBuf, lima_home: &Path, layout: Option<&Layout>) -> Limactl {
+        Limactl {
+            program,
             lima_home: lima_home.to_path_buf(),
-            logs_dir: layout.logs_dir.clone(),
-            running: ChildRecord::new(layout.berth_dir.join("limactl.pid")),
-        })
+            running: layout.map(|l| ChildRecord::new(l.berth_dir.join("limactl.pid"))),
+        }
+    }
+
+    /// The same `limactl` for the instances of another `LIMA_HOME`.
+    pub fn for_home(&self, lima_home: &Path) -> Limactl {
+        Limactl {
+            lima_home: lima_home.to_path_buf(),
+            ..self.clone()
+        }
     }
 
     /// Stop a `limactl create/start/stop/delete` that an earlier berth, killed outright,
     /// left running, so it does not act on the instance at the same time as this one.
     pub fn stop_leftover(&self) -> Option<u32> {
-        self.running.stop_leftover(&self.program)
+        self.running.as_ref()?.stop_leftover(&self.program)
     }
 
     /// `limactl ARGS` with `LIMA_HOME` set and Lima's forced-TTY output off.
@@ -116,16 +143,21 @@ impl Limactl {
     }
 
     /// Run one lifecycle command (`create`, `start`, `stop`, `delete`) with its output in
-    /// `.pixi/berth/logs/lima-<verb>.log` (mode 0600) and its steps shown on `progress`.
+    /// `<logs_dir>/lima-<verb>.log` (mode 0600) and its steps shown on `progress`.
     /// A failure quotes the log's last lines and names it.
-    pub fn run_logged(&self, args: &[String], progress: &ui::Progress) -> Result<Streamed> {
+    pub fn run_logged(
+        &self,
+        args: &[String],
+        logs_dir: &Path,
+        progress: &ui::Progress,
+    ) -> Result<Streamed> {
         let verb = args.first().map_or("limactl", String::as_str);
-        let log = self.logs_dir.join(format!("lima-{verb}.log"));
+        let log = logs_dir.join(format!("lima-{verb}.log"));
         lifecycle::run_logged(
             self.command(args),
             &format!("limactl {verb}"),
             &log,
-            Some(&self.running),
+            self.running.as_ref(),
             progress,
             |stream, line| match stream {
                 Stream::Stderr => progress::classify(line),
@@ -133,10 +165,42 @@ impl Limactl {
             },
         )
     }
+
+    /// Run `limactl ARGS` to the end without a log of its own (`system clean`'s stop and
+    /// delete). Ctrl-C is [`crate::exit::Interrupted`]; a failure quotes Lima's fatal message, or its
+    /// last line.
+    pub fn run(&self, args: &[&str]) -> Result<()> {
+        let mut last_line = None;
+        let mut fatal = None;
+        let streamed =
+            process::run_streaming(self.command(args), self.running.as_ref(), |_, line| {
+                match lifecycle::logrus_fatal(line) {
+                    Some(message) => fatal = Some(message),
+                    None if !line.trim().is_empty() => last_line = Some(line.to_string()),
+                    None => {}
+                }
+            })?;
+        match streamed {
+            Streamed::Interrupted => Err(signals::interruption().into()),
+            Streamed::Exited(status) if status.code() != 0 => {
+                let detail = fatal.or(last_line).unwrap_or_else(|| "no output".into());
+                Err(anyhow::anyhow!(
+                    "`limactl {}` failed (exit {}): {detail}",
+                    args.join(" "),
+                    status.code()
+                ))
+            }
+            Streamed::Exited(_) => Ok(()),
+        }
+    }
 }
 
-/// The arguments of `limactl create` for this project.
-pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<String> {
+/// The arguments of `limactl create` for this project, or the error Lima would give, told in
+/// berth's terms before Lima is asked: a mount that is not a directory, a driver this Lima
+/// does not have.
+pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Result<Vec<String>> {
+    let mounts = super::mounts::resolve(root, &settings.mounts)?;
+    check_vm_type(&settings.vm_type, version)?;
     let mut args = vec![
         "create".to_string(),
         format!("--name={}", settings.instance.value),
@@ -151,12 +215,25 @@ pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Vec<St
     if let Some(arch) = settings.arch.value {
         args.push(format!("--arch={}", arch.name()));
     }
-    args.push(format!(
-        "--set={}",
-        mounts_edit(root, &settings.mounts.value)
-    ));
+    args.push(format!("--set={}", mounts_edit(root, &mounts)));
     args.push(version.docker_template().to_string());
-    args
+    Ok(args)
+}
+
+/// krunkit is a driver from Lima 2.0 on (`cmd/lima-driver-krunkit`, first in v2.0.0); Lima
+/// 1.x accepts only `qemu`, `vz` and `wsl2` (`pkg/limayaml/validate.go`, v1.0.0–v1.2.3).
+fn check_vm_type(vm_type: &Setting<Option<VmType>>, version: Version) -> Result<()> {
+    const KRUNKIT_SINCE: Version = Version(2, 0, 0);
+    if vm_type.value != Some(VmType::Krunkit) || version >= KRUNKIT_SINCE {
+        return Ok(());
+    }
+    let diagnostic = Diagnostic::new(format!(
+        "`vm-type = \"krunkit\"` needs Lima {KRUNKIT_SINCE} or newer; this is Lima {version}"
+    ));
+    Err(super::from_source(diagnostic, &vm_type.source)
+        .help(upgrade_hint())
+        .help("or choose `vm-type = \"vz\"` or `\"qemu\"`, which Lima 1.x has")
+        .into())
 }
 
 /// The yq expression of `templates/lima-docker.yq` for these mounts.

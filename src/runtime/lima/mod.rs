@@ -11,26 +11,32 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::{Context, Resources, Runtime, State, Status};
+use super::{Context, Resources, Runtime, SocketBudget, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::du::disk_usage;
 use crate::exit::{ExitStatus, Interrupted};
 use crate::process::{self, Streamed, signals};
-use crate::settings::RuntimeKind;
+use crate::settings::{RuntimeKind, Source};
 use crate::ui;
 use crate::units::human_bytes;
 
-mod home;
+pub mod home;
 mod inspect;
-mod limactl;
+pub mod limactl;
 mod logs;
+pub mod mounts;
+pub mod name;
 mod progress;
 
 use super::lifecycle::{self, Step};
 use home::LimaHome;
-use inspect::{InstanceDir, Phase};
-use limactl::{Limactl, Version};
+pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
+use inspect::Phase;
+pub(crate) use inspect::top_level_scalar;
+pub use inspect::{InstanceDir, Processes};
+use limactl::Limactl;
+pub use limactl::Version;
 
 pub struct Lima<'a> {
     ctx: &'a Context<'a>,
@@ -44,16 +50,6 @@ impl<'a> Lima<'a> {
     /// Whether the project's instance directory has a `lima.yaml`.
     pub fn instance_exists(&self) -> bool {
         self.instance(&self.home()).lima_yaml().is_file()
-    }
-
-    /// The longest Unix socket path Lima would make for this instance, and the OS limit it
-    /// must stay under (lima.md §6).
-    pub fn socket_budget(&self) -> (usize, usize) {
-        let os = crate::host::Os::current();
-        (
-            home::longest_socket_len(&self.home().real, self.name()),
-            home::unix_path_max(os),
-        )
     }
 
     fn name(&self) -> &str {
@@ -150,18 +146,26 @@ impl<'a> Lima<'a> {
             }
             _ => {}
         }
-        let home = match phase {
-            Phase::Absent | Phase::HalfCreated => {
-                LimaHome::prepare(&self.ctx.project.layout, self.name())?
-            }
-            _ => home,
-        };
-        let instance = self.instance(&home);
         let limactl = self.limactl(&home)?;
         let version = self.checked_version(&limactl)?;
+        // Everything `create` needs is checked before anything is made for it.
+        let create = match phase {
+            Phase::Absent | Phase::HalfCreated => Some(limactl::create_args(
+                self.ctx.settings,
+                &self.ctx.project.root,
+                version,
+            )?),
+            _ => None,
+        };
+        let home = match create {
+            Some(_) => LimaHome::prepare(&self.ctx.project.layout, self.name())?,
+            None => home,
+        };
+        home.mark_project(&self.ctx.project.root)?;
+        let instance = self.instance(&home);
         let interrupts = signals::CatchInterrupts::new();
         let progress = ui::Progress::start();
-        let booted = self.boot(&limactl, version, &instance, phase, &progress);
+        let booted = self.boot(&limactl, create, &instance, phase, &progress);
         let elapsed = progress.elapsed();
         progress.finish();
         if let Err(err) = booted {
@@ -176,40 +180,38 @@ impl<'a> Lima<'a> {
         Ok(())
     }
 
+    /// Bring the instance from `phase` to running: `create` holds the arguments of
+    /// `limactl create` when there is no instance yet.
     fn boot(
         &self,
         limactl: &Limactl,
-        version: Version,
+        create: Option<Vec<String>>,
         instance: &InstanceDir,
         phase: Phase,
         progress: &ui::Progress,
     ) -> Result<()> {
         let name = self.name().to_string();
-        let create = match phase {
+        match phase {
             Phase::Running { .. } => return Ok(()),
-            Phase::Absent => true,
+            Phase::Absent => {}
             Phase::HalfCreated => {
                 ui::note(&format!(
                     "removing `{}`: an earlier create stopped before Lima wrote its lima.yaml",
                     ui::display_path(&instance.dir)
                 ));
                 fs_err::remove_dir_all(&instance.dir)?;
-                true
             }
             Phase::Stopped { stale, foreign } => {
                 Self::remove_stale(&stale, foreign.as_ref())?;
-                false
             }
             Phase::Broken { reason } => {
                 ui::note(&format!(
                     "instance `{name}` is broken ({reason}); restarting it"
                 ));
                 self.run(limactl, &["stop", "-f", &name], progress)?;
-                false
             }
-        };
-        if create {
-            let args = limactl::create_args(self.ctx.settings, &self.ctx.project.root, version);
+        }
+        if let Some(args) = create {
             self.run(limactl, &args, progress)?;
         }
         let timeout = self.ctx.settings.start_timeout.value;
@@ -232,7 +234,7 @@ impl<'a> Lima<'a> {
     ) -> Result<()> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         progress.step(limactl::first_step(&args).describe());
-        match limactl.run_logged(&args, progress)? {
+        match limactl.run_logged(&args, &self.ctx.project.layout.logs_dir, progress)? {
             Streamed::Interrupted => Err(signals::interruption().into()),
             Streamed::Exited(_) => Ok(()),
         }
@@ -356,6 +358,16 @@ impl<'a> Lima<'a> {
 impl Runtime for Lima<'_> {
     fn kind(&self) -> RuntimeKind {
         RuntimeKind::Lima
+    }
+
+    /// The longest Unix socket path Lima would make for this instance (lima.md §6).
+    fn socket_budget(&self) -> Option<SocketBudget> {
+        Some(SocketBudget {
+            owner: "Lima",
+            length: home::longest_socket_len(&self.home().real, self.name()),
+            limit: home::unix_path_max(crate::host::Os::current()),
+            help: "`berth container init` moves the VM to a short directory and links `.pixi/lima` to it",
+        })
     }
 
     fn status(&self) -> Result<Status> {
@@ -541,6 +553,17 @@ impl Runtime for Lima<'_> {
         }
         logs::print(&instance.dir, follow)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+/// `diagnostic` pointing at where a setting came from: its line in the manifest, or the
+/// variable or flag that set it.
+fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
+    match source {
+        Source::Manifest(location) => diagnostic.at_opt(location.clone()),
+        Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
+        Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
+        Source::Default => diagnostic,
     }
 }
 

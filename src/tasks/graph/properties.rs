@@ -15,8 +15,8 @@ use super::{Invocation, Planner};
 use crate::manifest::Manifest;
 use crate::manifest::tasks::TaskSet;
 use crate::project::ManifestKind;
-use crate::tasks::environments::Environments;
-use crate::tasks::template::{PixiVars, Renderer};
+use crate::tasks::environments::{Environments, Source};
+use crate::tasks::template::Renderer;
 
 const MAX_TASKS: usize = 40;
 
@@ -77,20 +77,12 @@ impl Graph {
         )
         .expect("the generated manifest parses");
         let set = TaskSet::parse(&manifest).expect("the generated tasks are valid");
-        let environments = Environments::resolve(&manifest, &set, "linux-64").unwrap();
-        let renderer = Renderer::new(PixiVars {
-            platform: "linux-64".into(),
-            manifest_path: "/g/pixi.toml".into(),
-            version: "0".into(),
-            init_cwd: "/g".into(),
-        });
-        let planner = Planner {
-            environments: &environments,
-            renderer: &renderer,
-            manifest: &manifest,
-            forced_environment: None,
-        };
-        let (environment, task) = environments.find(&self.names[root], None).unwrap();
+        let environments = Environments::resolve(&manifest, &set).unwrap();
+        let renderer = Renderer::for_tests("/g/pixi.toml");
+        let planner = Planner::for_tests(&environments, &renderer, &manifest);
+        let (environment, task) = environments
+            .find(&self.names[root], None, Source::CommandLine, &|_| None)
+            .unwrap();
         let plan = planner
             .plan(Invocation {
                 task,

@@ -11,13 +11,13 @@ use std::path::Path;
 use proptest::prelude::*;
 use toml_edit::{Array, ArrayOfTables, Datetime, DocumentMut, InlineTable, Item, Table, Value};
 
-use super::TaskSet;
 use crate::diag::Diagnostic;
 use crate::manifest::Manifest;
+use crate::manifest::tasks::TaskSet;
 use crate::project::ManifestKind;
 use crate::tasks::environments::Environments;
 use crate::tasks::graph::{Invocation, Planner, bind_cli};
-use crate::tasks::template::{PixiVars, Renderer};
+use crate::tasks::template::Renderer;
 
 /// Keys a task, a dependency or an argument table knows, plus the deprecated spelling.
 const KEYS: &[&str] = &[
@@ -293,22 +293,12 @@ fn check(source: &str) -> Result<(), TestCaseError> {
         Ok(set) => set,
         Err(err) => return assert_located(&err, source),
     };
-    let environments = match Environments::resolve(&manifest, &set, "linux-64") {
+    let environments = match Environments::resolve(&manifest, &set) {
         Ok(environments) => environments,
         Err(err) => return assert_located(&err, source),
     };
-    let renderer = Renderer::new(PixiVars {
-        platform: "linux-64".into(),
-        manifest_path: path.display().to_string(),
-        version: "0".into(),
-        init_cwd: "/p".into(),
-    });
-    let planner = Planner {
-        environments: &environments,
-        renderer: &renderer,
-        manifest: &manifest,
-        forced_environment: None,
-    };
+    let renderer = Renderer::for_tests(&path.display().to_string());
+    let planner = Planner::for_tests(&environments, &renderer, &manifest);
     for environment in &environments.list {
         for task in environment.tasks.values() {
             // A task whose args need values cannot run without them; that is a command-line
