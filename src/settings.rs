@@ -47,6 +47,19 @@ impl fmt::Display for Source {
     }
 }
 
+impl Source {
+    /// `diagnostic` pointing at where a value came from: its place in the manifest, or the
+    /// variable or flag that gave it. Every error about a setting's value says so this way.
+    pub fn point_at(&self, diagnostic: Diagnostic) -> Diagnostic {
+        match self {
+            Source::Manifest(location) => diagnostic.at_opt(location.clone()),
+            Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
+            Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
+            Source::Default => diagnostic,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Setting<T> {
     pub value: T,
@@ -382,23 +395,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The error for a value from `source`: at its position in the manifest, or naming the
-    /// variable or flag it came from.
+    /// The error for a value from `source`, pointing at it (at the part at fault, when the
+    /// parser named one).
     fn invalid(&self, source: &Source, invalid: Invalid) -> anyhow::Error {
-        let diagnostic = Diagnostic::new(invalid.message).help(invalid.help);
-        let diagnostic = match source {
-            Source::Manifest(location) => {
-                let at = match invalid.span {
-                    Some(span) => self.manifest.and_then(|m| m.location(Some(span))),
-                    None => location.clone(),
-                };
-                diagnostic.at_opt(at)
+        let source = match (invalid.span, source) {
+            (Some(span), Source::Manifest(_)) => {
+                Source::Manifest(self.manifest.and_then(|m| m.location(Some(span))))
             }
-            Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
-            Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
-            Source::Default => diagnostic,
+            _ => source.clone(),
         };
-        diagnostic.into()
+        source
+            .point_at(Diagnostic::new(invalid.message).help(invalid.help))
+            .into()
     }
 }
 

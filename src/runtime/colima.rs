@@ -602,12 +602,7 @@ fn vm_type_args(vm_type: VmType, source: &Source) -> Result<Vec<OsString>> {
 }
 
 fn unsupported(source: &Source, message: String, help: String) -> anyhow::Error {
-    let mut diagnostic = Diagnostic::new(message).help(help);
-    match source {
-        Source::Manifest(location) => diagnostic = diagnostic.at_opt(location.clone()),
-        other => diagnostic = diagnostic.help(format!("it came from {other}")),
-    }
-    diagnostic.into()
+    source.point_at(Diagnostic::new(message).help(help)).into()
 }
 
 #[cfg(test)]

@@ -230,7 +230,9 @@ fn check_vm_type(vm_type: &Setting<Option<VmType>>, version: Version) -> Result<
     let diagnostic = Diagnostic::new(format!(
         "`vm-type = \"krunkit\"` needs Lima {KRUNKIT_SINCE} or newer; this is Lima {version}"
     ));
-    Err(super::from_source(diagnostic, &vm_type.source)
+    Err(vm_type
+        .source
+        .point_at(diagnostic)
         .help(upgrade_hint())
         .help("or choose `vm-type = \"vz\"` or `\"qemu\"`, which Lima 1.x has")
         .into())

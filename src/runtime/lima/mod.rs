@@ -17,7 +17,7 @@ use crate::docker_api;
 use crate::du::disk_usage;
 use crate::exit::{ExitStatus, Interrupted};
 use crate::process::{self, Streamed, signals};
-use crate::settings::{RuntimeKind, Source};
+use crate::settings::RuntimeKind;
 use crate::ui;
 use crate::units::human_bytes;
 
@@ -553,17 +553,6 @@ impl Runtime for Lima<'_> {
         }
         logs::print(&instance.dir, follow)?;
         Ok(ExitStatus::Success)
-    }
-}
-
-/// `diagnostic` pointing at where a setting came from: its line in the manifest, or the
-/// variable or flag that set it.
-fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
-    match source {
-        Source::Manifest(location) => diagnostic.at_opt(location.clone()),
-        Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
-        Source::Flag(flag) => diagnostic.help(format!("it came from {flag}")),
-        Source::Default => diagnostic,
     }
 }
 

@@ -24,7 +24,7 @@ pub fn resolve(root: &Path, mounts: &Setting<Vec<Mount>>) -> Result<Vec<Mount>, 
                     "a relative location is relative to the directory holding the manifest; \
                      create the directory or change the location in `mounts`",
                 );
-                super::from_source(diagnostic, &mounts.source)
+                mounts.source.point_at(diagnostic)
             })
         })
         .collect()

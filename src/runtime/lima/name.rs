@@ -98,7 +98,7 @@ pub fn check(instance: &Setting<String>) -> Result<(), Diagnostic> {
          them, at most 76 characters, not ending in `.yaml` or `.yml`",
     );
     let suggestion = format!("use `instance = \"{}\"`", derive(&instance.value));
-    Err(super::from_source(diagnostic, &instance.source).help(suggestion))
+    Err(instance.source.point_at(diagnostic).help(suggestion))
 }
 
 /// The byte index of the `.` of a `.yaml`/`.yml` ending (any case), if `name` has one.
