@@ -175,6 +175,15 @@ print(max(execs - 1, 0) + forks)
 PY
 }
 
+# opens DIR FILE CMD...: how many times CMD opens FILE (strace, openat), in DIR.
+opens() {
+  local dir="$1" file="$2"
+  shift 2
+  local trace="$work/opens.log"
+  (cd "$dir" && strace -f -qq -e trace=openat -o "$trace" "$@" >/dev/null 2>&1)
+  grep -c -- "\"$file\"" "$trace" || true
+}
+
 # check_no_children WHAT COUNT: a "Checks" line saying WHAT started COUNT child processes.
 check_no_children() {
   local what="$1" count="$2" verdict=met
@@ -405,6 +414,12 @@ group_startup() {
   vars+=" LIMA_HOME=$dir/.pixi/lima"
   local -x PATH="$shim:$PATH"
   (cd "$dir" && "$BERTH" -q --runtime docker docker version)
+  # Issue 17: the pass-through reads pixi.toml once (discovery hands its bytes on).
+  local count verdict=met
+  count="$(opens "$dir" "$dir/pixi.toml" "$BERTH" --runtime docker docker version)"
+  ((count == 1)) || verdict='**missed**'
+  checks+=("- \`berth docker version\` opened pixi.toml $count time(s) (strace, openat) — target 1: $verdict")
+  echo "${checks[-1]}" >&2
   local base_label='`env <berth'"'"'s variables> docker version`, docker = `true`'
   paired 500 '`berth docker version`, docker = `true`' "$dir" \
     "$BERTH --runtime docker docker version" "$base_label" "env $vars docker version" overhead:0.3
