@@ -238,26 +238,23 @@ impl Run {
 /// Send the signal named `name` (`INT`, `TERM`, `KILL`, …) to process `pid`; whether it was
 /// sent (not when the process is gone).
 pub fn signal(pid: u32, name: &str) -> bool {
-    use nix::sys::signal::{Signal, kill};
-    let signal: Signal = format!("SIG{name}")
-        .parse()
-        .unwrap_or_else(|_| panic!("no signal named {name}"));
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
+    send(pid, name, nix::sys::signal::kill)
 }
 
 /// Send the signal named `name` to every process of the group `pgid`; whether it was sent.
 pub fn signal_group(pgid: u32, name: &str) -> bool {
-    use nix::sys::signal::{Signal, killpg};
-    let signal: Signal = format!("SIG{name}")
+    send(pgid, name, nix::sys::signal::killpg)
+}
+
+fn send(
+    id: u32,
+    name: &str,
+    to: fn(nix::unistd::Pid, nix::sys::signal::Signal) -> nix::Result<()>,
+) -> bool {
+    let signal = format!("SIG{name}")
         .parse()
         .unwrap_or_else(|_| panic!("no signal named {name}"));
-    let Ok(pgid) = i32::try_from(pgid) else {
-        return false;
-    };
-    killpg(nix::unistd::Pid::from_raw(pgid), signal).is_ok()
+    i32::try_from(id).is_ok_and(|id| to(nix::unistd::Pid::from_raw(id), signal).is_ok())
 }
 
 /// Whether process `pid` exists, a zombie included (`kill(pid, 0)`).
