@@ -1,7 +1,7 @@
 //! Colima, kept inside the project: `COLIMA_HOME=<root>/.pixi/colima`, profile
 //! `berth-<instance>`, and every docker context Colima writes lands in the project's
 //! `DOCKER_CONFIG`, never in `~/.docker`. Colima's Lima state (`LIMA_HOME`) is its own
-//! `.pixi/colima/_lima`, or a short directory of the project's own under the user's data dir
+//! `.pixi/colima/_lima`, or a short directory of the project's own (`~/.berth/colima/<id>`)
 //! when Lima's socket paths would be too long there.
 //!
 //! berth needs Colima 0.8.1 or newer: `status --json` and a fractional `--memory` arrived in
@@ -18,11 +18,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
-use super::lima::{Version, home};
+use super::lima::{ShortHomes, Version, home};
 use super::{Context, Resources, Runtime, SocketBudget, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
-use crate::host::{self, Arch, Os};
+use crate::host::{Arch, Os};
 use crate::process::{self, Stream};
 use crate::project::Layout;
 use crate::settings::{Setting, Source};
@@ -68,21 +68,19 @@ impl<'a> Colima<'a> {
         lima_instance(&self.profile())
     }
 
-    /// Where Colima's Lima state lives. Colima's own `.pixi/colima/_lima`, unless Lima's socket
-    /// paths would be too long there; then a short directory of the project's own (see
-    /// [`short_lima_home`]), as for berth's own Lima.
+    /// Where Colima's Lima state lives: where its instance already is, else Colima's own
+    /// `.pixi/colima/_lima`, unless Lima's socket paths would be too long there; then a short
+    /// directory of the project's own, as for berth's own Lima (see [`home::move_to_short`]).
     fn lima_home(&self) -> PathBuf {
         let layout = &self.ctx.project.layout;
         let instance = self.lima_instance();
         if let Some(existing) = existing_lima_home(layout, &instance) {
             return existing;
         }
-        // Lima measures its socket paths in LIMA_HOME with symlinks resolved.
         let local = local_lima_home(layout);
-        match short_lima_home(layout) {
-            Some(short) if !home::fits(&home::real_path(&local), &instance, Os::current()) => short,
-            _ => local,
-        }
+        let short = ShortHomes::Colima.for_project(layout);
+        // Lima measures its socket paths in LIMA_HOME with symlinks resolved.
+        home::move_to_short(&home::real_path(&local), true, short, &instance).unwrap_or(local)
     }
 
     /// Make the Lima home berth passes to Colima, refusing paths Lima would refuse.
@@ -123,8 +121,7 @@ impl<'a> Colima<'a> {
     /// The longest socket path Colima would make with its Lima state in `lima_home`: Lima's
     /// ssh socket in the instance directory, or the sockets forwarded into the profile dir.
     fn socket_budget_at(&self, lima_home: &Path) -> SocketBudget {
-        let os = Os::current();
-        let instance = home::longest_socket_len(&home::real_path(lima_home), &self.lima_instance());
+        let lima = home::socket_budget(&home::real_path(lima_home), &self.lima_instance());
         let forwarded = self
             .profile_dir()
             .join(LONGEST_PROFILE_SOCKET)
@@ -132,9 +129,9 @@ impl<'a> Colima<'a> {
             .len();
         SocketBudget {
             owner: "Colima",
-            length: instance.max(forwarded),
-            limit: home::unix_path_max(os),
+            length: lima.length.max(forwarded),
             help: SHORTER_PATH_HELP,
+            ..lima
         }
     }
 
@@ -425,22 +422,12 @@ fn local_lima_home(layout: &Layout) -> PathBuf {
     colima_home(layout).join("_lima")
 }
 
-/// The short directory Colima's Lima state moves to from a deep project path:
-/// `<data dir>/berth/colima/<root id>`, one per project.
-pub fn short_lima_home(layout: &Layout) -> Option<PathBuf> {
-    Some(short_lima_homes()?.join(layout.root_id()))
-}
-
-/// Where the short directories of every project's Colima live.
-pub fn short_lima_homes() -> Option<PathBuf> {
-    Some(host::data_dir()?.join("berth/colima"))
-}
-
-/// The Lima home that already holds `instance`, if either does: an instance stays where it
+/// The Lima home that already holds `instance`, if any does: Colima's own, or the project's
+/// short directory (where berth makes it now, or made it before). An instance stays where it
 /// was created.
 fn existing_lima_home(layout: &Layout, instance: &str) -> Option<PathBuf> {
     std::iter::once(local_lima_home(layout))
-        .chain(short_lima_home(layout))
+        .chain(ShortHomes::Colima.of_project(layout))
         .find(|home| home.join(instance).is_dir())
 }
 

@@ -180,6 +180,14 @@ impl Home {
         write(&h.join(".cache/other-tool/state"), "other tool's cache\n");
         write(&h.join(".lima-notes"), "notes next to ~/.lima\n");
 
+        // A short directory where berth makes them now, of a project that is gone ...
+        let short = h.join(".berth/lima");
+        write(
+            &short.join("gone2/.berth-project-root"),
+            "/nonexistent/berth-project-2\n",
+        );
+        write(&short.join("gone2/web/lima.yaml"), "vmType: vz\n");
+        // ... and those an earlier berth made under the data dir.
         let short = h.join(".local/share/berth/lima");
         write(
             &short.join("gone1/.berth-project-root"),
@@ -203,8 +211,14 @@ impl Home {
         self.p.home.join(".lima").join(rel)
     }
 
+    /// A short directory under the data dir, where an earlier berth made them.
     fn short(&self, rel: &str) -> PathBuf {
         self.p.home.join(".local/share/berth/lima").join(rel)
+    }
+
+    /// A short directory in `~/.berth/lima`, where berth makes them.
+    fn new_short(&self, rel: &str) -> PathBuf {
+        self.p.home.join(".berth/lima").join(rel)
     }
 
     /// The planned paths, in the order berth removes them: Lima's own files of `_config`
@@ -216,6 +230,8 @@ impl Home {
             self.lima("_config/user"),
             self.lima("_config/user.pub"),
             self.p.home.join(".cache/lima"),
+            self.new_short("gone2/web"),
+            self.new_short("gone2"),
             self.short("gone1/dev"),
             self.short("gone1"),
         ]
@@ -304,6 +320,8 @@ fn global_plan_lists_every_target_with_its_du_size() {
         du(&home.lima("_config/user")),
         du(&home.lima("_config/user.pub")),
         du(&home.p.home.join(".cache/lima")),
+        du(&home.new_short("gone2/web")),
+        du(&home.new_short("gone2")) - du(&home.new_short("gone2/web")),
         du(&home.short("gone1/dev")),
         du(&home.short("gone1")) - du(&home.short("gone1/dev")),
     ];
@@ -319,6 +337,7 @@ fn global_plan_lists_every_target_with_its_du_size() {
     assert_eq!(plan[3]["kind"], "lima-config");
     assert_eq!(plan[4]["kind"], "download-cache");
     assert_eq!(plan[6]["kind"], "orphaned-short-path");
+    assert_eq!(plan[8]["kind"], "orphaned-short-path");
     // The user's networks.yaml stays, and the plan says so.
     assert_eq!(
         json["kept"],
@@ -345,7 +364,7 @@ fn global_plan_is_printed_as_a_table_with_a_total() {
         .stdout_has("~/.lima/alpha")
         .stdout_has("Lima instance `alpha` (stopped)")
         .stdout_has("~/.cache/lima")
-        .stdout_has("total, 7 paths")
+        .stdout_has("total, 9 paths")
         .stdout_has("Kept:\n  ~/.lima/_config/networks.yaml  your Lima network settings")
         .stderr_has("dry run: nothing was removed");
     assert!(
@@ -363,7 +382,7 @@ fn global_clean_without_yes_or_a_terminal_refuses() {
         .run()
         .code(1)
         .stdout_has("Plan (global):")
-        .stderr_has("refusing to remove 7 paths without confirmation")
+        .stderr_has("refusing to remove 9 paths without confirmation")
         .stderr_has("help: rerun with --yes");
     assert_only_removed(&before, &snapshot(home.p.base()), &[]);
 }
@@ -433,6 +452,10 @@ fn force_stops_a_running_instance_through_limactl_first() {
             format!("{env} delete beta"),
             format!("{env} stop -f gamma"),
             format!("{env} delete gamma"),
+            format!(
+                "LIMA_HOME={} limactl delete web",
+                home.new_short("gone2").display()
+            ),
             format!(
                 "LIMA_HOME={} limactl delete dev",
                 home.short("gone1").display()
@@ -815,43 +838,46 @@ fn project_running_instance_needs_force() {
 
 #[test]
 fn the_recorded_short_path_is_removed_with_its_link() {
-    let p = project_with_state();
-    std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
-    let short_root = p.home.join(".local/share/berth/lima");
-    let short = short_root.join("a1b2c3");
-    write(&short.join("demo/lima.yaml"), "vmType: qemu\n");
-    write(&short.join("_config/user"), "key\n");
-    write(
-        &short.join(".berth-project-root"),
-        format!("{}\n", p.root.display()),
-    );
-    write(
-        &short_root.join("other/_config/user"),
-        "another project's\n",
-    );
-    std::os::unix::fs::symlink(&short, p.path(".pixi/lima")).unwrap();
-    p.write(
-        ".pixi/berth/lima-home-target",
-        &format!("{}\n", short.display()),
-    );
-    let before = snapshot(p.base());
+    // Where berth makes short directories, and where an earlier berth made them.
+    for root in [".berth/lima", ".local/share/berth/lima"] {
+        let p = project_with_state();
+        std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
+        let short_root = p.home.join(root);
+        let short = short_root.join("a1b2c3");
+        write(&short.join("demo/lima.yaml"), "vmType: qemu\n");
+        write(&short.join("_config/user"), "key\n");
+        write(
+            &short.join(".berth-project-root"),
+            format!("{}\n", p.root.display()),
+        );
+        write(
+            &short_root.join("other/_config/user"),
+            "another project's\n",
+        );
+        std::os::unix::fs::symlink(&short, p.path(".pixi/lima")).unwrap();
+        p.write(
+            ".pixi/berth/lima-home-target",
+            &format!("{}\n", short.display()),
+        );
+        let before = snapshot(p.base());
 
-    let json = clean(&p, ["system", "clean", "--yes", "--json"])
-        .run()
-        .success()
-        .json();
-    let targets = vec![
-        short.join("demo"),
-        short.clone(),
-        p.path(".pixi/lima"),
-        p.path(".pixi/docker"),
-        p.path(".pixi/berth"),
-    ];
-    assert_eq!(plan_paths(&json), targets);
-    assert_eq!(json["plan"][1]["kind"], "short-path");
-    assert_eq!(json["plan"][2]["kind"], "lima-home-link");
-    assert_only_removed(&before, &snapshot(p.base()), &targets);
-    assert!(short_root.join("other/_config/user").is_file());
+        let json = clean(&p, ["system", "clean", "--yes", "--json"])
+            .run()
+            .success()
+            .json();
+        let targets = vec![
+            short.join("demo"),
+            short.clone(),
+            p.path(".pixi/lima"),
+            p.path(".pixi/docker"),
+            p.path(".pixi/berth"),
+        ];
+        assert_eq!(plan_paths(&json), targets, "{root}");
+        assert_eq!(json["plan"][1]["kind"], "short-path");
+        assert_eq!(json["plan"][2]["kind"], "lima-home-link");
+        assert_only_removed(&before, &snapshot(p.base()), &targets);
+        assert!(short_root.join("other/_config/user").is_file());
+    }
 }
 
 #[test]

@@ -886,12 +886,6 @@ fn deep_root(p: &TestProject, len: usize) -> PathBuf {
     root
 }
 
-/// `berth ARGS` in `root`, with a short data dir (where the short-path directories go).
-fn berth_deep(p: &TestProject, root: &Path, args: &[&str]) -> Output {
-    let data = p.base().join("d");
-    berth_with(p, root, &[("XDG_DATA_HOME", data.to_str().unwrap())], args)
-}
-
 /// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
 /// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 characters).
 fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
@@ -909,11 +903,16 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     let local = root.join(".pixi/colima/_lima");
     assert!(lima_socket_len(&local, "colima-berth-demo") >= 108);
 
-    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
-        .success()
-        .stderr_has("Colima's Lima state goes to `");
+    berth_with(
+        &p,
+        &root,
+        &[],
+        &["--runtime", "colima", "container", "init"],
+    )
+    .success()
+    .stderr_has("Colima's Lima state goes to `");
     // ... so it lives in a short directory of the project's own, marked with its root.
-    let short = p.base().join("d/berth/colima").join(root_id(&root));
+    let short = p.home.join(".berth/colima").join(root_id(&root));
     assert!(lima_socket_len(&short, "colima-berth-demo") < 108);
     assert!(short.join("colima-berth-demo/ha.pid").is_file());
     assert_eq!(
@@ -926,9 +925,10 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
         log.contains(&format!("LIMA_HOME={} ", short.display())),
         "{log}"
     );
-    let out = berth_deep(
+    let out = berth_with(
         &p,
         &root,
+        &[],
         &["--runtime", "colima", "container", "status", "--json"],
     );
     out.success();
@@ -936,12 +936,97 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
         engine_version_through(out.json()["docker_host"].as_str().unwrap()),
         host_engine_version()
     );
-    berth_deep(
+    berth_with(
         &p,
         &root,
+        &[],
         &["--runtime", "colima", "container", "delete", "--force"],
     )
     .success();
+}
+
+#[test]
+fn colima_keeps_using_the_short_directory_an_earlier_berth_made_and_clean_removes_it() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 60);
+    let run = |args: &[&str]| berth_with(&p, &root, &[], args);
+    run(&["--runtime", "colima", "container", "init"]).success();
+    run(&["--runtime", "colima", "container", "stop"]).success();
+    // Where an earlier berth kept Colima's Lima state: the data dir.
+    let short = p.home.join(".berth/colima").join(root_id(&root));
+    let earlier = p
+        .home
+        .join(".local/share/berth/colima")
+        .join(root_id(&root));
+    std::fs::create_dir_all(earlier.parent().unwrap()).unwrap();
+    std::fs::rename(&short, &earlier).unwrap();
+
+    run(&["--runtime", "colima", "container", "start"]).success();
+    assert!(earlier.join("colima-berth-demo/ha.pid").is_file());
+    assert!(!short.exists(), "a second VM was made in ~/.berth");
+    let log = std::fs::read_to_string(root.join(".pixi/berth/logs/colima-start.log")).unwrap();
+    assert!(
+        log.contains(&format!("LIMA_HOME={} ", earlier.display())),
+        "{log}"
+    );
+    run(&["--runtime", "colima", "container", "stop"]).success();
+    let out = run(&["system", "clean", "--yes", "--json"]);
+    out.success();
+    assert!(
+        out.json()["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == earlier.to_str().unwrap() && e["kind"] == "short-path"),
+        "{}",
+        out.stdout
+    );
+    assert!(!earlier.exists());
+}
+
+#[test]
+fn on_macos_colima_in_a_deep_project_fits_a_realistic_instance_name() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    p.write(
+        "pixi.toml",
+        &format!("{}instance = \"analytics\"\n", p.read("pixi.toml")),
+    );
+    let root = deep_root(&p, 50);
+    let instance = "colima-berth-analytics";
+    // The sandboxed HOME, `/tmp/berth-test-XXXXXX/home`, is as long as `/Users/` and a
+    // 20-character user name. Neither Colima's own `_lima` nor macOS's data dir, where berth
+    // put the short directory before, leaves room below macOS's 104 bytes ...
+    assert!(p.home.as_os_str().len() >= "/Users/alexander-hamilton".len());
+    assert!(lima_socket_len(&root.join(".pixi/colima/_lima"), instance) >= 104);
+    let data_dir = p.home.join("Library/Application Support/berth/colima");
+    assert!(lima_socket_len(&data_dir.join(root_id(&root)), instance) >= 104);
+    // ... while the sockets Colima forwards into the profile directory fit.
+    let forwarded = root.join(".pixi/colima/berth-analytics/containerd.sock");
+    assert!(forwarded.as_os_str().len() < 104);
+
+    let on_a_mac = [("BERTH_HOST_OS", "macos")];
+    let run = |args: &[&str]| berth_with(&p, &root, &on_a_mac, args);
+    run(&["--runtime", "colima", "container", "init"])
+        .success()
+        .stderr_has("Colima's Lima state goes to `~/.berth/colima/");
+    let short = p.home.join(".berth/colima").join(root_id(&root));
+    assert!(lima_socket_len(&short, instance) < 104);
+    assert!(short.join(instance).join("ha.pid").is_file());
+    let doctor = run(&["--runtime", "colima", "doctor", "--json"]);
+    let json = doctor.json();
+    assert_eq!(json["problems"], serde_json::json!([]), "{json}");
+    assert_eq!(json["socket_budget"]["limit"], 104);
+    assert_eq!(
+        json["socket_budget"]["length"],
+        lima_socket_len(&short, instance)
+    );
+    run(&["--runtime", "colima", "container", "delete", "--force"]).success();
 }
 
 #[test]
@@ -952,21 +1037,26 @@ fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
     let forwarded = root.join(".pixi/colima/berth-demo/containerd.sock");
     assert!(forwarded.as_os_str().len() >= 108);
 
-    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
-        .code(1)
-        .stderr_has(&format!(
-            "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
+    berth_with(
+        &p,
+        &root,
+        &[],
+        &["--runtime", "colima", "container", "init"],
+    )
+    .code(1)
+    .stderr_has(&format!(
+        "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
              over the limit of 107 on linux",
-            forwarded.as_os_str().len()
-        ))
-        .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
+        forwarded.as_os_str().len()
+    ))
+    .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
     assert!(
         !p.fake_calls().iter().any(|c| c.starts_with("colima start")),
         "{:?}",
         p.fake_calls()
     );
 
-    let out = berth_deep(&p, &root, &["--runtime", "colima", "doctor", "--json"]);
+    let out = berth_with(&p, &root, &[], &["--runtime", "colima", "doctor", "--json"]);
     out.code(1);
     let json = out.json();
     assert_eq!(json["socket_budget"]["length"], forwarded.as_os_str().len());
@@ -1139,9 +1229,9 @@ fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
         let root = deep_root(&p, 66);
         // Deep enough that berth's own Lima could not keep its VM in `.pixi/lima`.
         assert!(lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
-        berth_deep(&p, &root, &["--runtime", runtime, "container", "init"]).success();
+        berth_with(&p, &root, &[], &["--runtime", runtime, "container", "init"]).success();
 
-        let out = berth_deep(&p, &root, &["--runtime", runtime, "doctor", "--json"]);
+        let out = berth_with(&p, &root, &[], &["--runtime", runtime, "doctor", "--json"]);
         let json = out.json();
         assert_eq!(json["problems"], serde_json::json!([]), "{runtime}: {json}");
         out.success();
@@ -1154,9 +1244,10 @@ fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
                 "{budget}"
             );
         }
-        berth_deep(
+        berth_with(
             &p,
             &root,
+            &[],
             &["--runtime", runtime, "container", "delete", "--force"],
         )
         .success();

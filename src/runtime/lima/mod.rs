@@ -28,7 +28,7 @@ mod progress;
 
 use super::lifecycle::{self, Step};
 use home::LimaHome;
-pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
+pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, ShortHomes};
 use inspect::Phase;
 pub(crate) use inspect::top_level_scalar;
 pub use inspect::{InstanceDir, Processes};
@@ -357,14 +357,12 @@ impl Runtime for Lima<'_> {
         "lima"
     }
 
-    /// The longest Unix socket path Lima would make for this instance (lima.md §6).
+    /// The longest Unix socket path Lima would make for this instance (lima.md §6), where
+    /// `init` would put it: in a short directory when `.pixi/lima` is too deep.
     fn socket_budget(&self) -> Option<SocketBudget> {
-        Some(SocketBudget {
-            owner: "Lima",
-            length: home::longest_socket_len(&self.home().real, self.name()),
-            limit: home::unix_path_max(crate::host::Os::current()),
-            help: "`berth container init` moves the VM to a short directory and links `.pixi/lima` to it",
-        })
+        let home = self.home();
+        let real = home.planned(&self.ctx.project.layout, self.name());
+        Some(home::socket_budget(&real, self.name()))
     }
 
     fn status(&self) -> Result<Status> {
