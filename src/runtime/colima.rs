@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
-use super::lima::{ShortHomes, Version, home};
+use super::lima::{InstanceDir, ShortHomes, Version, home};
 use super::{Context, Resources, Runtime, SocketBudget, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
@@ -349,6 +349,8 @@ impl Runtime for Colima<'_> {
         ui::step("Stopping", &format!("colima profile {profile}"));
         let mut args: Vec<OsString> = vec!["stop".into(), "--profile".into(), profile.into()];
         if force {
+            // Colima's `stop --force` is `limactl stop --force` (environment/vm/lima/lima.go).
+            spare_strangers(&self.lima_instance_dir())?;
             args.push("--force".into());
         }
         lifecycle::with_progress(|progress| self.run_logged(args, Step::Stopping, progress))
@@ -363,6 +365,7 @@ impl Runtime for Colima<'_> {
         }
         ui::step("Deleting", &format!("colima profile {profile}"));
         let args = self.delete_args()?;
+        spare_strangers(&self.lima_instance_dir())?;
         lifecycle::with_progress(|progress| self.run_logged(args, Step::Deleting, progress))
     }
 
@@ -475,6 +478,13 @@ where
     Ok(command)
 }
 
+/// Before Colima lets Lima stop its instance forcibly: Colima's `delete` is `limactl delete
+/// --force` and its `stop --force` is `limactl stop --force` (`environment/vm/lima/lima.go`,
+/// v0.8.1–v0.10.3), which SIGKILL what the instance's pid files name.
+fn spare_strangers(instance_dir: &Path) -> Result<()> {
+    super::lima::limactl::spare_strangers(&InstanceDir::new(instance_dir.to_path_buf()))
+}
+
 /// `colima delete`: `--force` only skips Colima's own prompt (berth asked already, or was
 /// told --force); `--data` also deletes the container data disk, which Colima keeps from
 /// 0.9.0 on and knows no `--data` before. The version is `colima --version`'s (a build that
@@ -512,6 +522,7 @@ pub fn delete_for_clean(
         return Ok(());
     };
     let args = delete_args(&program, profile)?;
+    spare_strangers(&lima_home.join(lima_instance(profile)))?;
     let command = colima_command(&program, layout, lima_home, &args)?;
     let answer = process::capture(command)?;
     if answer.status != ExitStatus::Success {

@@ -291,6 +291,96 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
     let _ = foreign.wait();
 }
 
+/// A live process that is not the instance's (a pid the system reused, e.g. after a reboot),
+/// killed when dropped.
+struct Stranger(Child);
+
+impl Stranger {
+    fn spawn() -> Stranger {
+        Stranger(Command::new("sleep").arg("600").spawn().expect("sleep"))
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Stranger {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Lima's forced stop (`limactl stop -f`, and `delete`, which calls it) SIGKILLs whatever
+/// live pid `ha.pid` and `<vmType>.pid` name (`StopForcibly`, `pkg/instance/stop.go`). When
+/// one names a stranger, every berth command that lets Lima stop the instance forcibly
+/// leaves the stranger alive: a crashed host agent whose pid went to a stranger while the VM
+/// lives on (Broken: `delete --force`, `stop --force`, `init`), and a stale `qemu.pid` beside
+/// a running host agent (`delete --force`, `stop --force`).
+#[test]
+fn a_forced_stop_never_kills_the_stranger_a_stale_pid_file_names() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("ha.pid", &["container", "delete", "--force"]),
+        ("ha.pid", &["container", "stop", "--force"]),
+        ("ha.pid", &["container", "init"]),
+        ("qemu.pid", &["container", "delete", "--force"]),
+        ("qemu.pid", &["container", "stop", "--force"]),
+    ];
+    for (planted, command) in cases {
+        let f = Faulty::new();
+        f.init_with(&[]).success();
+        let stranger = Stranger::spawn();
+        let _vm = if planted == "ha.pid" {
+            // The host agent crashes (SIGKILL leaves its files), its pid goes to a stranger,
+            // and the VM process, whose command line names the instance, lives on.
+            let agent = f.host_agent().unwrap();
+            Command::new("kill")
+                .args(["-KILL", &agent.to_string()])
+                .status()
+                .unwrap();
+            harness::wait_until_reaped(agent);
+            let vm = Command::new("python3")
+                .args(["-c", "import time; time.sleep(600)", "-pidfile"])
+                .arg(f.instance("qemu.pid"))
+                .spawn()
+                .unwrap();
+            std::fs::write(f.instance("qemu.pid"), format!("{}\n", vm.id())).unwrap();
+            Some(Stranger(vm))
+        } else {
+            None
+        };
+        std::fs::write(f.instance(planted), format!("{}\n", stranger.pid())).unwrap();
+        let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();
+        let expected = if planted == "ha.pid" {
+            "broken"
+        } else {
+            "running"
+        };
+        assert_eq!(state, expected, "{planted}");
+
+        let out = f.p.berth(command).run();
+        assert!(
+            alive(stranger.pid()),
+            "{command:?} let Lima SIGKILL the stranger in {planted}: {:?}",
+            f.p.fake_calls()
+        );
+        out.success()
+            .stderr_has(&format!("removed `{planted}` of `"))
+            .stderr_has(&format!("it named pid {}", stranger.pid()));
+        if let Some(vm) = &_vm {
+            assert!(!alive(vm.pid()), "{command:?}: the VM process still runs");
+        }
+        let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();
+        let expected = match command[1] {
+            "delete" => "absent",
+            "stop" => "stopped",
+            _ => "running",
+        };
+        assert_eq!(state, expected, "{command:?} with a stranger in {planted}");
+    }
+}
+
 #[test]
 fn a_stale_docker_socket_with_no_listener_is_replaced() {
     let f = Faulty::new();

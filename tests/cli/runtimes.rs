@@ -1073,6 +1073,43 @@ fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
     );
 }
 
+/// Colima's `delete` and `stop --force` run `limactl delete --force` / `stop --force`, which
+/// SIGKILL whatever live pid the instance's `ha.pid` names. A stale `ha.pid` naming a
+/// stranger (a pid reused after a reboot) is removed first, and the stranger lives.
+#[test]
+fn colima_never_lets_lima_kill_the_stranger_a_stale_ha_pid_names() {
+    if !harness::docker_available() {
+        return;
+    }
+    let commands: [&[&str]; 3] = [
+        &["--runtime", "colima", "container", "delete", "--force"],
+        &["--runtime", "colima", "container", "stop", "--force"],
+        &["system", "clean", "--yes", "--force"],
+    ];
+    for command in commands {
+        let (p, _forwarders) = project_with("colima");
+        berth(&p, &["--runtime", "colima", "container", "init"]).success();
+        berth(&p, &["--runtime", "colima", "container", "stop"]).success();
+        let mut stranger = Command::new("sleep").arg("600").spawn().unwrap();
+        let ha_pid = p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid");
+        std::fs::write(&ha_pid, format!("{}\n", stranger.id())).unwrap();
+
+        let out = berth(&p, command);
+        let survived = harness::alive(stranger.id());
+        let _ = stranger.kill();
+        let _ = stranger.wait();
+        assert!(
+            survived,
+            "{command:?} killed the stranger: {:?}",
+            p.fake_calls()
+        );
+        out.success()
+            .stderr_has("removed `ha.pid` of `")
+            .stderr_has("a live process that is not the instance's");
+        assert!(!ha_pid.exists(), "{command:?}");
+    }
+}
+
 #[test]
 fn colima_delete_removes_the_container_data_disk() {
     if !harness::docker_available() {

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use super::InstanceDir;
 use super::progress;
 use crate::diag::Diagnostic;
 use crate::process::{self, ChildRecord, Stream, Streamed};
@@ -170,11 +171,12 @@ impl Limactl {
     /// Run `limactl ARGS` to the end without a log of its own (`system clean`'s stop and
     /// delete). Ctrl-C is [`Interrupted`]; a failure quotes Lima's fatal message, or its
     /// last line.
-    pub fn run(&self, args: &[&str]) -> Result<()> {
+    pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Result<()> {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
         let mut last_line = None;
         let mut fatal = None;
         let streamed =
-            process::run_streaming(self.command(args), self.running.as_ref(), |_, line| {
+            process::run_streaming(self.command(&args), self.running.as_ref(), |_, line| {
                 match lifecycle::logrus_fatal(line) {
                     Some(message) => fatal = Some(message),
                     None if !line.trim().is_empty() => last_line = Some(line.to_string()),
@@ -194,6 +196,39 @@ impl Limactl {
             Streamed::Exited(_) => Ok(()),
         }
     }
+}
+
+/// `limactl stop -f NAME`, after [`spare_strangers`]: the only way berth asks for a forced stop.
+pub fn forced_stop(instance: &InstanceDir, name: &str) -> Result<Vec<String>> {
+    spare_strangers(instance)?;
+    Ok(["stop", "-f", name].map(String::from).to_vec())
+}
+
+/// `limactl delete [-f] NAME`, after [`spare_strangers`]: Lima's `delete` stops the instance
+/// forcibly first, with `-f` or without (`pkg/instance/delete.go`, v1.0.0–v2.2.0).
+pub fn delete(instance: &InstanceDir, name: &str, force: bool) -> Result<Vec<String>> {
+    spare_strangers(instance)?;
+    let force = force.then_some("-f");
+    Ok(std::iter::once("delete")
+        .chain(force)
+        .chain([name])
+        .map(String::from)
+        .collect())
+}
+
+/// The one guard before anything lets Lima stop an instance forcibly (berth's `limactl
+/// stop -f` and `delete`, Colima's `stop --force` and `delete`, which call those): Lima
+/// SIGKILLs whatever live process the instance's pid files name, so a file naming another
+/// process (its pid reused, e.g. after a reboot) is removed first and that process lives.
+pub fn spare_strangers(instance: &InstanceDir) -> Result<()> {
+    for (file, pid) in instance.remove_foreign_pid_files()? {
+        ui::note(&format!(
+            "removed `{file}` of `{}`: it named pid {pid}, a live process that is not the \
+             instance's (a reused pid), which Lima's forced stop would have killed",
+            ui::display_path(&instance.dir)
+        ));
+    }
+    Ok(())
 }
 
 /// The arguments of `limactl create` for this project, or the error Lima would give, told in
