@@ -19,13 +19,14 @@ use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
 use super::lima::{InstanceDir, ShortHomes, Version, home};
+use super::mounts::{self, HostDir};
 use super::{Context, Resources, Runtime, SocketBudget, State, Status, docker_ping};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
 use crate::host::{Arch, Os};
 use crate::process::{self, Stream};
 use crate::project::Layout;
-use crate::settings::{Setting, Source};
+use crate::settings::{Mount, Setting, Source};
 use crate::ui;
 
 pub struct Colima<'a> {
@@ -201,11 +202,14 @@ impl<'a> Colima<'a> {
         }
         // Any `--mount` replaces Colima's default `$HOME` mount: the project root, writable
         // (`dir:w` mounts at the same path), then the user's own mounts.
-        let mut root_mount = self.ctx.project.root.clone().into_os_string();
-        root_mount.push(":w");
-        args.extend(["--mount".into(), root_mount]);
-        for mount in &settings.mounts.value {
-            let mut spec = expand_home(&mount.location).into_os_string();
+        let root = &self.ctx.project.root;
+        let root_mount = HostDir {
+            path: root.clone(),
+            written: root.display().to_string(),
+            writable: true,
+        };
+        for mount in std::iter::once(root_mount).chain(user_mounts(root, &settings.mounts)?) {
+            let mut spec = mount.path.into_os_string();
             if mount.writable {
                 spec.push(":w");
             }
@@ -565,14 +569,53 @@ fn classify(stream: Stream, line: &str) -> Line {
     Line::Step(step)
 }
 
-/// A mount location with a leading `~` expanded, since the VM tools see it outside a shell.
-pub(super) fn expand_home(location: &str) -> PathBuf {
-    match (location.strip_prefix('~'), crate::host::home_dir()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            home.join(rest.trim_start_matches('/'))
+/// The user's mounts as Colima can take them: resolved (see [`mounts`]) and none overlapping
+/// another or the project root, which Colima refuses (`checkOverlappingMounts` in
+/// `environment/vm/lima/yaml.go`, v0.8.1–v0.10.3). A writable mount at or inside the project
+/// root is mounted already, at the same path and writable, and is left out.
+fn user_mounts(root: &Path, setting: &Setting<Vec<Mount>>) -> Result<Vec<HostDir>> {
+    let overlap = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
+    let refuse = |message: String, help: &str| -> anyhow::Error {
+        let message = format!("{message}; Colima refuses overlapping mounts");
+        unsupported(&setting.source, message, help.into())
+    };
+    let mut kept: Vec<HostDir> = Vec::new();
+    for mount in mounts::resolve(root, setting)? {
+        if mount.path.starts_with(root) {
+            if mount.writable {
+                continue;
+            }
+            return Err(refuse(
+                format!(
+                    "mount `{}` in [tool.berth] is inside the project root, which Colima \
+                     mounts writable",
+                    mount.written
+                ),
+                "remove it from `mounts`: the VM sees it through the project root",
+            ));
         }
-        _ => PathBuf::from(location),
+        if root.starts_with(&mount.path) {
+            return Err(refuse(
+                format!(
+                    "mount `{}` in [tool.berth] holds the project root, which Colima mounts \
+                     too",
+                    mount.written
+                ),
+                "mount the directories beside the project instead (`../shared`)",
+            ));
+        }
+        if let Some(other) = kept.iter().find(|k| overlap(&k.path, &mount.path)) {
+            return Err(refuse(
+                format!(
+                    "mounts `{}` and `{}` in [tool.berth] overlap",
+                    other.written, mount.written
+                ),
+                "keep only the outer one in `mounts`",
+            ));
+        }
+        kept.push(mount);
     }
+    Ok(kept)
 }
 
 /// `--vm-type`, where Colima has it: `cmd/start.go` registers the flag only on macOS (13 or
@@ -657,16 +700,6 @@ mod tests {
         ];
         for (stream, line, expected) in cases {
             assert_eq!(classify(stream, line), expected, "{line}");
-        }
-    }
-
-    #[test]
-    fn home_is_expanded_only_as_a_whole_component() {
-        assert_eq!(expand_home("/data"), PathBuf::from("/data"));
-        assert_eq!(expand_home("~user/x"), PathBuf::from("~user/x"));
-        if let Some(home) = crate::host::home_dir() {
-            assert_eq!(expand_home("~/src"), home.join("src"));
-            assert_eq!(expand_home("~"), home);
         }
     }
 }

@@ -846,7 +846,7 @@ fn a_mount_that_is_not_a_directory_is_refused_before_anything_is_created() {
     p.init()
         .code(1)
         .stderr_has("is `")
-        .stderr_has("notes.txt`, a file; Lima mounts directories");
+        .stderr_has("notes.txt`, a file; a VM mounts directories");
 }
 
 #[test]

@@ -1254,6 +1254,159 @@ fn colima_status_reports_the_sizes_the_profile_was_given_from_colima_0_8_1() {
     }
 }
 
+// --- Mounts, resolved once for every VM runtime ---
+
+/// The project's manifest with `mounts = <mounts>` added to `[tool.berth]`.
+fn with_mounts(p: &TestProject, mounts: &str) {
+    p.write(
+        "pixi.toml",
+        &format!("{}mounts = {mounts}\n", p.read("pixi.toml")),
+    );
+}
+
+/// Relative locations reach Colima and Podman as absolute paths resolved against the project
+/// root, whatever directory berth runs in: Colima refuses a relative one, and Podman's qemu
+/// looks for it from where it runs.
+#[test]
+fn colima_and_podman_get_relative_mounts_resolved_against_the_project_root() {
+    if !harness::docker_available() {
+        return;
+    }
+    for runtime in ["colima", "podman"] {
+        let (p, _forwarders) = project_with(runtime);
+        with_mounts(
+            &p,
+            "[\"../shared\", { location = \"data\", writable = true }, \"~/src\"]",
+        );
+        let shared = p.base().join("shared");
+        let data = p.path("data");
+        let src = p.home.join("src");
+        for dir in [&shared, &data, &src, &p.path("app")] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        // From a subdirectory, as `cd app && berth container init`.
+        let run = |args: &[&str]| berth_with(&p, &p.path("app"), &[], args);
+        run(&["--runtime", runtime, "container", "init"]).success();
+
+        let calls = p.fake_calls();
+        let root = p.root.display();
+        if runtime == "colima" {
+            // `data` is inside the project root, which is mounted writable already.
+            let start = &calls[0];
+            let mounts = format!(
+                " --mount {root}:w --mount {} --mount {} --activate=false",
+                shared.display(),
+                src.display()
+            );
+            assert!(start.contains(&mounts), "{start}");
+            let config = p.read(".pixi/colima/berth-demo/colima.yaml");
+            assert!(
+                config.contains(&format!("  - location: {}\n", shared.display())),
+                "{config}"
+            );
+        } else {
+            let init = calls
+                .iter()
+                .find(|c| c.starts_with("podman machine init"))
+                .unwrap();
+            let volumes = format!(
+                "--volume {root}:{root} --volume {0}:{0}:ro --volume {1}:{1} --volume {2}:{2}:ro ",
+                shared.display(),
+                data.display(),
+                src.display()
+            );
+            assert!(init.contains(&volumes), "{init}");
+            let machine = machine_of(&p.root, "demo");
+            let config: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(machine_config(&p, "qemu", &machine)).unwrap(),
+            )
+            .unwrap();
+            let sources: Vec<&str> = config["Mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["Source"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                sources,
+                [
+                    p.root.to_str().unwrap(),
+                    shared.to_str().unwrap(),
+                    data.to_str().unwrap(),
+                    src.to_str().unwrap()
+                ]
+            );
+        }
+        run(&["--runtime", runtime, "container", "delete", "--force"]).success();
+    }
+}
+
+/// A mount that is not a directory is refused before Colima or Podman creates anything, with
+/// the manifest line, and `doctor` lists it as a problem.
+#[test]
+fn a_missing_mount_is_refused_before_colima_or_podman_runs() {
+    for runtime in ["colima", "podman"] {
+        let (p, _forwarders) = project_with(runtime);
+        with_mounts(&p, "[\"../shared\", \"gone\"]");
+        std::fs::create_dir_all(p.base().join("shared")).unwrap();
+        berth(&p, &["--runtime", runtime, "container", "init"])
+            .code(1)
+            .stderr_has(&format!(
+                "error: mount `gone` in [tool.berth] does not exist: `{}`",
+                p.path("gone").display()
+            ))
+            .stderr_has("--> pixi.toml:");
+        let created = p
+            .fake_calls()
+            .into_iter()
+            .filter(|c| c.starts_with("colima start") || c.starts_with("podman machine init"))
+            .collect::<Vec<_>>();
+        assert_eq!(created, Vec::<String>::new(), "{runtime}");
+        let doctor = berth(&p, &["--runtime", runtime, "doctor", "--json"]);
+        doctor.code(1);
+        let problems = doctor.json()["problems"].to_string();
+        assert!(
+            problems.contains("mount `gone` in [tool.berth] does not exist"),
+            "{problems}"
+        );
+    }
+}
+
+/// Colima refuses overlapping mounts (`environment/vm/lima/yaml.go`): berth leaves out a
+/// writable mount inside the project root (it is mounted already) and refuses, before Colima
+/// runs, any other overlap.
+#[test]
+fn colima_refuses_mounts_that_overlap_before_it_runs() {
+    let cases = [
+        (
+            "[{ location = \"data\", writable = false }]",
+            "error: mount `data` in [tool.berth] is inside the project root, which Colima \
+             mounts writable; Colima refuses overlapping mounts",
+        ),
+        (
+            "[\"..\"]",
+            "error: mount `..` in [tool.berth] holds the project root, which Colima mounts \
+             too; Colima refuses overlapping mounts",
+        ),
+        (
+            "[\"../shared\", \"../shared/sub\"]",
+            "error: mounts `../shared` and `../shared/sub` in [tool.berth] overlap; Colima \
+             refuses overlapping mounts",
+        ),
+    ];
+    for (mounts, error) in cases {
+        let (p, _forwarders) = project_with("colima");
+        with_mounts(&p, mounts);
+        std::fs::create_dir_all(p.path("data")).unwrap();
+        std::fs::create_dir_all(p.base().join("shared/sub")).unwrap();
+        berth(&p, &["--runtime", "colima", "container", "init"])
+            .code(1)
+            .stderr_has(error)
+            .stderr_has("--> pixi.toml:");
+        assert_eq!(p.fake_calls(), Vec::<String>::new(), "{mounts}");
+    }
+}
+
 // --- Doctor judges the runtime in use (issue 19, item 8) ---
 
 #[test]

@@ -14,7 +14,8 @@ use crate::process::{self, ChildRecord, Stream, Streamed};
 use crate::project::Layout;
 use crate::runtime::Interrupted;
 use crate::runtime::lifecycle::{self, Line, Step};
-use crate::settings::{Mount, Setting, Settings};
+use crate::runtime::mounts::{self, HostDir};
+use crate::settings::{Setting, Settings};
 use crate::ui;
 
 /// The oldest Lima berth drives. Lima 1.0 is the oldest series lima.md documents every
@@ -235,7 +236,7 @@ pub fn spare_strangers(instance: &InstanceDir) -> Result<()> {
 /// berth's terms before Lima is asked: a mount that is not a directory, a driver this Lima
 /// does not have.
 pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Result<Vec<String>> {
-    let mounts = super::mounts::resolve(root, &settings.mounts)?;
+    let mounts = mounts::resolve(root, &settings.mounts)?;
     check_vm_type(&settings.vm_type, version)?;
     let mut args = vec![
         "create".to_string(),
@@ -272,16 +273,14 @@ fn check_vm_type(vm_type: &Setting<Option<String>>, version: Version) -> Result<
         .into())
 }
 
-/// The yq expression of `templates/lima-docker.yq` for these mounts.
-fn mounts_edit(root: &Path, extra: &[Mount]) -> String {
-    let root = Mount {
-        location: root.display().to_string(),
-        writable: true,
-    };
-    let mounts: Vec<String> = std::iter::once(&root)
-        .chain(extra)
-        .map(|m| serde_json::json!({ "location": m.location, "writable": m.writable }).to_string())
-        .collect();
+/// The yq expression of `templates/lima-docker.yq` for these mounts: the project root
+/// writable, then the user's.
+fn mounts_edit(root: &Path, extra: &[HostDir]) -> String {
+    let root = serde_json::json!({ "location": root, "writable": true }).to_string();
+    let extra = extra.iter().map(|m| {
+        serde_json::json!({ "location": m.location(), "writable": m.writable }).to_string()
+    });
+    let mounts: Vec<String> = std::iter::once(root).chain(extra).collect();
     let expression: Vec<&str> = DOCKER_TEMPLATE_EDIT
         .lines()
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
@@ -355,8 +354,9 @@ mod tests {
 
     #[test]
     fn the_mounts_edit_appends_the_root_writable() {
-        let extra = [Mount {
-            location: "~/data".into(),
+        let extra = [HostDir {
+            path: "/home/me/data".into(),
+            written: "~/data".into(),
             writable: false,
         }];
         assert_eq!(

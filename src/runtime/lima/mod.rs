@@ -22,7 +22,6 @@ pub mod home;
 mod inspect;
 pub mod limactl;
 mod logs;
-pub mod mounts;
 pub mod name;
 mod progress;
 
@@ -563,7 +562,7 @@ impl Runtime for Lima<'_> {
 
 /// `diagnostic` pointing at where a setting came from: its line in the manifest, or the
 /// variable or flag that set it.
-fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
+pub(super) fn from_source(diagnostic: Diagnostic, source: &Source) -> Diagnostic {
     match source {
         Source::Manifest(location) => diagnostic.at_opt(location.clone()),
         Source::Env(env) => diagnostic.help(format!("it came from ${env}")),
