@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{TestProject, host_docker as docker};
+use crate::harness::{Reaped, TestProject, host_docker as docker};
 
 const MIB: usize = 1024 * 1024;
 
@@ -85,30 +85,15 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
 /// `limactl hostagent --pidfile <dir>/ha.pid` and QEMU's `-pidfile <dir>/qemu.pid`, its
 /// command line names its pid file (berth takes a live pid whose command line does not name
 /// the instance for a stale one).
-struct StandIn(Child);
-
-impl StandIn {
-    fn spawn(pidfile: &Path) -> StandIn {
-        let child = Command::new("python3")
-            .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
-            .arg(pidfile)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("spawn sleep");
-        write(pidfile, format!("{}\n", child.id()));
-        StandIn(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+pub fn stand_in(pidfile: &Path) -> Reaped {
+    let child = Command::new("python3")
+        .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
+        .arg(pidfile)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleep");
+    write(pidfile, format!("{}\n", child.id()));
+    Reaped(child)
 }
 
 /// A Lima instance the fake `limactl` started (its host agent a real background process);
@@ -260,11 +245,11 @@ impl Home {
 
     /// A crashed instance `name`: its host agent died (SIGKILL) while its VM lives on, which
     /// Lima calls Broken (`pkg/store/instance.go`).
-    fn crash_instance(&self, name: &str) -> StandIn {
+    fn crash_instance(&self, name: &str) -> Reaped {
         // Dropping the started instance SIGKILLs its host agent: the crash.
         let agent = self.start_instance(name).host_agent();
         crate::harness::wait_until_reaped(agent);
-        StandIn::spawn(&self.lima(&format!("{name}/qemu.pid")))
+        stand_in(&self.lima(&format!("{name}/qemu.pid")))
     }
 
     /// The fake `limactl` first on PATH, logging `LIMA_HOME=… limactl ARGS` per call.
@@ -820,7 +805,7 @@ fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
 #[test]
 fn project_running_instance_needs_force() {
     let p = project_with_state();
-    let _agent = StandIn::spawn(&p.path(".pixi/lima/demo/ha.pid"));
+    let _agent = stand_in(&p.path(".pixi/lima/demo/ha.pid"));
     clean(&p, ["system", "clean", "--yes"])
         .run()
         .code(1)

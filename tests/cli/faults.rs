@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::clean::{Node, assert_only_removed, snapshot};
+use crate::clean::{Node, assert_only_removed, snapshot, stand_in};
 use crate::harness::{self, Output, TestProject, alive, finish, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
@@ -246,9 +246,9 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
     let f = Faulty::new();
     f.init_with(&[]).success();
     f.p.berth(["container", "stop"]).run().success();
-    let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
+    let foreign = harness::stranger();
     let write_stale = || {
-        std::fs::write(f.instance("ha.pid"), format!("{}\n", foreign.id())).unwrap();
+        std::fs::write(f.instance("ha.pid"), format!("{}\n", foreign.pid())).unwrap();
     };
     write_stale();
     let status = f.p.berth(["container", "status", "--json"]).run();
@@ -258,20 +258,20 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
         status.json()["reason"]
             .as_str()
             .unwrap()
-            .contains(&format!("`ha.pid` names pid {}", foreign.id())),
+            .contains(&format!("`ha.pid` names pid {}", foreign.pid())),
         "{}",
         status.stdout
     );
 
     f.assert_init_recovers()
         .stderr_has("removing a stale pid file: `ha.pid` names pid");
-    assert!(alive(foreign.id()), "the foreign process was signalled");
+    assert!(alive(foreign.pid()), "the foreign process was signalled");
 
     f.p.berth(["container", "stop"]).run().success();
     write_stale();
     f.p.berth(["container", "delete"]).run().success();
     assert!(!f.instance("").exists());
-    assert!(alive(foreign.id()));
+    assert!(alive(foreign.pid()));
 
     f.init_with(&[]).success();
     f.p.berth(["container", "stop"]).run().success();
@@ -281,35 +281,12 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
         .success()
         .stderr_has("Freed");
     assert!(!f.p.path(".pixi/lima").exists());
-    assert!(alive(foreign.id()));
+    assert!(alive(foreign.pid()));
     assert!(
         !f.p.fake_calls().iter().any(|l| l.contains("stop -f")),
         "nothing called `limactl stop -f` on the stranger: {:?}",
         f.p.fake_calls()
     );
-    let _ = foreign.kill();
-    let _ = foreign.wait();
-}
-
-/// A live process that is not the instance's (a pid the system reused, e.g. after a reboot),
-/// killed when dropped.
-struct Stranger(Child);
-
-impl Stranger {
-    fn spawn() -> Stranger {
-        Stranger(Command::new("sleep").arg("600").spawn().expect("sleep"))
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Stranger {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Lima's forced stop (`limactl stop -f`, and `delete`, which calls it) SIGKILLs whatever
@@ -330,8 +307,8 @@ fn a_forced_stop_never_kills_the_stranger_a_stale_pid_file_names() {
     for (planted, command) in cases {
         let f = Faulty::new();
         f.init_with(&[]).success();
-        let stranger = Stranger::spawn();
-        let _vm = if planted == "ha.pid" {
+        let stranger = harness::stranger();
+        let vm = (planted == "ha.pid").then(|| {
             // The host agent crashes (SIGKILL leaves its files), its pid goes to a stranger,
             // and the VM process, whose command line names the instance, lives on.
             let agent = f.host_agent().unwrap();
@@ -340,16 +317,8 @@ fn a_forced_stop_never_kills_the_stranger_a_stale_pid_file_names() {
                 .status()
                 .unwrap();
             harness::wait_until_reaped(agent);
-            let vm = Command::new("python3")
-                .args(["-c", "import time; time.sleep(600)", "-pidfile"])
-                .arg(f.instance("qemu.pid"))
-                .spawn()
-                .unwrap();
-            std::fs::write(f.instance("qemu.pid"), format!("{}\n", vm.id())).unwrap();
-            Some(Stranger(vm))
-        } else {
-            None
-        };
+            stand_in(&f.instance("qemu.pid"))
+        });
         std::fs::write(f.instance(planted), format!("{}\n", stranger.pid())).unwrap();
         let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();
         let expected = if planted == "ha.pid" {
@@ -368,7 +337,7 @@ fn a_forced_stop_never_kills_the_stranger_a_stale_pid_file_names() {
         out.success()
             .stderr_has(&format!("removed `{planted}` of `"))
             .stderr_has(&format!("it named pid {}", stranger.pid()));
-        if let Some(vm) = &_vm {
+        if let Some(vm) = &vm {
             assert!(!alive(vm.pid()), "{command:?}: the VM process still runs");
         }
         let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();

@@ -178,15 +178,14 @@ fn status_json_in_every_state_with_its_exit_code() {
 
     // A live process that is not a host agent holds ha.pid: Lima calls that Broken, and
     // berth says the pid file is stale.
-    let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
+    let foreign = harness::stranger();
     std::fs::write(
         p.instance_dir().join("ha.pid"),
-        format!("{}\n", foreign.id()),
+        format!("{}\n", foreign.pid()),
     )
     .unwrap();
     let (code, json) = p.status();
-    let _ = foreign.kill();
-    let _ = foreign.wait();
+    drop(foreign);
     assert_eq!((code, json["state"].as_str()), (1, Some("broken")));
     assert!(
         json["reason"]
@@ -372,16 +371,6 @@ fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     assert!(!link.exists() && !link.is_symlink());
 }
 
-/// The longest socket path Lima makes for instance `name` in `lima_home`
-/// (`pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 random characters).
-fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
-    lima_home
-        .join(name)
-        .join("ssh.sock.1234567890123456")
-        .as_os_str()
-        .len()
-}
-
 #[test]
 fn on_macos_a_deep_project_keeps_a_realistic_instance_name_in_its_short_lima_home() {
     // The sandboxed HOME, `/tmp/berth-test-XXXXXX/home`, is as long as `/Users/` and a
@@ -401,12 +390,12 @@ fn on_macos_a_deep_project_keeps_a_realistic_instance_name_in_its_short_lima_hom
     // Neither `.pixi/lima` nor macOS's data dir, where berth put short directories before,
     // leaves room for the name below macOS's 104 bytes.
     let id = "1a2b3c4d";
-    assert!(lima_socket_len(&root.join(".pixi/lima"), name) >= 104);
+    assert!(harness::lima_socket_len(&root.join(".pixi/lima"), name) >= 104);
     let data_dir = p
         .home
         .join("Library/Application Support/berth/lima")
         .join(id);
-    assert!(lima_socket_len(&data_dir, name) >= 104);
+    assert!(harness::lima_socket_len(&data_dir, name) >= 104);
 
     on_a_mac(&["container", "init"])
         .success()
@@ -414,12 +403,12 @@ fn on_macos_a_deep_project_keeps_a_realistic_instance_name_in_its_short_lima_hom
         .stderr_has("the limit on macos is 103");
     let target = std::fs::read_link(root.join(".pixi/lima")).unwrap();
     assert_eq!(target.parent(), Some(p.home.join(".berth/lima").as_path()));
-    assert!(lima_socket_len(&target, name) < 104);
+    assert!(harness::lima_socket_len(&target, name) < 104);
     assert!(target.join(name).join("vz.pid").is_file());
     let doctor = on_a_mac(&["doctor", "--json"]);
     let budget = &doctor.json()["socket_budget"];
     assert_eq!(budget["limit"], 104);
-    assert_eq!(budget["length"], lima_socket_len(&target, name));
+    assert_eq!(budget["length"], harness::lima_socket_len(&target, name));
 
     on_a_mac(&["container", "delete", "--force"]).success();
     harness::kill_lima_agents(&root);

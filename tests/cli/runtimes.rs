@@ -886,12 +886,6 @@ fn deep_root(p: &TestProject, len: usize) -> PathBuf {
     root
 }
 
-/// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
-/// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 characters).
-fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
-    lima_home.as_os_str().len() + 1 + name.len() + "/ssh.sock.1234567890123456".len()
-}
-
 #[test]
 fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     if !harness::docker_available() {
@@ -901,7 +895,7 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     let root = deep_root(&p, 60);
     // Lima refuses the instance in Colima's own `_lima` (108 bytes on Linux)...
     let local = root.join(".pixi/colima/_lima");
-    assert!(lima_socket_len(&local, "colima-berth-demo") >= 108);
+    assert!(harness::lima_socket_len(&local, "colima-berth-demo") >= 108);
 
     berth_with(
         &p,
@@ -913,7 +907,7 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     .stderr_has("Colima's Lima state goes to `");
     // ... so it lives in a short directory of the project's own, marked with its root.
     let short = p.home.join(".berth/colima").join(root_id(&root));
-    assert!(lima_socket_len(&short, "colima-berth-demo") < 108);
+    assert!(harness::lima_socket_len(&short, "colima-berth-demo") < 108);
     assert!(short.join("colima-berth-demo/ha.pid").is_file());
     assert_eq!(
         std::fs::read_to_string(short.join(".berth-project-root")).unwrap(),
@@ -1003,9 +997,9 @@ fn on_macos_colima_in_a_deep_project_fits_a_realistic_instance_name() {
     // 20-character user name. Neither Colima's own `_lima` nor macOS's data dir, where berth
     // put the short directory before, leaves room below macOS's 104 bytes ...
     assert!(p.home.as_os_str().len() >= "/Users/alexander-hamilton".len());
-    assert!(lima_socket_len(&root.join(".pixi/colima/_lima"), instance) >= 104);
+    assert!(harness::lima_socket_len(&root.join(".pixi/colima/_lima"), instance) >= 104);
     let data_dir = p.home.join("Library/Application Support/berth/colima");
-    assert!(lima_socket_len(&data_dir.join(root_id(&root)), instance) >= 104);
+    assert!(harness::lima_socket_len(&data_dir.join(root_id(&root)), instance) >= 104);
     // ... while the sockets Colima forwards into the profile directory fit.
     let forwarded = root.join(".pixi/colima/berth-analytics/containerd.sock");
     assert!(forwarded.as_os_str().len() < 104);
@@ -1016,7 +1010,7 @@ fn on_macos_colima_in_a_deep_project_fits_a_realistic_instance_name() {
         .success()
         .stderr_has("Colima's Lima state goes to `~/.berth/colima/");
     let short = p.home.join(".berth/colima").join(root_id(&root));
-    assert!(lima_socket_len(&short, instance) < 104);
+    assert!(harness::lima_socket_len(&short, instance) < 104);
     assert!(short.join(instance).join("ha.pid").is_file());
     let doctor = run(&["--runtime", "colima", "doctor", "--json"]);
     let json = doctor.json();
@@ -1024,7 +1018,7 @@ fn on_macos_colima_in_a_deep_project_fits_a_realistic_instance_name() {
     assert_eq!(json["socket_budget"]["limit"], 104);
     assert_eq!(
         json["socket_budget"]["length"],
-        lima_socket_len(&short, instance)
+        harness::lima_socket_len(&short, instance)
     );
     run(&["--runtime", "colima", "container", "delete", "--force"]).success();
 }
@@ -1090,16 +1084,13 @@ fn colima_never_lets_lima_kill_the_stranger_a_stale_ha_pid_names() {
         let (p, _forwarders) = project_with("colima");
         berth(&p, &["--runtime", "colima", "container", "init"]).success();
         berth(&p, &["--runtime", "colima", "container", "stop"]).success();
-        let mut stranger = Command::new("sleep").arg("600").spawn().unwrap();
+        let stranger = harness::stranger();
         let ha_pid = p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid");
-        std::fs::write(&ha_pid, format!("{}\n", stranger.id())).unwrap();
+        std::fs::write(&ha_pid, format!("{}\n", stranger.pid())).unwrap();
 
         let out = berth(&p, command);
-        let survived = harness::alive(stranger.id());
-        let _ = stranger.kill();
-        let _ = stranger.wait();
         assert!(
-            survived,
+            harness::alive(stranger.pid()),
             "{command:?} killed the stranger: {:?}",
             p.fake_calls()
         );
@@ -1418,7 +1409,7 @@ fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
         let (p, _forwarders) = project_with(runtime);
         let root = deep_root(&p, 66);
         // Deep enough that berth's own Lima could not keep its VM in `.pixi/lima`.
-        assert!(lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
+        assert!(harness::lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
         berth_with(&p, &root, &[], &["--runtime", runtime, "container", "init"]).success();
 
         let out = berth_with(&p, &root, &[], &["--runtime", runtime, "doctor", "--json"]);
