@@ -185,14 +185,18 @@ impl InstanceDir {
 
     /// Whether live process `pid` belongs to this instance: Lima's processes name the
     /// instance directory on their command line (`hostagent --pidfile <dir>/ha.pid`, QEMU's
-    /// `-pidfile <dir>/qemu.pid`). An unreadable command line counts as ours, so berth never
-    /// treats a real host agent as a stranger.
+    /// `-pidfile <dir>/qemu.pid`), with symlinks resolved as Lima resolves `LIMA_HOME`
+    /// (`dirnames.LimaDir`), or as given. An unreadable command line counts as ours, so
+    /// berth never treats a real host agent as a stranger.
     fn is_own_process(&self, pid: i32) -> bool {
-        let dir = self.dir.to_string_lossy();
+        let given = self.dir.to_string_lossy().into_owned();
+        let real = super::home::real_path(&self.dir)
+            .to_string_lossy()
+            .into_owned();
         u32::try_from(pid)
             .ok()
             .and_then(process::command_line)
-            .is_none_or(|line| line.contains(dir.as_ref()))
+            .is_none_or(|line| line.contains(&given) || line.contains(&real))
     }
 
     /// Pid and socket files left behind by a crash: top-level `*.pid`/`*.sock` (what
@@ -301,6 +305,29 @@ mod tests {
             }
             phase => panic!("{phase:?}"),
         }
+    }
+
+    #[test]
+    fn a_process_naming_the_instance_through_its_real_path_is_its_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().canonicalize().unwrap().join("real");
+        fs_err::create_dir_all(real.join("demo")).unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+        // Given through the link, as Colima's `.pixi/colima/_lima` may be; Lima's host agent
+        // names the resolved path.
+        let instance = InstanceDir::new(tmp.path().join("link/demo"));
+        let mut agent = std::process::Command::new("python3")
+            .args(["-c", "import time; time.sleep(60)", "--pidfile"])
+            .arg(real.join("demo/ha.pid"))
+            .spawn()
+            .unwrap();
+        let pid = agent.id() as i32;
+        fs_err::write(instance.dir.join("ha.pid"), format!("{pid}\n")).unwrap();
+        let kept = instance.remove_foreign_pid_files().unwrap();
+        let _ = agent.kill();
+        let _ = agent.wait();
+        assert_eq!(kept, vec![]);
+        assert!(instance.dir.join("ha.pid").is_file());
     }
 
     #[test]
