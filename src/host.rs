@@ -118,17 +118,6 @@ pub fn home_dir() -> Option<PathBuf> {
     (home.is_absolute() && home != std::path::Path::new("/")).then_some(home)
 }
 
-/// `location` with a leading `~` (alone or before `/`) replaced by the home directory: mount
-/// locations reach VM tools without a shell to expand them. `~user` is left as it is.
-pub fn expand_home(location: &str) -> PathBuf {
-    match (location.strip_prefix('~'), home_dir()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            home.join(rest.trim_start_matches('/'))
-        }
-        _ => PathBuf::from(location),
-    }
-}
-
 /// The per-user data directory (`$XDG_DATA_HOME` or `~/.local/share` on Linux,
 /// `~/Library/Application Support` on macOS). Follows `HOME`, so tests can sandbox it.
 pub fn data_dir() -> Option<PathBuf> {
@@ -173,16 +162,6 @@ mod tests {
         for arch in Arch::value_variants() {
             let clap = arch.to_possible_value().expect("no hidden arch");
             assert_eq!(clap.get_name(), arch.name());
-        }
-    }
-
-    #[test]
-    fn home_is_expanded_only_as_a_whole_component() {
-        assert_eq!(expand_home("/data"), PathBuf::from("/data"));
-        assert_eq!(expand_home("~user/x"), PathBuf::from("~user/x"));
-        if let Some(home) = home_dir() {
-            assert_eq!(expand_home("~/src"), home.join("src"));
-            assert_eq!(expand_home("~"), home);
         }
     }
 }

@@ -13,10 +13,10 @@ use super::Global;
 use crate::cli::JsonArgs;
 use crate::exit::ExitStatus;
 use crate::host::{self, Arch, Os};
-use crate::runtime::lima;
 use crate::runtime::selection::{self, AUTO_ORDER};
 use crate::runtime::{Context, SocketBudget, State};
-use crate::settings::{RuntimeChoice, RuntimeKind};
+use crate::runtime::{lima, mounts};
+use crate::settings::{Mount, RuntimeChoice, RuntimeKind};
 use crate::{docker, process, ui};
 
 #[derive(Serialize)]
@@ -107,13 +107,21 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
         .mounts
         .value
         .iter()
-        .map(|mount| {
-            lima::mounts::resolve_one(&workspace.project.root, mount).unwrap_or(mount.clone())
-        })
+        .map(
+            |mount| match mounts::resolve_one(&workspace.project.root, mount) {
+                Ok(resolved) => Mount {
+                    location: resolved.location(),
+                    writable: resolved.writable,
+                },
+                Err(_) => mount.clone(),
+            },
+        )
         .collect();
-    if selected == Some(RuntimeKind::Lima)
-        && let Err(invalid) =
-            lima::mounts::resolve(&workspace.project.root, &workspace.settings.mounts)
+    // The VM runtimes mount them; the others never look at them.
+    if matches!(
+        selected,
+        Some(RuntimeKind::Lima | RuntimeKind::Colima | RuntimeKind::Podman)
+    ) && let Err(invalid) = mounts::resolve(&workspace.project.root, &workspace.settings.mounts)
     {
         problems.push(problem(&invalid.into()));
     }

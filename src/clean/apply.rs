@@ -16,7 +16,7 @@ use crate::jobs::container::Docker;
 use crate::process::{self, signals};
 use crate::runtime::State;
 use crate::runtime::lima::InstanceDir;
-use crate::runtime::lima::limactl::Limactl;
+use crate::runtime::lima::limactl::{self, Limactl};
 use crate::ui::{self, display_path};
 
 /// One thing a plan removes. In `--json` lists it is the path, or the container's name.
@@ -251,13 +251,7 @@ fn delete_instance(instance: &Instance, dir: &Path, limactl: Option<&Limactl>) -
         // instance; `stop -f` also a Broken one, whose host agent died while its VM lives
         // on (`cmd/limactl/stop.go`, `pkg/instance/stop.go`, v1.0.0–v2.2.0).
         ui::step("Stopping", &format!("Lima instance `{}`", instance.name));
-        // `stop -f` SIGKILLs whatever its pid files name: a file naming a stranger goes first.
-        if let Ok(processes) = instance_dir.processes() {
-            for (file, _) in processes.foreign {
-                fsutil::remove(&dir.join(file))?;
-            }
-        }
-        limactl.run(&["stop", "-f", &instance.name])?;
+        limactl.run(&limactl::forced_stop(&instance_dir, &instance.name)?)?;
         if runs() {
             bail!(
                 "`limactl stop -f {}` returned but a process of the instance is still alive",
@@ -271,7 +265,7 @@ fn delete_instance(instance: &Instance, dir: &Path, limactl: Option<&Limactl>) -
             // (it reads as Broken), and `delete -f` would SIGKILL that unrelated process.
             fsutil::remove_stale_runtime_files(dir)?;
         }
-        limactl.run(&["delete", &instance.name])?;
+        limactl.run(&limactl::delete(&instance_dir, &instance.name, false)?)?;
     }
     Ok(())
 }

@@ -11,9 +11,8 @@ use crate::du::disk_usage;
 use crate::host::{self, Os};
 use crate::project::Project;
 use crate::runtime::State;
-use crate::runtime::colima;
 use crate::runtime::lima::{
-    InstanceDir, PROJECT_ROOT_MARKER, Processes, SHORT_PATH_RECORD, short_root,
+    InstanceDir, PROJECT_ROOT_MARKER, Processes, SHORT_PATH_RECORD, ShortHomes,
 };
 use crate::ui::display_path;
 
@@ -46,8 +45,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
     let mut plan = Plan::new(Scope::Project);
     let lima = &layout.lima_home;
     if is_symlink(lima) {
-        if let Some(short) = recorded_short_path(project, &mut plan)? {
-            let anchor = short_path_root()?;
+        if let Some((short, anchor)) = recorded_short_path(project, &mut plan)? {
             add_lima_home(
                 &mut plan,
                 &short,
@@ -135,28 +133,22 @@ pub fn plan_global() -> Result<Plan> {
         plan.push(&cache, &anchor, Kind::DownloadCache, reason.into())?;
     }
 
-    let short_root = short_path_root()?;
-    for (dir, project_root) in orphaned_short_paths(&short_root) {
-        let reason = format!(
-            "short-path LIMA_HOME of `{}`, which no longer exists",
-            project_root.display()
-        );
-        add_lima_home(
-            &mut plan,
-            &dir,
-            &short_root,
-            Some((Kind::OrphanedShortPath, reason)),
-        )?;
-    }
     // Colima's short-path LIMA_HOMEs hold Lima instances too (`colima-<profile>`).
-    if let Some(colima_root) = colima::short_lima_homes() {
-        for (dir, project_root) in orphaned_short_paths(&colima_root) {
-            let reason = format!(
-                "short-path LIMA_HOME of Colima for `{}`, which no longer exists",
-                project_root.display()
-            );
-            let whole = Some((Kind::OrphanedShortPath, reason));
-            add_lima_home(&mut plan, &dir, &colima_root, whole)?;
+    let short_homes = [
+        (ShortHomes::Lima, "short-path LIMA_HOME"),
+        (ShortHomes::Colima, "short-path LIMA_HOME of Colima"),
+    ];
+    for (homes, what) in short_homes {
+        // Where berth makes them now, and where it made them before.
+        for root in homes.roots() {
+            for (dir, project_root) in orphaned_short_paths(&root) {
+                let reason = format!(
+                    "{what} for `{}`, which no longer exists",
+                    project_root.display()
+                );
+                let whole = Some((Kind::OrphanedShortPath, reason));
+                add_lima_home(&mut plan, &dir, &root, whole)?;
+            }
         }
     }
     vms::plan_global(&mut plan);
@@ -373,18 +365,10 @@ fn instance_dirs_in(home: &Path) -> Vec<(String, PathBuf)> {
     dirs
 }
 
-/// `<data dir>/berth/lima`, where long project paths get their short LIMA_HOME.
-fn short_path_root() -> Result<PathBuf> {
-    short_root().ok_or_else(|| {
-        Diagnostic::new("HOME is unset or `/`, so berth cannot find its short-path directories")
-            .help("set HOME to your home directory and rerun")
-            .into()
-    })
-}
-
-/// The short-path directory `.pixi/lima` links to, when berth recorded it and the link
-/// still points there. The one symlink clean follows; anything else is left alone.
-fn recorded_short_path(project: &Project, plan: &mut Plan) -> Result<Option<PathBuf>> {
+/// The short-path directory `.pixi/lima` links to, when berth recorded it, the link still
+/// points there and it lies in one of berth's short-path roots; with that root. The one
+/// symlink clean follows; anything else is left alone.
+fn recorded_short_path(project: &Project, plan: &mut Plan) -> Result<Option<(PathBuf, PathBuf)>> {
     let layout = &project.layout;
     let link = &layout.lima_home;
     let unrecorded = |plan: &mut Plan, why: &str| {
@@ -403,8 +387,18 @@ fn recorded_short_path(project: &Project, plan: &mut Plan) -> Result<Option<Path
     if !target.is_absolute() || !is_real_dir(&target) || !same(link, &target) {
         return unrecorded(plan, "that no longer points to berth's recorded short path");
     }
-    confined(&target, &short_path_root()?)?;
-    Ok(Some(target))
+    let Some(root) = ShortHomes::Lima
+        .roots()
+        .into_iter()
+        .find(|root| target.starts_with(root))
+    else {
+        return unrecorded(
+            plan,
+            "to a directory outside berth's short-path directories",
+        );
+    };
+    confined(&target, &root)?;
+    Ok(Some((target, root)))
 }
 
 /// Short-path directories whose marker names a project root that no longer exists. A

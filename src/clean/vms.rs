@@ -12,7 +12,7 @@ use super::{Kind, Plan};
 use crate::diag::Diagnostic;
 use crate::process;
 use crate::project::Project;
-use crate::runtime::lima::InstanceDir;
+use crate::runtime::lima::{InstanceDir, ShortHomes};
 use crate::runtime::{colima, podman};
 use crate::ui::display_path;
 
@@ -135,12 +135,13 @@ pub fn plan_project(plan: &mut Plan, project: &Project) -> Result<()> {
         let reason = "the project's COLIMA_HOME (Colima's settings, sockets and Lima state)";
         plan.push(&colima_home, &project.root, Kind::ColimaHome, reason.into())?;
     }
-    if let Some(short) = colima::short_lima_home(&project.layout)
-        && is_real_dir(&short)
-    {
-        let anchor = short.parent().unwrap_or(&short).to_path_buf();
-        let reason = "short-path LIMA_HOME of the project's Colima VM";
-        plan.push(&short, &anchor, Kind::ShortPath, reason.into())?;
+    // Where berth makes it now, or made it before.
+    for short in ShortHomes::Colima.of_project(&project.layout) {
+        if is_real_dir(&short) {
+            let anchor = short.parent().unwrap_or(&short).to_path_buf();
+            let reason = "short-path LIMA_HOME of the project's Colima VM";
+            plan.push(&short, &anchor, Kind::ShortPath, reason.into())?;
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Colima, kept inside the project: `COLIMA_HOME=<root>/.pixi/colima`, profile
 //! `berth-<instance>`, and every docker context Colima writes lands in the project's
 //! `DOCKER_CONFIG`, never in `~/.docker`. Colima's Lima state (`LIMA_HOME`) is its own
-//! `.pixi/colima/_lima`, or a short directory of the project's own under the user's data dir
+//! `.pixi/colima/_lima`, or a short directory of the project's own (`~/.berth/colima/<id>`)
 //! when Lima's socket paths would be too long there.
 //!
 //! berth needs Colima 0.8.1 or newer: `status --json` and a fractional `--memory` arrived in
@@ -17,15 +17,16 @@ use std::process::Command;
 use anyhow::Result;
 
 use super::lifecycle::{self, Line, Step, logrus_fatal, logrus_message};
-use super::lima::{Version, home};
+use super::lima::{InstanceDir, ShortHomes, Version, home};
+use super::mounts::{self, HostDir};
 use super::{Context, Resources, Runtime, SocketBudget, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
 use crate::exit::ExitStatus;
-use crate::host::{self, Arch, Os};
+use crate::host::{Arch, Os};
 use crate::process::{self, Stream};
 use crate::project::Layout;
-use crate::settings::{RuntimeKind, Source, VmType};
+use crate::settings::{Mount, RuntimeKind, Setting, Source, VmType};
 use crate::ui;
 
 pub struct Colima<'a> {
@@ -68,21 +69,19 @@ impl<'a> Colima<'a> {
         lima_instance(&self.profile())
     }
 
-    /// Where Colima's Lima state lives. Colima's own `.pixi/colima/_lima`, unless Lima's socket
-    /// paths would be too long there; then a short directory of the project's own (see
-    /// [`short_lima_home`]), as for berth's own Lima.
+    /// Where Colima's Lima state lives: where its instance already is, else Colima's own
+    /// `.pixi/colima/_lima`, unless Lima's socket paths would be too long there; then a short
+    /// directory of the project's own, as for berth's own Lima (see [`home::move_to_short`]).
     fn lima_home(&self) -> PathBuf {
         let layout = &self.ctx.project.layout;
         let instance = self.lima_instance();
         if let Some(existing) = existing_lima_home(layout, &instance) {
             return existing;
         }
-        // Lima measures its socket paths in LIMA_HOME with symlinks resolved.
         let local = local_lima_home(layout);
-        match short_lima_home(layout) {
-            Some(short) if !home::fits(&home::real_path(&local), &instance, Os::current()) => short,
-            _ => local,
-        }
+        let short = ShortHomes::Colima.for_project(layout);
+        // Lima measures its socket paths in LIMA_HOME with symlinks resolved.
+        home::move_to_short(&home::real_path(&local), true, short, &instance).unwrap_or(local)
     }
 
     /// Make the Lima home berth passes to Colima, refusing paths Lima would refuse.
@@ -123,8 +122,7 @@ impl<'a> Colima<'a> {
     /// The longest socket path Colima would make with its Lima state in `lima_home`: Lima's
     /// ssh socket in the instance directory, or the sockets forwarded into the profile dir.
     fn socket_budget_at(&self, lima_home: &Path) -> SocketBudget {
-        let os = Os::current();
-        let instance = home::longest_socket_len(&home::real_path(lima_home), &self.lima_instance());
+        let lima = home::socket_budget(&home::real_path(lima_home), &self.lima_instance());
         let forwarded = self
             .profile_dir()
             .join(LONGEST_PROFILE_SOCKET)
@@ -132,9 +130,9 @@ impl<'a> Colima<'a> {
             .len();
         SocketBudget {
             owner: "Colima",
-            length: instance.max(forwarded),
-            limit: home::unix_path_max(os),
+            length: lima.length.max(forwarded),
             help: SHORTER_PATH_HELP,
+            ..lima
         }
     }
 
@@ -201,11 +199,14 @@ impl<'a> Colima<'a> {
         }
         // Any `--mount` replaces Colima's default `$HOME` mount: the project root, writable
         // (`dir:w` mounts at the same path), then the user's own mounts.
-        let mut root_mount = self.ctx.project.root.clone().into_os_string();
-        root_mount.push(":w");
-        args.extend(["--mount".into(), root_mount]);
-        for mount in &settings.mounts.value {
-            let mut spec = host::expand_home(&mount.location).into_os_string();
+        let root = &self.ctx.project.root;
+        let root_mount = HostDir {
+            path: root.clone(),
+            written: root.display().to_string(),
+            writable: true,
+        };
+        for mount in std::iter::once(root_mount).chain(user_mounts(root, &settings.mounts)?) {
+            let mut spec = mount.path.into_os_string();
             if mount.writable {
                 spec.push(":w");
             }
@@ -349,6 +350,8 @@ impl Runtime for Colima<'_> {
         ui::step("Stopping", &format!("colima profile {profile}"));
         let mut args: Vec<OsString> = vec!["stop".into(), "--profile".into(), profile.into()];
         if force {
+            // Colima's `stop --force` is `limactl stop --force` (environment/vm/lima/lima.go).
+            spare_strangers(&self.lima_instance_dir())?;
             args.push("--force".into());
         }
         lifecycle::with_progress(|progress| self.run_logged(args, Step::Stopping, progress))
@@ -363,6 +366,7 @@ impl Runtime for Colima<'_> {
         }
         ui::step("Deleting", &format!("colima profile {profile}"));
         let args = self.delete_args()?;
+        spare_strangers(&self.lima_instance_dir())?;
         lifecycle::with_progress(|progress| self.run_logged(args, Step::Deleting, progress))
     }
 
@@ -422,22 +426,12 @@ fn local_lima_home(layout: &Layout) -> PathBuf {
     colima_home(layout).join("_lima")
 }
 
-/// The short directory Colima's Lima state moves to from a deep project path:
-/// `<data dir>/berth/colima/<root id>`, one per project.
-pub fn short_lima_home(layout: &Layout) -> Option<PathBuf> {
-    Some(short_lima_homes()?.join(layout.root_id()))
-}
-
-/// Where the short directories of every project's Colima live.
-pub fn short_lima_homes() -> Option<PathBuf> {
-    Some(host::data_dir()?.join("berth/colima"))
-}
-
-/// The Lima home that already holds `instance`, if either does: an instance stays where it
+/// The Lima home that already holds `instance`, if any does: Colima's own, or the project's
+/// short directory (where berth makes it now, or made it before). An instance stays where it
 /// was created.
 fn existing_lima_home(layout: &Layout, instance: &str) -> Option<PathBuf> {
     std::iter::once(local_lima_home(layout))
-        .chain(short_lima_home(layout))
+        .chain(ShortHomes::Colima.of_project(layout))
         .find(|home| home.join(instance).is_dir())
 }
 
@@ -485,6 +479,13 @@ where
     Ok(command)
 }
 
+/// Before Colima lets Lima stop its instance forcibly: Colima's `delete` is `limactl delete
+/// --force` and its `stop --force` is `limactl stop --force` (`environment/vm/lima/lima.go`,
+/// v0.8.1–v0.10.3), which SIGKILL what the instance's pid files name.
+fn spare_strangers(instance_dir: &Path) -> Result<()> {
+    super::lima::limactl::spare_strangers(&InstanceDir::new(instance_dir.to_path_buf()))
+}
+
 /// `colima delete`: `--force` only skips Colima's own prompt (berth asked already, or was
 /// told --force); `--data` also deletes the container data disk, which Colima keeps from
 /// 0.9.0 on and knows no `--data` before. The version is `colima --version`'s (a build that
@@ -522,6 +523,7 @@ pub fn delete_for_clean(
         return Ok(());
     };
     let args = delete_args(&program, profile)?;
+    spare_strangers(&lima_home.join(lima_instance(profile)))?;
     let command = colima_command(&program, layout, lima_home, &args)?;
     let answer = process::capture(command)?;
     if answer.status != ExitStatus::Success {
@@ -562,6 +564,55 @@ fn classify(stream: Stream, line: &str) -> Line {
         return Line::Other;
     };
     Line::Step(step)
+}
+
+/// The user's mounts as Colima can take them: resolved (see [`mounts`]) and none overlapping
+/// another or the project root, which Colima refuses (`checkOverlappingMounts` in
+/// `environment/vm/lima/yaml.go`, v0.8.1–v0.10.3). A writable mount at or inside the project
+/// root is mounted already, at the same path and writable, and is left out.
+fn user_mounts(root: &Path, setting: &Setting<Vec<Mount>>) -> Result<Vec<HostDir>> {
+    let overlap = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
+    let refuse = |message: String, help: &str| -> anyhow::Error {
+        let message = format!("{message}; Colima refuses overlapping mounts");
+        unsupported(&setting.source, message, help.into())
+    };
+    let mut kept: Vec<HostDir> = Vec::new();
+    for mount in mounts::resolve(root, setting)? {
+        if mount.path.starts_with(root) {
+            if mount.writable {
+                continue;
+            }
+            return Err(refuse(
+                format!(
+                    "mount `{}` in [tool.berth] is inside the project root, which Colima \
+                     mounts writable",
+                    mount.written
+                ),
+                "remove it from `mounts`: the VM sees it through the project root",
+            ));
+        }
+        if root.starts_with(&mount.path) {
+            return Err(refuse(
+                format!(
+                    "mount `{}` in [tool.berth] holds the project root, which Colima mounts \
+                     too",
+                    mount.written
+                ),
+                "mount the directories beside the project instead (`../shared`)",
+            ));
+        }
+        if let Some(other) = kept.iter().find(|k| overlap(&k.path, &mount.path)) {
+            return Err(refuse(
+                format!(
+                    "mounts `{}` and `{}` in [tool.berth] overlap",
+                    other.written, mount.written
+                ),
+                "keep only the outer one in `mounts`",
+            ));
+        }
+        kept.push(mount);
+    }
+    Ok(kept)
 }
 
 /// `--vm-type`, where Colima has it: `cmd/start.go` registers the flag only on macOS (13 or

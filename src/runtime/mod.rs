@@ -16,6 +16,7 @@ pub mod colima;
 pub mod docker_engine;
 pub mod lifecycle;
 pub mod lima;
+pub mod mounts;
 pub mod native;
 pub mod podman;
 pub mod selection;

@@ -15,6 +15,7 @@ use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
 use super::lifecycle::{self, Line, Step};
+use super::mounts;
 use super::{Context, Resources, Runtime, State, Status};
 use crate::diag::Diagnostic;
 use crate::docker_api;
@@ -404,7 +405,7 @@ impl<'a> Podman<'a> {
         .into())
     }
 
-    fn init_args(&self) -> Vec<OsString> {
+    fn init_args(&self) -> Result<Vec<OsString>> {
         let settings = self.ctx.settings;
         let root = self.ctx.project.root.as_os_str();
         let mut root_volume = root.to_os_string();
@@ -422,18 +423,17 @@ impl<'a> Podman<'a> {
             "--volume".into(),
             root_volume,
         ];
-        for mount in &settings.mounts.value {
-            let location = host::expand_home(&mount.location).into_os_string();
-            let mut volume = location.clone();
+        for mount in mounts::resolve(&self.ctx.project.root, &settings.mounts)? {
+            let mut volume = mount.path.clone().into_os_string();
             volume.push(":");
-            volume.push(&location);
+            volume.push(&mount.path);
             if !mount.writable {
                 volume.push(":ro");
             }
             args.extend(["--volume".into(), volume]);
         }
         args.push(self.machine().into());
-        args
+        Ok(args)
     }
 
     fn report(&self, state: State, docker_host: Option<String>, reason: Option<String>) -> Status {
@@ -509,6 +509,11 @@ impl Runtime for Podman<'_> {
             return Ok(());
         }
         let state = self.machine_state()?;
+        // Checked before anything runs: a mount that is not a directory is refused.
+        let init = match state {
+            None => Some(self.init_args()?),
+            Some(_) => None,
+        };
         if state.as_deref() != Some("running") {
             self.ensure_no_other_running()?;
         }
@@ -516,18 +521,13 @@ impl Runtime for Podman<'_> {
         let timeout = self.ctx.settings.start_timeout.value;
         let logs_hint = format!("podman machine inspect {machine}");
         let socket = lifecycle::with_progress(|progress| {
-            match state.as_deref() {
-                None => {
-                    ui::step("Creating", &format!("podman machine {machine}"));
-                    self.run_logged(self.init_args(), Step::Creating, progress)?;
-                    ui::step("Starting", &format!("podman machine {machine}"));
-                    self.run_logged(start, Step::Booting, progress)?;
-                }
-                Some("running") => {}
-                Some(_) => {
-                    ui::step("Starting", &format!("podman machine {machine}"));
-                    self.run_logged(start, Step::Booting, progress)?;
-                }
+            if let Some(init) = init {
+                ui::step("Creating", &format!("podman machine {machine}"));
+                self.run_logged(init, Step::Creating, progress)?;
+            }
+            if state.as_deref() != Some("running") {
+                ui::step("Starting", &format!("podman machine {machine}"));
+                self.run_logged(start, Step::Booting, progress)?;
             }
             let socket = self.refresh_socket()?;
             lifecycle::wait_for_docker(&socket, timeout, &logs_hint, progress)?;

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{TestProject, host_docker as docker};
+use crate::harness::{Reaped, TestProject, host_docker as docker};
 
 const MIB: usize = 1024 * 1024;
 
@@ -85,30 +85,15 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
 /// `limactl hostagent --pidfile <dir>/ha.pid` and QEMU's `-pidfile <dir>/qemu.pid`, its
 /// command line names its pid file (berth takes a live pid whose command line does not name
 /// the instance for a stale one).
-struct StandIn(Child);
-
-impl StandIn {
-    fn spawn(pidfile: &Path) -> StandIn {
-        let child = Command::new("python3")
-            .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
-            .arg(pidfile)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("spawn sleep");
-        write(pidfile, format!("{}\n", child.id()));
-        StandIn(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+pub fn stand_in(pidfile: &Path) -> Reaped {
+    let child = Command::new("python3")
+        .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
+        .arg(pidfile)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleep");
+    write(pidfile, format!("{}\n", child.id()));
+    Reaped(child)
 }
 
 /// A Lima instance the fake `limactl` started (its host agent a real background process);
@@ -182,6 +167,14 @@ impl Home {
         write(&h.join(".cache/other-tool/state"), "other tool's cache\n");
         write(&h.join(".lima-notes"), "notes next to ~/.lima\n");
 
+        // A short directory where berth makes them now, of a project that is gone ...
+        let short = h.join(".berth/lima");
+        write(
+            &short.join("gone2/.berth-project-root"),
+            "/nonexistent/berth-project-2\n",
+        );
+        write(&short.join("gone2/web/lima.yaml"), "vmType: vz\n");
+        // ... and those an earlier berth made under the data dir.
         let short = h.join(".local/share/berth/lima");
         write(
             &short.join("gone1/.berth-project-root"),
@@ -205,8 +198,14 @@ impl Home {
         self.p.home.join(".lima").join(rel)
     }
 
+    /// A short directory under the data dir, where an earlier berth made them.
     fn short(&self, rel: &str) -> PathBuf {
         self.p.home.join(".local/share/berth/lima").join(rel)
+    }
+
+    /// A short directory in `~/.berth/lima`, where berth makes them.
+    fn new_short(&self, rel: &str) -> PathBuf {
+        self.p.home.join(".berth/lima").join(rel)
     }
 
     /// The planned paths, in the order berth removes them: Lima's own files of `_config`
@@ -218,6 +217,8 @@ impl Home {
             self.lima("_config/user"),
             self.lima("_config/user.pub"),
             self.p.home.join(".cache/lima"),
+            self.new_short("gone2/web"),
+            self.new_short("gone2"),
             self.short("gone1/dev"),
             self.short("gone1"),
         ]
@@ -246,11 +247,11 @@ impl Home {
 
     /// A crashed instance `name`: its host agent died (SIGKILL) while its VM lives on, which
     /// Lima calls Broken (`pkg/store/instance.go`).
-    fn crash_instance(&self, name: &str) -> StandIn {
+    fn crash_instance(&self, name: &str) -> Reaped {
         // Dropping the started instance SIGKILLs its host agent: the crash.
         let agent = self.start_instance(name).host_agent();
         crate::harness::wait_until_reaped(agent);
-        StandIn::spawn(&self.lima(&format!("{name}/qemu.pid")))
+        stand_in(&self.lima(&format!("{name}/qemu.pid")))
     }
 
     /// The fake `limactl` first on PATH, logging `LIMA_HOME=… limactl ARGS` per call.
@@ -306,6 +307,8 @@ fn global_plan_lists_every_target_with_its_du_size() {
         du(&home.lima("_config/user")),
         du(&home.lima("_config/user.pub")),
         du(&home.p.home.join(".cache/lima")),
+        du(&home.new_short("gone2/web")),
+        du(&home.new_short("gone2")) - du(&home.new_short("gone2/web")),
         du(&home.short("gone1/dev")),
         du(&home.short("gone1")) - du(&home.short("gone1/dev")),
     ];
@@ -321,6 +324,7 @@ fn global_plan_lists_every_target_with_its_du_size() {
     assert_eq!(plan[3]["kind"], "lima-config");
     assert_eq!(plan[4]["kind"], "download-cache");
     assert_eq!(plan[6]["kind"], "orphaned-short-path");
+    assert_eq!(plan[8]["kind"], "orphaned-short-path");
     // The user's networks.yaml stays, and the plan says so.
     assert_eq!(
         json["kept"],
@@ -347,7 +351,7 @@ fn global_plan_is_printed_as_a_table_with_a_total() {
         .stdout_has("~/.lima/alpha")
         .stdout_has("Lima instance `alpha` (stopped)")
         .stdout_has("~/.cache/lima")
-        .stdout_has("total, 7 paths")
+        .stdout_has("total, 9 paths")
         .stdout_has("Kept:\n  ~/.lima/_config/networks.yaml  your Lima network settings")
         .stderr_has("dry run: nothing was removed");
     assert!(
@@ -365,7 +369,7 @@ fn global_clean_without_yes_or_a_terminal_refuses() {
         .run()
         .code(1)
         .stdout_has("Plan (global):")
-        .stderr_has("refusing to remove 7 paths without confirmation")
+        .stderr_has("refusing to remove 9 paths without confirmation")
         .stderr_has("help: rerun with --yes");
     assert_only_removed(&before, &snapshot(home.p.base()), &[]);
 }
@@ -435,6 +439,10 @@ fn force_stops_a_running_instance_through_limactl_first() {
             format!("{env} delete beta"),
             format!("{env} stop -f gamma"),
             format!("{env} delete gamma"),
+            format!(
+                "LIMA_HOME={} limactl delete web",
+                home.new_short("gone2").display()
+            ),
             format!(
                 "LIMA_HOME={} limactl delete dev",
                 home.short("gone1").display()
@@ -799,7 +807,7 @@ fn project_instance_is_deleted_through_limactl_with_the_project_lima_home() {
 #[test]
 fn project_running_instance_needs_force() {
     let p = project_with_state();
-    let _agent = StandIn::spawn(&p.path(".pixi/lima/demo/ha.pid"));
+    let _agent = stand_in(&p.path(".pixi/lima/demo/ha.pid"));
     clean(&p, ["system", "clean", "--yes"])
         .run()
         .code(1)
@@ -817,43 +825,46 @@ fn project_running_instance_needs_force() {
 
 #[test]
 fn the_recorded_short_path_is_removed_with_its_link() {
-    let p = project_with_state();
-    std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
-    let short_root = p.home.join(".local/share/berth/lima");
-    let short = short_root.join("a1b2c3");
-    write(&short.join("demo/lima.yaml"), "vmType: qemu\n");
-    write(&short.join("_config/user"), "key\n");
-    write(
-        &short.join(".berth-project-root"),
-        format!("{}\n", p.root.display()),
-    );
-    write(
-        &short_root.join("other/_config/user"),
-        "another project's\n",
-    );
-    std::os::unix::fs::symlink(&short, p.path(".pixi/lima")).unwrap();
-    p.write(
-        ".pixi/berth/lima-home-target",
-        &format!("{}\n", short.display()),
-    );
-    let before = snapshot(p.base());
+    // Where berth makes short directories, and where an earlier berth made them.
+    for root in [".berth/lima", ".local/share/berth/lima"] {
+        let p = project_with_state();
+        std::fs::remove_dir_all(p.path(".pixi/lima")).unwrap();
+        let short_root = p.home.join(root);
+        let short = short_root.join("a1b2c3");
+        write(&short.join("demo/lima.yaml"), "vmType: qemu\n");
+        write(&short.join("_config/user"), "key\n");
+        write(
+            &short.join(".berth-project-root"),
+            format!("{}\n", p.root.display()),
+        );
+        write(
+            &short_root.join("other/_config/user"),
+            "another project's\n",
+        );
+        std::os::unix::fs::symlink(&short, p.path(".pixi/lima")).unwrap();
+        p.write(
+            ".pixi/berth/lima-home-target",
+            &format!("{}\n", short.display()),
+        );
+        let before = snapshot(p.base());
 
-    let json = clean(&p, ["system", "clean", "--yes", "--json"])
-        .run()
-        .success()
-        .json();
-    let targets = vec![
-        short.join("demo"),
-        short.clone(),
-        p.path(".pixi/lima"),
-        p.path(".pixi/docker"),
-        p.path(".pixi/berth"),
-    ];
-    assert_eq!(plan_paths(&json), targets);
-    assert_eq!(json["plan"][1]["kind"], "short-path");
-    assert_eq!(json["plan"][2]["kind"], "lima-home-link");
-    assert_only_removed(&before, &snapshot(p.base()), &targets);
-    assert!(short_root.join("other/_config/user").is_file());
+        let json = clean(&p, ["system", "clean", "--yes", "--json"])
+            .run()
+            .success()
+            .json();
+        let targets = vec![
+            short.join("demo"),
+            short.clone(),
+            p.path(".pixi/lima"),
+            p.path(".pixi/docker"),
+            p.path(".pixi/berth"),
+        ];
+        assert_eq!(plan_paths(&json), targets, "{root}");
+        assert_eq!(json["plan"][1]["kind"], "short-path");
+        assert_eq!(json["plan"][2]["kind"], "lima-home-link");
+        assert_only_removed(&before, &snapshot(p.base()), &targets);
+        assert!(short_root.join("other/_config/user").is_file());
+    }
 }
 
 #[test]

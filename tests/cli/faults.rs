@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::clean::{Node, assert_only_removed, snapshot};
+use crate::clean::{Node, assert_only_removed, snapshot, stand_in};
 use crate::harness::{self, Output, TestProject, alive, finish, wait_until};
 
 const MANIFEST: &str = "[tool.berth]\nruntime = \"lima\"\ninstance = \"demo\"\n";
@@ -249,9 +249,9 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
     let f = Faulty::new();
     f.init_with(&[]).success();
     f.p.berth(["container", "stop"]).run().success();
-    let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
+    let foreign = harness::stranger();
     let write_stale = || {
-        std::fs::write(f.instance("ha.pid"), format!("{}\n", foreign.id())).unwrap();
+        std::fs::write(f.instance("ha.pid"), format!("{}\n", foreign.pid())).unwrap();
     };
     write_stale();
     let status = f.p.berth(["container", "status", "--json"]).run();
@@ -261,20 +261,20 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
         status.json()["reason"]
             .as_str()
             .unwrap()
-            .contains(&format!("`ha.pid` names pid {}", foreign.id())),
+            .contains(&format!("`ha.pid` names pid {}", foreign.pid())),
         "{}",
         status.stdout
     );
 
     f.assert_init_recovers()
         .stderr_has("removing a stale pid file: `ha.pid` names pid");
-    assert!(alive(foreign.id()), "the foreign process was signalled");
+    assert!(alive(foreign.pid()), "the foreign process was signalled");
 
     f.p.berth(["container", "stop"]).run().success();
     write_stale();
     f.p.berth(["container", "delete"]).run().success();
     assert!(!f.instance("").exists());
-    assert!(alive(foreign.id()));
+    assert!(alive(foreign.pid()));
 
     f.init_with(&[]).success();
     f.p.berth(["container", "stop"]).run().success();
@@ -284,14 +284,73 @@ fn a_stale_ha_pid_naming_a_foreign_process_is_removed_and_the_process_left_alone
         .success()
         .stderr_has("Freed");
     assert!(!f.p.path(".pixi/lima").exists());
-    assert!(alive(foreign.id()));
+    assert!(alive(foreign.pid()));
     assert!(
         !f.p.fake_calls().iter().any(|l| l.contains("stop -f")),
         "nothing called `limactl stop -f` on the stranger: {:?}",
         f.p.fake_calls()
     );
-    let _ = foreign.kill();
-    let _ = foreign.wait();
+}
+
+/// Lima's forced stop (`limactl stop -f`, and `delete`, which calls it) SIGKILLs whatever
+/// live pid `ha.pid` and `<vmType>.pid` name (`StopForcibly`, `pkg/instance/stop.go`). When
+/// one names a stranger, every berth command that lets Lima stop the instance forcibly
+/// leaves the stranger alive: a crashed host agent whose pid went to a stranger while the VM
+/// lives on (Broken: `delete --force`, `stop --force`, `init`), and a stale `qemu.pid` beside
+/// a running host agent (`delete --force`, `stop --force`).
+#[test]
+fn a_forced_stop_never_kills_the_stranger_a_stale_pid_file_names() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("ha.pid", &["container", "delete", "--force"]),
+        ("ha.pid", &["container", "stop", "--force"]),
+        ("ha.pid", &["container", "init"]),
+        ("qemu.pid", &["container", "delete", "--force"]),
+        ("qemu.pid", &["container", "stop", "--force"]),
+    ];
+    for (planted, command) in cases {
+        let f = Faulty::new();
+        f.init_with(&[]).success();
+        let stranger = harness::stranger();
+        let vm = (planted == "ha.pid").then(|| {
+            // The host agent crashes (SIGKILL leaves its files), its pid goes to a stranger,
+            // and the VM process, whose command line names the instance, lives on.
+            let agent = f.host_agent().unwrap();
+            Command::new("kill")
+                .args(["-KILL", &agent.to_string()])
+                .status()
+                .unwrap();
+            harness::wait_until_reaped(agent);
+            stand_in(&f.instance("qemu.pid"))
+        });
+        std::fs::write(f.instance(planted), format!("{}\n", stranger.pid())).unwrap();
+        let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();
+        let expected = if planted == "ha.pid" {
+            "broken"
+        } else {
+            "running"
+        };
+        assert_eq!(state, expected, "{planted}");
+
+        let out = f.p.berth(command).run();
+        assert!(
+            alive(stranger.pid()),
+            "{command:?} let Lima SIGKILL the stranger in {planted}: {:?}",
+            f.p.fake_calls()
+        );
+        out.success()
+            .stderr_has(&format!("removed `{planted}` of `"))
+            .stderr_has(&format!("it named pid {}", stranger.pid()));
+        if let Some(vm) = &vm {
+            assert!(!alive(vm.pid()), "{command:?}: the VM process still runs");
+        }
+        let state = f.p.berth(["container", "status", "--json"]).run().json()["state"].clone();
+        let expected = match command[1] {
+            "delete" => "absent",
+            "stop" => "stopped",
+            _ => "running",
+        };
+        assert_eq!(state, expected, "{command:?} with a stranger in {planted}");
+    }
 }
 
 #[test]

@@ -489,6 +489,43 @@ impl LimaProject {
     }
 }
 
+/// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
+/// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 random characters).
+pub fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
+    lima_home
+        .join(name)
+        .join("ssh.sock.1234567890123456")
+        .as_os_str()
+        .len()
+}
+
+/// A process the test started, killed and reaped when dropped, however the test ends.
+pub struct Reaped(pub std::process::Child);
+
+impl Reaped {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A live process that belongs to no instance (`sleep 600`): what a pid file names once the
+/// system gave its pid to someone else, e.g. after a reboot.
+pub fn stranger() -> Reaped {
+    Reaped(
+        Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .expect("spawn sleep"),
+    )
+}
+
 /// Wait until process `pid` is gone and reaped, not just dead: Lima (and berth) read a pid
 /// that still exists, a zombie included, as a live process.
 #[track_caller]

@@ -178,15 +178,14 @@ fn status_json_in_every_state_with_its_exit_code() {
 
     // A live process that is not a host agent holds ha.pid: Lima calls that Broken, and
     // berth says the pid file is stale.
-    let mut foreign = Command::new("sleep").arg("600").spawn().expect("sleep");
+    let foreign = harness::stranger();
     std::fs::write(
         p.instance_dir().join("ha.pid"),
-        format!("{}\n", foreign.id()),
+        format!("{}\n", foreign.pid()),
     )
     .unwrap();
     let (code, json) = p.status();
-    let _ = foreign.kill();
-    let _ = foreign.wait();
+    drop(foreign);
     assert_eq!((code, json["state"].as_str()), (1, Some("broken")));
     assert!(
         json["reason"]
@@ -345,10 +344,7 @@ fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     out.success().stderr_has("`.pixi/lima` is a symlink to");
     let link = root.join(".pixi/lima");
     let target = std::fs::read_link(&link).expect(".pixi/lima is a symlink");
-    assert!(
-        target.starts_with(p.home.join(".local/share/berth/lima")),
-        "{target:?}"
-    );
+    assert!(target.starts_with(p.home.join(".berth/lima")), "{target:?}");
     assert!(target.join("demo/lima.yaml").is_file());
     let docker_host = format!(
         "DOCKER_HOST=unix://{}/demo/sock/docker.sock\n",
@@ -366,6 +362,84 @@ fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     harness::kill_lima_agents(&root);
     assert!(!target.exists());
     assert!(!link.exists() && !link.is_symlink());
+}
+
+#[test]
+fn on_macos_a_deep_project_keeps_a_realistic_instance_name_in_its_short_lima_home() {
+    // The sandboxed HOME, `/tmp/berth-test-XXXXXX/home`, is as long as `/Users/` and a
+    // 20-character user name.
+    let name = "customer-analytics";
+    let p = LimaProject::with_manifest(&format!(
+        "[tool.berth]\nruntime = \"lima\"\ninstance = \"{name}\"\n"
+    ));
+    assert!(p.home.as_os_str().len() >= "/Users/alexander-hamilton".len());
+    let root = p.deep_root();
+    let on_a_mac = |args: &[&str]| {
+        p.berth(args)
+            .current_dir(&root)
+            .env("BERTH_HOST_OS", "macos")
+            .run()
+    };
+    // Neither `.pixi/lima` nor macOS's data dir, where berth put short directories before,
+    // leaves room for the name below macOS's 104 bytes.
+    let id = "1a2b3c4d";
+    assert!(harness::lima_socket_len(&root.join(".pixi/lima"), name) >= 104);
+    let data_dir = p
+        .home
+        .join("Library/Application Support/berth/lima")
+        .join(id);
+    assert!(harness::lima_socket_len(&data_dir, name) >= 104);
+
+    on_a_mac(&["container", "init"])
+        .success()
+        .stderr_has("`.pixi/lima` is a symlink to `~/.berth/lima/")
+        .stderr_has("the limit on macos is 103");
+    let target = std::fs::read_link(root.join(".pixi/lima")).unwrap();
+    assert_eq!(target.parent(), Some(p.home.join(".berth/lima").as_path()));
+    assert!(harness::lima_socket_len(&target, name) < 104);
+    assert!(target.join(name).join("vz.pid").is_file());
+    let doctor = on_a_mac(&["doctor", "--json"]);
+    let budget = &doctor.json()["socket_budget"];
+    assert_eq!(budget["limit"], 104);
+    assert_eq!(budget["length"], harness::lima_socket_len(&target, name));
+
+    on_a_mac(&["container", "delete", "--force"]).success();
+    harness::kill_lima_agents(&root);
+    assert!(!target.exists());
+}
+
+#[test]
+fn a_short_lima_home_an_earlier_berth_made_under_the_data_dir_keeps_working() {
+    let p = LimaProject::new();
+    let root = p.deep_root();
+    let run = |args: &[&str]| p.berth(args).current_dir(&root).run();
+    // What an earlier berth left: `.pixi/lima` linked to a short directory in the data dir,
+    // recorded in `.pixi/berth/lima-home-target`.
+    let earlier = p.home.join(".local/share/berth/lima/0badc0de");
+    std::fs::create_dir_all(&earlier).unwrap();
+    std::fs::create_dir_all(root.join(".pixi/berth")).unwrap();
+    std::os::unix::fs::symlink(&earlier, root.join(".pixi/lima")).unwrap();
+    std::fs::write(
+        root.join(".pixi/berth/lima-home-target"),
+        format!("{}\n", earlier.display()),
+    )
+    .unwrap();
+
+    run(&["container", "init"]).success().stdout_is(&format!(
+        "DOCKER_HOST=unix://{}/demo/sock/docker.sock\n",
+        earlier.display()
+    ));
+    assert!(earlier.join("demo/lima.yaml").is_file());
+    assert_eq!(
+        std::fs::read_to_string(earlier.join(".berth-project-root")).unwrap(),
+        format!("{}\n", root.display())
+    );
+    assert!(!p.home.join(".berth").exists(), "nothing made in ~/.berth");
+    run(&["container", "delete", "--force"])
+        .success()
+        .stderr_has("and the `.pixi/lima` symlink to it");
+    harness::kill_lima_agents(&root);
+    assert!(!earlier.exists());
 }
 
 #[test]
@@ -754,7 +828,7 @@ fn a_mount_that_is_not_a_directory_is_refused_before_anything_is_created() {
     p.init()
         .code(1)
         .stderr_has("is `")
-        .stderr_has("notes.txt`, a file; Lima mounts directories");
+        .stderr_has("notes.txt`, a file; a VM mounts directories");
 }
 
 #[test]

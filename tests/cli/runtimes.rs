@@ -886,18 +886,6 @@ fn deep_root(p: &TestProject, len: usize) -> PathBuf {
     root
 }
 
-/// `berth ARGS` in `root`, with a short data dir (where the short-path directories go).
-fn berth_deep(p: &TestProject, root: &Path, args: &[&str]) -> Output {
-    let data = p.base().join("d");
-    berth_with(p, root, &[("XDG_DATA_HOME", data.to_str().unwrap())], args)
-}
-
-/// The longest socket path Lima checks for instance `name` in `lima_home` (Lima's
-/// `pkg/instance/create.go`: `<home>/<name>/ssh.sock` plus 16 characters).
-fn lima_socket_len(lima_home: &Path, name: &str) -> usize {
-    lima_home.as_os_str().len() + 1 + name.len() + "/ssh.sock.1234567890123456".len()
-}
-
 #[test]
 fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     if !harness::docker_available() {
@@ -907,14 +895,19 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
     let root = deep_root(&p, 60);
     // Lima refuses the instance in Colima's own `_lima` (108 bytes on Linux)...
     let local = root.join(".pixi/colima/_lima");
-    assert!(lima_socket_len(&local, "colima-berth-demo") >= 108);
+    assert!(harness::lima_socket_len(&local, "colima-berth-demo") >= 108);
 
-    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
-        .success()
-        .stderr_has("Colima's Lima state goes to `");
+    berth_with(
+        &p,
+        &root,
+        &[],
+        &["--runtime", "colima", "container", "init"],
+    )
+    .success()
+    .stderr_has("Colima's Lima state goes to `");
     // ... so it lives in a short directory of the project's own, marked with its root.
-    let short = p.base().join("d/berth/colima").join(root_id(&root));
-    assert!(lima_socket_len(&short, "colima-berth-demo") < 108);
+    let short = p.home.join(".berth/colima").join(root_id(&root));
+    assert!(harness::lima_socket_len(&short, "colima-berth-demo") < 108);
     assert!(short.join("colima-berth-demo/ha.pid").is_file());
     assert_eq!(
         std::fs::read_to_string(short.join(".berth-project-root")).unwrap(),
@@ -926,9 +919,10 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
         log.contains(&format!("LIMA_HOME={} ", short.display())),
         "{log}"
     );
-    let out = berth_deep(
+    let out = berth_with(
         &p,
         &root,
+        &[],
         &["--runtime", "colima", "container", "status", "--json"],
     );
     out.success();
@@ -936,12 +930,97 @@ fn colima_in_a_deep_project_keeps_its_lima_state_in_a_short_directory() {
         engine_version_through(out.json()["docker_host"].as_str().unwrap()),
         host_engine_version()
     );
-    berth_deep(
+    berth_with(
         &p,
         &root,
+        &[],
         &["--runtime", "colima", "container", "delete", "--force"],
     )
     .success();
+}
+
+#[test]
+fn colima_keeps_using_the_short_directory_an_earlier_berth_made_and_clean_removes_it() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    let root = deep_root(&p, 60);
+    let run = |args: &[&str]| berth_with(&p, &root, &[], args);
+    run(&["--runtime", "colima", "container", "init"]).success();
+    run(&["--runtime", "colima", "container", "stop"]).success();
+    // Where an earlier berth kept Colima's Lima state: the data dir.
+    let short = p.home.join(".berth/colima").join(root_id(&root));
+    let earlier = p
+        .home
+        .join(".local/share/berth/colima")
+        .join(root_id(&root));
+    std::fs::create_dir_all(earlier.parent().unwrap()).unwrap();
+    std::fs::rename(&short, &earlier).unwrap();
+
+    run(&["--runtime", "colima", "container", "start"]).success();
+    assert!(earlier.join("colima-berth-demo/ha.pid").is_file());
+    assert!(!short.exists(), "a second VM was made in ~/.berth");
+    let log = std::fs::read_to_string(root.join(".pixi/berth/logs/colima-start.log")).unwrap();
+    assert!(
+        log.contains(&format!("LIMA_HOME={} ", earlier.display())),
+        "{log}"
+    );
+    run(&["--runtime", "colima", "container", "stop"]).success();
+    let out = run(&["system", "clean", "--yes", "--json"]);
+    out.success();
+    assert!(
+        out.json()["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == earlier.to_str().unwrap() && e["kind"] == "short-path"),
+        "{}",
+        out.stdout
+    );
+    assert!(!earlier.exists());
+}
+
+#[test]
+fn on_macos_colima_in_a_deep_project_fits_a_realistic_instance_name() {
+    if !harness::docker_available() {
+        return;
+    }
+    let (p, _forwarders) = project_with("colima");
+    p.write(
+        "pixi.toml",
+        &format!("{}instance = \"analytics\"\n", p.read("pixi.toml")),
+    );
+    let root = deep_root(&p, 50);
+    let instance = "colima-berth-analytics";
+    // The sandboxed HOME, `/tmp/berth-test-XXXXXX/home`, is as long as `/Users/` and a
+    // 20-character user name. Neither Colima's own `_lima` nor macOS's data dir, where berth
+    // put the short directory before, leaves room below macOS's 104 bytes ...
+    assert!(p.home.as_os_str().len() >= "/Users/alexander-hamilton".len());
+    assert!(harness::lima_socket_len(&root.join(".pixi/colima/_lima"), instance) >= 104);
+    let data_dir = p.home.join("Library/Application Support/berth/colima");
+    assert!(harness::lima_socket_len(&data_dir.join(root_id(&root)), instance) >= 104);
+    // ... while the sockets Colima forwards into the profile directory fit.
+    let forwarded = root.join(".pixi/colima/berth-analytics/containerd.sock");
+    assert!(forwarded.as_os_str().len() < 104);
+
+    let on_a_mac = [("BERTH_HOST_OS", "macos")];
+    let run = |args: &[&str]| berth_with(&p, &root, &on_a_mac, args);
+    run(&["--runtime", "colima", "container", "init"])
+        .success()
+        .stderr_has("Colima's Lima state goes to `~/.berth/colima/");
+    let short = p.home.join(".berth/colima").join(root_id(&root));
+    assert!(harness::lima_socket_len(&short, instance) < 104);
+    assert!(short.join(instance).join("ha.pid").is_file());
+    let doctor = run(&["--runtime", "colima", "doctor", "--json"]);
+    let json = doctor.json();
+    assert_eq!(json["problems"], serde_json::json!([]), "{json}");
+    assert_eq!(json["socket_budget"]["limit"], 104);
+    assert_eq!(
+        json["socket_budget"]["length"],
+        harness::lima_socket_len(&short, instance)
+    );
+    run(&["--runtime", "colima", "container", "delete", "--force"]).success();
 }
 
 #[test]
@@ -952,21 +1031,26 @@ fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
     let forwarded = root.join(".pixi/colima/berth-demo/containerd.sock");
     assert!(forwarded.as_os_str().len() >= 108);
 
-    berth_deep(&p, &root, &["--runtime", "colima", "container", "init"])
-        .code(1)
-        .stderr_has(&format!(
-            "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
+    berth_with(
+        &p,
+        &root,
+        &[],
+        &["--runtime", "colima", "container", "init"],
+    )
+    .code(1)
+    .stderr_has(&format!(
+        "error: Colima's socket paths for profile `berth-demo` would be {} characters, \
              over the limit of 107 on linux",
-            forwarded.as_os_str().len()
-        ))
-        .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
+        forwarded.as_os_str().len()
+    ))
+    .stderr_has("help: move the project to a shorter path, or choose a shorter `instance`");
     assert!(
         !p.fake_calls().iter().any(|c| c.starts_with("colima start")),
         "{:?}",
         p.fake_calls()
     );
 
-    let out = berth_deep(&p, &root, &["--runtime", "colima", "doctor", "--json"]);
+    let out = berth_with(&p, &root, &[], &["--runtime", "colima", "doctor", "--json"]);
     out.code(1);
     let json = out.json();
     assert_eq!(json["socket_budget"]["length"], forwarded.as_os_str().len());
@@ -981,6 +1065,40 @@ fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
                 .starts_with("Colima's socket paths would be ")),
         "{json}"
     );
+}
+
+/// Colima's `delete` and `stop --force` run `limactl delete --force` / `stop --force`, which
+/// SIGKILL whatever live pid the instance's `ha.pid` names. A stale `ha.pid` naming a
+/// stranger (a pid reused after a reboot) is removed first, and the stranger lives.
+#[test]
+fn colima_never_lets_lima_kill_the_stranger_a_stale_ha_pid_names() {
+    if !harness::docker_available() {
+        return;
+    }
+    let commands: [&[&str]; 3] = [
+        &["--runtime", "colima", "container", "delete", "--force"],
+        &["--runtime", "colima", "container", "stop", "--force"],
+        &["system", "clean", "--yes", "--force"],
+    ];
+    for command in commands {
+        let (p, _forwarders) = project_with("colima");
+        berth(&p, &["--runtime", "colima", "container", "init"]).success();
+        berth(&p, &["--runtime", "colima", "container", "stop"]).success();
+        let stranger = harness::stranger();
+        let ha_pid = p.path(".pixi/colima/_lima/colima-berth-demo/ha.pid");
+        std::fs::write(&ha_pid, format!("{}\n", stranger.pid())).unwrap();
+
+        let out = berth(&p, command);
+        assert!(
+            harness::alive(stranger.pid()),
+            "{command:?} killed the stranger: {:?}",
+            p.fake_calls()
+        );
+        out.success()
+            .stderr_has("removed `ha.pid` of `")
+            .stderr_has("a live process that is not the instance's");
+        assert!(!ha_pid.exists(), "{command:?}");
+    }
 }
 
 #[test]
@@ -1127,6 +1245,159 @@ fn colima_status_reports_the_sizes_the_profile_was_given_from_colima_0_8_1() {
     }
 }
 
+// --- Mounts, resolved once for every VM runtime ---
+
+/// The project's manifest with `mounts = <mounts>` added to `[tool.berth]`.
+fn with_mounts(p: &TestProject, mounts: &str) {
+    p.write(
+        "pixi.toml",
+        &format!("{}mounts = {mounts}\n", p.read("pixi.toml")),
+    );
+}
+
+/// Relative locations reach Colima and Podman as absolute paths resolved against the project
+/// root, whatever directory berth runs in: Colima refuses a relative one, and Podman's qemu
+/// looks for it from where it runs.
+#[test]
+fn colima_and_podman_get_relative_mounts_resolved_against_the_project_root() {
+    if !harness::docker_available() {
+        return;
+    }
+    for runtime in ["colima", "podman"] {
+        let (p, _forwarders) = project_with(runtime);
+        with_mounts(
+            &p,
+            "[\"../shared\", { location = \"data\", writable = true }, \"~/src\"]",
+        );
+        let shared = p.base().join("shared");
+        let data = p.path("data");
+        let src = p.home.join("src");
+        for dir in [&shared, &data, &src, &p.path("app")] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        // From a subdirectory, as `cd app && berth container init`.
+        let run = |args: &[&str]| berth_with(&p, &p.path("app"), &[], args);
+        run(&["--runtime", runtime, "container", "init"]).success();
+
+        let calls = p.fake_calls();
+        let root = p.root.display();
+        if runtime == "colima" {
+            // `data` is inside the project root, which is mounted writable already.
+            let start = &calls[0];
+            let mounts = format!(
+                " --mount {root}:w --mount {} --mount {} --activate=false",
+                shared.display(),
+                src.display()
+            );
+            assert!(start.contains(&mounts), "{start}");
+            let config = p.read(".pixi/colima/berth-demo/colima.yaml");
+            assert!(
+                config.contains(&format!("  - location: {}\n", shared.display())),
+                "{config}"
+            );
+        } else {
+            let init = calls
+                .iter()
+                .find(|c| c.starts_with("podman machine init"))
+                .unwrap();
+            let volumes = format!(
+                "--volume {root}:{root} --volume {0}:{0}:ro --volume {1}:{1} --volume {2}:{2}:ro ",
+                shared.display(),
+                data.display(),
+                src.display()
+            );
+            assert!(init.contains(&volumes), "{init}");
+            let machine = machine_of(&p.root, "demo");
+            let config: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(machine_config(&p, "qemu", &machine)).unwrap(),
+            )
+            .unwrap();
+            let sources: Vec<&str> = config["Mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["Source"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                sources,
+                [
+                    p.root.to_str().unwrap(),
+                    shared.to_str().unwrap(),
+                    data.to_str().unwrap(),
+                    src.to_str().unwrap()
+                ]
+            );
+        }
+        run(&["--runtime", runtime, "container", "delete", "--force"]).success();
+    }
+}
+
+/// A mount that is not a directory is refused before Colima or Podman creates anything, with
+/// the manifest line, and `doctor` lists it as a problem.
+#[test]
+fn a_missing_mount_is_refused_before_colima_or_podman_runs() {
+    for runtime in ["colima", "podman"] {
+        let (p, _forwarders) = project_with(runtime);
+        with_mounts(&p, "[\"../shared\", \"gone\"]");
+        std::fs::create_dir_all(p.base().join("shared")).unwrap();
+        berth(&p, &["--runtime", runtime, "container", "init"])
+            .code(1)
+            .stderr_has(&format!(
+                "error: mount `gone` in [tool.berth] does not exist: `{}`",
+                p.path("gone").display()
+            ))
+            .stderr_has("--> pixi.toml:");
+        let created = p
+            .fake_calls()
+            .into_iter()
+            .filter(|c| c.starts_with("colima start") || c.starts_with("podman machine init"))
+            .collect::<Vec<_>>();
+        assert_eq!(created, Vec::<String>::new(), "{runtime}");
+        let doctor = berth(&p, &["--runtime", runtime, "doctor", "--json"]);
+        doctor.code(1);
+        let problems = doctor.json()["problems"].to_string();
+        assert!(
+            problems.contains("mount `gone` in [tool.berth] does not exist"),
+            "{problems}"
+        );
+    }
+}
+
+/// Colima refuses overlapping mounts (`environment/vm/lima/yaml.go`): berth leaves out a
+/// writable mount inside the project root (it is mounted already) and refuses, before Colima
+/// runs, any other overlap.
+#[test]
+fn colima_refuses_mounts_that_overlap_before_it_runs() {
+    let cases = [
+        (
+            "[{ location = \"data\", writable = false }]",
+            "error: mount `data` in [tool.berth] is inside the project root, which Colima \
+             mounts writable; Colima refuses overlapping mounts",
+        ),
+        (
+            "[\"..\"]",
+            "error: mount `..` in [tool.berth] holds the project root, which Colima mounts \
+             too; Colima refuses overlapping mounts",
+        ),
+        (
+            "[\"../shared\", \"../shared/sub\"]",
+            "error: mounts `../shared` and `../shared/sub` in [tool.berth] overlap; Colima \
+             refuses overlapping mounts",
+        ),
+    ];
+    for (mounts, error) in cases {
+        let (p, _forwarders) = project_with("colima");
+        with_mounts(&p, mounts);
+        std::fs::create_dir_all(p.path("data")).unwrap();
+        std::fs::create_dir_all(p.base().join("shared/sub")).unwrap();
+        berth(&p, &["--runtime", "colima", "container", "init"])
+            .code(1)
+            .stderr_has(error)
+            .stderr_has("--> pixi.toml:");
+        assert_eq!(p.fake_calls(), Vec::<String>::new(), "{mounts}");
+    }
+}
+
 // --- Doctor judges the runtime in use (issue 19, item 8) ---
 
 #[test]
@@ -1138,10 +1409,10 @@ fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
         let (p, _forwarders) = project_with(runtime);
         let root = deep_root(&p, 66);
         // Deep enough that berth's own Lima could not keep its VM in `.pixi/lima`.
-        assert!(lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
-        berth_deep(&p, &root, &["--runtime", runtime, "container", "init"]).success();
+        assert!(harness::lima_socket_len(&root.join(".pixi/lima"), "demo") >= 108);
+        berth_with(&p, &root, &[], &["--runtime", runtime, "container", "init"]).success();
 
-        let out = berth_deep(&p, &root, &["--runtime", runtime, "doctor", "--json"]);
+        let out = berth_with(&p, &root, &[], &["--runtime", runtime, "doctor", "--json"]);
         let json = out.json();
         assert_eq!(json["problems"], serde_json::json!([]), "{runtime}: {json}");
         out.success();
@@ -1154,9 +1425,10 @@ fn doctor_in_a_deep_project_judges_podman_and_colima_by_their_own_sockets() {
                 "{budget}"
             );
         }
-        berth_deep(
+        berth_with(
             &p,
             &root,
+            &[],
             &["--runtime", runtime, "container", "delete", "--force"],
         )
         .success();

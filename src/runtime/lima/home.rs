@@ -1,5 +1,7 @@
 //! Where `LIMA_HOME` lives: `<root>/.pixi/lima`, or a symlink from there to a short directory
-//! when the project path is too long for Lima's Unix socket paths (lima.md §6).
+//! when the project path is too long for Lima's Unix socket paths (lima.md §6). The socket
+//! budget of every runtime built on Lima (berth's own, Colima) is measured here, and the
+//! short directories of both live under [`ShortHomes`].
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +10,7 @@ use anyhow::{Context, Result};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::project::Layout;
+use crate::runtime::SocketBudget;
 use crate::ui;
 
 /// Lima checks `<LIMA_HOME>/<name>/ssh.sock.<16 random chars>`, the longest socket it makes:
@@ -34,8 +37,27 @@ pub fn longest_socket_len(real_home: &Path, name: &str) -> usize {
     real_home.as_os_str().len() + name.len() + LONGEST_SOCKET_EXTRA
 }
 
-pub fn fits(real_home: &Path, name: &str, os: Os) -> bool {
-    longest_socket_len(real_home, name) < unix_path_max(os)
+/// Lima's longest socket path for instance `name` under `real_home` against this OS's limit:
+/// the budget `berth doctor` shows and `init` checks, for berth's Lima and for Colima's.
+pub fn socket_budget(real_home: &Path, name: &str) -> SocketBudget {
+    SocketBudget {
+        owner: "Lima",
+        length: longest_socket_len(real_home, name),
+        limit: unix_path_max(Os::current()),
+        help: "move the project to a shorter path, or choose a shorter `instance` in [tool.berth]",
+    }
+}
+
+/// Whether a runtime keeps Lima's state for instance `name` in a short directory: `short`
+/// when the sockets do not fit in `local` (the path as Lima resolves it) and the state can
+/// move; `None` keeps it in place. The one decision `init` acts on and `doctor` reports.
+pub fn move_to_short(
+    local: &Path,
+    movable: bool,
+    short: Option<PathBuf>,
+    name: &str,
+) -> Option<PathBuf> {
+    short.filter(|_| movable && !socket_budget(local, name).fits())
 }
 
 /// The project's `LIMA_HOME`, as found on disk (nothing is created).
@@ -64,42 +86,52 @@ impl LimaHome {
         }
     }
 
+    /// The real directory Lima's files for `name` go to (see [`move_to_short`]): `.pixi/lima`
+    /// can move to the project's short directory only while it is a real directory without
+    /// instances.
+    pub fn planned(&self, layout: &Layout, name: &str) -> PathBuf {
+        let movable = !self.path.is_symlink() && !has_instances(&self.real);
+        let short = ShortHomes::Lima.for_project(layout);
+        move_to_short(&self.real, movable, short, name).unwrap_or_else(|| self.real.clone())
+    }
+
     /// Make sure the directory exists and that Lima's socket paths for `name` fit, moving the
     /// real directory to a short path behind a symlink when they would not.
     pub fn prepare(layout: &Layout, name: &str) -> Result<LimaHome> {
         let os = Os::current();
         let home = LimaHome::locate(layout);
-        if fits(&home.real, name, os) {
+        let real = home.planned(layout, name);
+        let in_place = real == home.real;
+        if !socket_budget(&real, name).fits() {
+            let help = if !in_place {
+                "choose a shorter `instance` name in [tool.berth]"
+            } else if host::home_dir().is_none() {
+                "set HOME (berth keeps a short directory there), or move the project to a shorter path"
+            } else {
+                "move the project to a shorter path, or choose a shorter `instance` in [tool.berth]"
+            };
+            return Err(too_long(&real, name).help(help).into());
+        }
+        if in_place {
             fs_err::create_dir_all(&home.path)?;
             return Ok(LimaHome::locate(layout));
-        }
-        if home.path.is_symlink() || has_instances(&home.real) {
-            return Err(too_long(&home.real, name, os)
-                .help("move the project to a shorter path, or choose a shorter `instance` in [tool.berth]")
-                .into());
-        }
-        let short = short_dir(layout)?;
-        if !fits(&short, name, os) {
-            return Err(too_long(&short, name, os)
-                .help("choose a shorter `instance` name in [tool.berth]")
-                .into());
         }
         // Only Lima's regenerable `_config` can be there (no instance): start afresh.
         if home.path.is_dir() {
             fs_err::remove_dir_all(&home.path)?;
         }
-        fs_err::create_dir_all(&short)?;
+        fs_err::create_dir_all(&real)?;
         fs_err::create_dir_all(&layout.pixi_dir)?;
-        symlink_dir(&short, &home.path)?;
+        symlink_dir(&real, &home.path)?;
         crate::private_fs::ensure_dir(&layout.berth_dir)?;
         crate::private_fs::write_atomic(
             &target_record(layout),
-            format!("{}\n", short.display()).as_bytes(),
+            format!("{}\n", real.display()).as_bytes(),
         )?;
         ui::note(&format!(
             "`.pixi/lima` is a symlink to `{}`: the project path is too long for Lima's socket \
              paths ({} characters, the limit on {} is {}); `berth container delete` removes both",
-            ui::display_path(&short),
+            ui::display_path(&real),
             longest_socket_len(&home.real, name),
             os.name(),
             unix_path_max(os) - 1,
@@ -150,28 +182,69 @@ fn target_record(layout: &Layout) -> PathBuf {
     layout.berth_dir.join(SHORT_PATH_RECORD)
 }
 
-/// `<data dir>/berth/lima`, which holds the short directories of every project.
-pub fn short_root() -> Option<PathBuf> {
-    host::data_dir().map(|data| data.join("berth/lima"))
+/// The short directories of projects whose path is too long for Lima's sockets, one per
+/// project (`<root>/<8 hex digits of the project root's hash>`), under `~/.berth` on every OS:
+/// for the same reason Lima keeps its state in `~/.lima` and Colima in `~/.colima`. Under
+/// macOS's data dir (`~/Library/Application Support`) a short directory took 60 bytes for
+/// `/Users/alice`, leaving 16 characters for an instance name and one for the instance in
+/// Colima's `colima-berth-<instance>`; `~/.berth/lima/<id>` takes 33, leaving 43.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortHomes {
+    /// berth's own Lima: `.pixi/lima` is a symlink to `~/.berth/lima/<id>`.
+    Lima,
+    /// Colima's Lima state, passed as `LIMA_HOME`: `~/.berth/colima/<id>`.
+    Colima,
 }
 
-/// `<short root>/<8 hex digits of the root's hash>`: short, and one per project.
-fn short_dir(layout: &Layout) -> Result<PathBuf> {
-    let short_root = short_root().ok_or_else(|| {
-        Diagnostic::new("the project path is too long for Lima's socket paths, and HOME is not set")
-            .help("set HOME, or move the project to a shorter path")
-    })?;
-    Ok(short_root.join(layout.root_id()))
+impl ShortHomes {
+    fn dir_name(self) -> &'static str {
+        match self {
+            ShortHomes::Lima => "lima",
+            ShortHomes::Colima => "colima",
+        }
+    }
+
+    /// `~/.berth/lima` or `~/.berth/colima`: where berth makes short directories.
+    pub fn root(self) -> Option<PathBuf> {
+        Some(host::home_dir()?.join(".berth").join(self.dir_name()))
+    }
+
+    /// `<data dir>/berth/lima` or `.../colima`, where berth made them before: still used by
+    /// the projects that have one, and cleaned.
+    fn earlier_root(self) -> Option<PathBuf> {
+        Some(host::data_dir()?.join("berth").join(self.dir_name()))
+    }
+
+    /// Every directory that may hold short directories, the current one first.
+    pub fn roots(self) -> Vec<PathBuf> {
+        self.root().into_iter().chain(self.earlier_root()).collect()
+    }
+
+    /// Where the project's short directory goes when berth makes one.
+    pub fn for_project(self, layout: &Layout) -> Option<PathBuf> {
+        Some(self.root()?.join(layout.root_id()))
+    }
+
+    /// The project's short directory under every root, the current one first: an instance
+    /// stays where it was created.
+    pub fn of_project(self, layout: &Layout) -> Vec<PathBuf> {
+        let id = layout.root_id();
+        self.roots()
+            .into_iter()
+            .map(|root| root.join(&id))
+            .collect()
+    }
 }
 
-fn too_long(real_home: &Path, name: &str, os: Os) -> Diagnostic {
+fn too_long(real_home: &Path, name: &str) -> Diagnostic {
+    let budget = socket_budget(real_home, name);
     Diagnostic::new(format!(
         "Lima's socket paths for instance `{name}` under `{}` would be {} characters, over the \
          limit of {} on {}",
         real_home.display(),
-        longest_socket_len(real_home, name),
-        unix_path_max(os) - 1,
-        os.name(),
+        budget.length,
+        budget.limit - 1,
+        Os::current().name(),
     ))
 }
 
@@ -222,10 +295,11 @@ mod tests {
     fn the_socket_budget_matches_lima() {
         // lima.md §6: LIMA_HOME plus name may be at most 76 characters on macOS, 80 on Linux.
         let home = PathBuf::from(format!("/{}", "h".repeat(71)));
-        assert!(fits(&home, "abcd", Os::Macos));
-        assert!(!fits(&home, "abcde", Os::Macos));
-        assert!(fits(&home, "abcdefgh", Os::Linux));
-        assert!(!fits(&home, "abcdefghi", Os::Linux));
+        let fits = |name: &str, os| longest_socket_len(&home, name) < unix_path_max(os);
+        assert!(fits("abcd", Os::Macos));
+        assert!(!fits("abcde", Os::Macos));
+        assert!(fits("abcdefgh", Os::Linux));
+        assert!(!fits("abcdefghi", Os::Linux));
         assert_eq!(longest_socket_len(&home, "abcd"), 72 + 4 + 27);
     }
 

@@ -43,6 +43,16 @@ pub struct Processes {
     pub foreign: Vec<(&'static str, i32)>,
 }
 
+/// What a pid file names.
+enum Pid {
+    /// No file, or its process is gone.
+    None,
+    /// A live process of this instance.
+    Own(i32),
+    /// A live process that is not this instance's (a reused pid).
+    Foreign(i32),
+}
+
 /// The files of one instance directory.
 #[derive(Debug, Clone)]
 pub struct InstanceDir {
@@ -110,12 +120,13 @@ impl InstanceDir {
     pub fn processes(&self) -> Result<Processes, String> {
         let mut foreign = Vec::new();
         let mut live_pid = |file: &'static str| -> Result<Option<i32>, String> {
-            match read_pid(&self.dir.join(file))? {
-                Some(pid) if !self.is_own_process(pid) => {
+            match self.pid_in(file)? {
+                Pid::Foreign(pid) => {
                     foreign.push((file, pid));
                     Ok(None)
                 }
-                pid => Ok(pid),
+                Pid::Own(pid) => Ok(Some(pid)),
+                Pid::None => Ok(None),
             }
         };
         let host_agent = live_pid("ha.pid")?;
@@ -132,16 +143,60 @@ impl InstanceDir {
         })
     }
 
+    /// Remove every pid file that names a live process which is not this instance's, before
+    /// Lima may stop the instance forcibly: Lima SIGKILLs the live pid of `ha.pid` and
+    /// `<vmType>.pid` (`StopForcibly`, `pkg/instance/stop.go`, v1.0.0–v2.2.0, which `delete`
+    /// calls too) and of each `*.drv.pid` (`pkg/driver/external/server/server.go`, v2.2.0)
+    /// without asking whose it is. Returns the removed files with the pids they named; a file
+    /// that holds no pid is left, as Lima signals nothing for it.
+    pub fn remove_foreign_pid_files(&self) -> std::io::Result<Vec<(String, i32)>> {
+        let external_drivers = fs_err::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|name| name.ends_with(".drv.pid"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let files = std::iter::once("ha.pid".to_string())
+            .chain(DRIVER_PID_FILES.iter().map(|f| f.to_string()))
+            .chain(external_drivers);
+        let mut removed = Vec::new();
+        for file in files {
+            if let Ok(Pid::Foreign(pid)) = self.pid_in(&file) {
+                match fs_err::remove_file(self.dir.join(&file)) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                    _ => removed.push((file, pid)),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The live process pid file `file` names, and whether it is this instance's.
+    fn pid_in(&self, file: &str) -> Result<Pid, String> {
+        Ok(match read_pid(&self.dir.join(file))? {
+            None => Pid::None,
+            Some(pid) if self.is_own_process(pid) => Pid::Own(pid),
+            Some(pid) => Pid::Foreign(pid),
+        })
+    }
+
     /// Whether live process `pid` belongs to this instance: Lima's processes name the
     /// instance directory on their command line (`hostagent --pidfile <dir>/ha.pid`, QEMU's
-    /// `-pidfile <dir>/qemu.pid`). An unreadable command line counts as ours, so berth never
-    /// treats a real host agent as a stranger.
+    /// `-pidfile <dir>/qemu.pid`), with symlinks resolved as Lima resolves `LIMA_HOME`
+    /// (`dirnames.LimaDir`), or as given. An unreadable command line counts as ours, so
+    /// berth never treats a real host agent as a stranger.
     fn is_own_process(&self, pid: i32) -> bool {
-        let dir = self.dir.to_string_lossy();
+        let given = self.dir.to_string_lossy().into_owned();
+        let real = super::home::real_path(&self.dir)
+            .to_string_lossy()
+            .into_owned();
         u32::try_from(pid)
             .ok()
             .and_then(process::command_line)
-            .is_none_or(|line| line.contains(dir.as_ref()))
+            .is_none_or(|line| line.contains(&given) || line.contains(&real))
     }
 
     /// Pid and socket files left behind by a crash: top-level `*.pid`/`*.sock` (what
@@ -250,5 +305,55 @@ mod tests {
             }
             phase => panic!("{phase:?}"),
         }
+    }
+
+    #[test]
+    fn a_process_naming_the_instance_through_its_real_path_is_its_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().canonicalize().unwrap().join("real");
+        fs_err::create_dir_all(real.join("demo")).unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+        // Given through the link, as Colima's `.pixi/colima/_lima` may be; Lima's host agent
+        // names the resolved path.
+        let instance = InstanceDir::new(tmp.path().join("link/demo"));
+        let mut agent = std::process::Command::new("python3")
+            .args(["-c", "import time; time.sleep(60)", "--pidfile"])
+            .arg(real.join("demo/ha.pid"))
+            .spawn()
+            .unwrap();
+        let pid = agent.id() as i32;
+        fs_err::write(instance.dir.join("ha.pid"), format!("{pid}\n")).unwrap();
+        let kept = instance.remove_foreign_pid_files().unwrap();
+        let _ = agent.kill();
+        let _ = agent.wait();
+        assert_eq!(kept, vec![]);
+        assert!(instance.dir.join("ha.pid").is_file());
+    }
+
+    #[test]
+    fn before_a_forced_stop_only_files_naming_a_stranger_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let instance = InstanceDir::new(dir.path().join("demo"));
+        fs_err::create_dir_all(&instance.dir).unwrap();
+        // This test process is alive and no process of the instance.
+        let stranger = format!("{}\n", std::process::id());
+        for file in ["ha.pid", "vz.pid", "krunkit.drv.pid"] {
+            fs_err::write(instance.dir.join(file), &stranger).unwrap();
+        }
+        fs_err::write(instance.dir.join("qemu.pid"), "garbage\n").unwrap();
+        let mut removed = instance.remove_foreign_pid_files().unwrap();
+        removed.sort();
+        let pid = std::process::id() as i32;
+        assert_eq!(
+            removed,
+            [
+                ("ha.pid".to_string(), pid),
+                ("krunkit.drv.pid".to_string(), pid),
+                ("vz.pid".to_string(), pid)
+            ]
+        );
+        // Lima signals nothing for a file that holds no pid: it stays.
+        assert!(instance.dir.join("qemu.pid").is_file());
+        assert!(!instance.dir.join("ha.pid").exists());
     }
 }

@@ -7,12 +7,14 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use super::InstanceDir;
 use super::progress;
 use crate::diag::Diagnostic;
 use crate::process::{self, ChildRecord, Stream, Streamed, signals};
 use crate::project::Layout;
 use crate::runtime::lifecycle::{self, Line, Step};
-use crate::settings::{Mount, Setting, Settings, VmType};
+use crate::runtime::mounts::{self, HostDir};
+use crate::settings::{Setting, Settings, VmType};
 use crate::ui;
 
 /// The oldest Lima berth drives. Lima 1.0 is the oldest series lima.md documents every
@@ -169,11 +171,12 @@ impl Limactl {
     /// Run `limactl ARGS` to the end without a log of its own (`system clean`'s stop and
     /// delete). Ctrl-C is [`crate::exit::Interrupted`]; a failure quotes Lima's fatal message, or its
     /// last line.
-    pub fn run(&self, args: &[&str]) -> Result<()> {
+    pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Result<()> {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
         let mut last_line = None;
         let mut fatal = None;
         let streamed =
-            process::run_streaming(self.command(args), self.running.as_ref(), |_, line| {
+            process::run_streaming(self.command(&args), self.running.as_ref(), |_, line| {
                 match lifecycle::logrus_fatal(line) {
                     Some(message) => fatal = Some(message),
                     None if !line.trim().is_empty() => last_line = Some(line.to_string()),
@@ -195,11 +198,44 @@ impl Limactl {
     }
 }
 
+/// `limactl stop -f NAME`, after [`spare_strangers`]: the only way berth asks for a forced stop.
+pub fn forced_stop(instance: &InstanceDir, name: &str) -> Result<Vec<String>> {
+    spare_strangers(instance)?;
+    Ok(["stop", "-f", name].map(String::from).to_vec())
+}
+
+/// `limactl delete [-f] NAME`, after [`spare_strangers`]: Lima's `delete` stops the instance
+/// forcibly first, with `-f` or without (`pkg/instance/delete.go`, v1.0.0–v2.2.0).
+pub fn delete(instance: &InstanceDir, name: &str, force: bool) -> Result<Vec<String>> {
+    spare_strangers(instance)?;
+    let force = force.then_some("-f");
+    Ok(std::iter::once("delete")
+        .chain(force)
+        .chain([name])
+        .map(String::from)
+        .collect())
+}
+
+/// The one guard before anything lets Lima stop an instance forcibly (berth's `limactl
+/// stop -f` and `delete`, Colima's `stop --force` and `delete`, which call those): Lima
+/// SIGKILLs whatever live process the instance's pid files name, so a file naming another
+/// process (its pid reused, e.g. after a reboot) is removed first and that process lives.
+pub fn spare_strangers(instance: &InstanceDir) -> Result<()> {
+    for (file, pid) in instance.remove_foreign_pid_files()? {
+        ui::note(&format!(
+            "removed `{file}` of `{}`: it named pid {pid}, a live process that is not the \
+             instance's (a reused pid), which Lima's forced stop would have killed",
+            ui::display_path(&instance.dir)
+        ));
+    }
+    Ok(())
+}
+
 /// The arguments of `limactl create` for this project, or the error Lima would give, told in
 /// berth's terms before Lima is asked: a mount that is not a directory, a driver this Lima
 /// does not have.
 pub fn create_args(settings: &Settings, root: &Path, version: Version) -> Result<Vec<String>> {
-    let mounts = super::mounts::resolve(root, &settings.mounts)?;
+    let mounts = mounts::resolve(root, &settings.mounts)?;
     check_vm_type(&settings.vm_type, version)?;
     let mut args = vec![
         "create".to_string(),
@@ -238,16 +274,14 @@ fn check_vm_type(vm_type: &Setting<Option<VmType>>, version: Version) -> Result<
         .into())
 }
 
-/// The yq expression of `templates/lima-docker.yq` for these mounts.
-fn mounts_edit(root: &Path, extra: &[Mount]) -> String {
-    let root = Mount {
-        location: root.display().to_string(),
-        writable: true,
-    };
-    let mounts: Vec<String> = std::iter::once(&root)
-        .chain(extra)
-        .map(|m| serde_json::json!({ "location": m.location, "writable": m.writable }).to_string())
-        .collect();
+/// The yq expression of `templates/lima-docker.yq` for these mounts: the project root
+/// writable, then the user's.
+fn mounts_edit(root: &Path, extra: &[HostDir]) -> String {
+    let root = serde_json::json!({ "location": root, "writable": true }).to_string();
+    let extra = extra.iter().map(|m| {
+        serde_json::json!({ "location": m.location(), "writable": m.writable }).to_string()
+    });
+    let mounts: Vec<String> = std::iter::once(root).chain(extra).collect();
     let expression: Vec<&str> = DOCKER_TEMPLATE_EDIT
         .lines()
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
@@ -297,8 +331,9 @@ mod tests {
 
     #[test]
     fn the_mounts_edit_appends_the_root_writable() {
-        let extra = [Mount {
-            location: "~/data".into(),
+        let extra = [HostDir {
+            path: "/home/me/data".into(),
+            written: "~/data".into(),
             writable: false,
         }];
         assert_eq!(

@@ -25,13 +25,12 @@ pub mod home;
 mod inspect;
 pub mod limactl;
 mod logs;
-pub mod mounts;
 pub mod name;
 mod progress;
 
 use super::lifecycle::{self, Step};
 use home::LimaHome;
-pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, short_root};
+pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, ShortHomes};
 use inspect::Phase;
 pub(crate) use inspect::top_level_scalar;
 pub use inspect::{InstanceDir, Processes};
@@ -208,7 +207,7 @@ impl<'a> Lima<'a> {
                 ui::note(&format!(
                     "instance `{name}` is broken ({reason}); restarting it"
                 ));
-                self.run(limactl, &["stop", "-f", &name], progress)?;
+                self.run(limactl, &limactl::forced_stop(instance, &name)?, progress)?;
             }
         }
         if let Some(args) = create {
@@ -279,13 +278,12 @@ impl<'a> Lima<'a> {
             ui::warn("interrupted; run `berth container init` again to continue");
             return;
         }
-        let stopped = process::capture(limactl.command(["stop", "-f", self.name()]));
-        match stopped {
-            Ok(c) if c.status.code() == 0 => ui::warn(&format!(
+        match self.stop_forcibly_quietly(limactl, instance) {
+            Ok(()) => ui::warn(&format!(
                 "interrupted; stopped instance `{}`. Run `berth container init` again to continue",
                 self.name()
             )),
-            _ => ui::warn(&format!(
+            Err(_) => ui::warn(&format!(
                 "interrupted; `limactl stop -f {}` failed too. `berth container init` recovers it",
                 self.name()
             )),
@@ -307,14 +305,13 @@ impl<'a> Lima<'a> {
             instance.phase(),
             Phase::Absent | Phase::HalfCreated | Phase::Stopped { .. }
         ) {
-            let stopped = process::capture(limactl.command(["stop", "-f", self.name()]));
-            help.push(match stopped {
-                Ok(c) if c.status.code() == 0 => format!(
+            help.push(match self.stop_forcibly_quietly(limactl, instance) {
+                Ok(()) => format!(
                     "berth stopped the half-started instance `{}`; `berth container init` \
                      starts it again",
                     self.name()
                 ),
-                _ => format!(
+                Err(_) => format!(
                     "`limactl stop -f {}` failed too; `berth container init` recovers it",
                     self.name()
                 ),
@@ -336,6 +333,16 @@ impl<'a> Lima<'a> {
                 .fold(Diagnostic::new(format!("{err:#}")), Diagnostic::help)
                 .into(),
         }
+    }
+
+    /// `limactl stop -f`, after a failure or an interruption: no progress, no log.
+    fn stop_forcibly_quietly(&self, limactl: &Limactl, instance: &InstanceDir) -> Result<()> {
+        let args = limactl::forced_stop(instance, self.name())?;
+        let stopped = process::capture(limactl.command(&args))?;
+        if stopped.status.code() != 0 {
+            anyhow::bail!("`limactl stop -f` failed: {}", stopped.stderr.trim());
+        }
+        Ok(())
     }
 
     fn report_ready(&self, instance: &InstanceDir, took: Option<Duration>) {
@@ -360,14 +367,12 @@ impl Runtime for Lima<'_> {
         RuntimeKind::Lima
     }
 
-    /// The longest Unix socket path Lima would make for this instance (lima.md §6).
+    /// The longest Unix socket path Lima would make for this instance (lima.md §6), where
+    /// `init` would put it: in a short directory when `.pixi/lima` is too deep.
     fn socket_budget(&self) -> Option<SocketBudget> {
-        Some(SocketBudget {
-            owner: "Lima",
-            length: home::longest_socket_len(&self.home().real, self.name()),
-            limit: home::unix_path_max(crate::host::Os::current()),
-            help: "`berth container init` moves the VM to a short directory and links `.pixi/lima` to it",
-        })
+        let home = self.home();
+        let real = home.planned(&self.ctx.project.layout, self.name());
+        Some(home::socket_budget(&real, self.name()))
     }
 
     fn status(&self) -> Result<Status> {
@@ -417,7 +422,8 @@ impl Runtime for Lima<'_> {
         let home = self.home();
         let name = self.name().to_string();
         self.stop_leftover_command(&home);
-        let args: Vec<&str> = match self.instance(&home).phase() {
+        let instance = self.instance(&home);
+        let args: Vec<String> = match instance.phase() {
             Phase::Absent | Phase::HalfCreated => {
                 ui::status(&format!(
                     "this project has no Lima instance `{name}`; nothing to stop"
@@ -429,13 +435,13 @@ impl Runtime for Lima<'_> {
                 ui::status(&format!("Lima instance `{name}` is already stopped"));
                 return Ok(());
             }
-            Phase::Running { .. } if !force => vec!["stop", &name],
-            Phase::Running { .. } => vec!["stop", "-f", &name],
+            Phase::Running { .. } if !force => vec!["stop".into(), name.clone()],
+            Phase::Running { .. } => limactl::forced_stop(&instance, &name)?,
             Phase::Broken { reason } => {
                 ui::note(&format!(
                     "instance `{name}` is broken ({reason}); stopping it forcibly"
                 ));
-                vec!["stop", "-f", &name]
+                limactl::forced_stop(&instance, &name)?
             }
         };
         let limactl = self.limactl(&home)?;
@@ -480,16 +486,17 @@ impl Runtime for Lima<'_> {
                 let limactl = self.limactl(&home)?;
                 let _interrupts = signals::CatchInterrupts::new();
                 let progress = ui::Progress::start();
-                let mut delete_args = vec!["delete", name.as_str()];
-                if let Phase::Running { .. } = phase
-                    && self.run(&limactl, &["stop", &name], &progress).is_err()
-                {
-                    delete_args.insert(1, "-f");
-                }
-                if let Phase::Broken { .. } = phase {
-                    delete_args.insert(1, "-f");
-                }
-                self.run(&limactl, &delete_args, &progress)?;
+                // A Broken instance, or a Running one that would not stop gracefully, is
+                // deleted with `-f`.
+                let force = match phase {
+                    Phase::Running { .. } => {
+                        self.run(&limactl, &["stop", &name], &progress).is_err()
+                    }
+                    Phase::Broken { .. } => true,
+                    _ => false,
+                };
+                let args = limactl::delete(&instance, &name, force)?;
+                self.run(&limactl, &args, &progress)?;
                 progress.finish();
             }
         }
