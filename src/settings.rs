@@ -221,7 +221,7 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 struct Resolver<'a> {
-    manifest: Option<&'a Manifest>,
+    manifest: Option<&'a Manifest<'a>>,
     table: Option<&'a Table<'a>>,
 }
 

@@ -9,7 +9,7 @@ use super::Global;
 use crate::cli::InitArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
-use crate::manifest::edit;
+use crate::manifest::{self, Manifest, edit};
 use crate::project::{ManifestKind, Project};
 use crate::{host, settings, ui};
 
@@ -77,8 +77,8 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
 }
 
 fn edit_manifest(project: &Project) -> Result<Option<Change>> {
-    let before = fs_err::read_to_string(&project.manifest_path)?;
-    let name = crate::manifest::Manifest::load(project)?
+    let before = manifest::read(project)?;
+    let name = Manifest::parse(&project.manifest_path, project.kind, &before)?
         .workspace_name()
         .unwrap_or_else(|| project.dir_name());
     let edited = edit::add_berth(

@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command, GlobalArgs, SystemCommand, TaskCommand};
 use crate::exit::ExitStatus;
 use crate::host;
-use crate::manifest::Manifest;
+use crate::manifest::{self, Manifest};
 use crate::project::Project;
 use crate::runtime;
 use crate::settings::{self, FlagSettings, Settings};
@@ -64,7 +64,8 @@ impl Global {
     /// The project and its resolved settings (read from the manifest).
     pub fn workspace(&self) -> Result<Workspace> {
         let project = self.project()?;
-        let manifest = Manifest::load(&project)?;
+        let text = manifest::read(&project)?;
+        let manifest = Manifest::parse(&project.manifest_path, project.kind, &text)?;
         let name = manifest
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());

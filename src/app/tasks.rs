@@ -10,8 +10,8 @@ use crate::cli::{RunArgs, TaskListArgs};
 use crate::diag::locate;
 use crate::exit::ExitStatus;
 use crate::host;
-use crate::manifest::Manifest;
 use crate::manifest::tasks::{DependencyArg, Task, TaskSet};
+use crate::manifest::{self, Manifest};
 use crate::project::Project;
 use crate::tasks::environments::{Environments, best_platform};
 use crate::tasks::graph::{Invocation, Planner, bind_cli};
@@ -19,17 +19,16 @@ use crate::tasks::runner::{Runner, collapse_whitespace};
 use crate::tasks::template::{PixiVars, Renderer};
 use crate::ui;
 
-/// The loaded workspace: what both commands read.
-struct Loaded {
+/// The loaded workspace: what both commands read. It borrows the manifest text.
+struct Loaded<'s> {
     project: Project,
-    manifest: Manifest,
-    set: TaskSet,
+    manifest: Manifest<'s>,
+    set: TaskSet<'s>,
 }
 
-impl Loaded {
-    fn load(global: &Global) -> Result<Loaded> {
-        let project = global.project()?;
-        let manifest = Manifest::load(&project)?;
+impl<'s> Loaded<'s> {
+    fn load(project: Project, text: &'s str) -> Result<Loaded<'s>> {
+        let manifest = Manifest::parse(&project.manifest_path, project.kind, text)?;
         let set = TaskSet::parse(&manifest)?;
         Ok(Loaded {
             project,
@@ -45,7 +44,9 @@ impl Loaded {
 }
 
 pub fn run(global: &Global, args: RunArgs) -> Result<ExitStatus> {
-    let loaded = Loaded::load(global)?;
+    let project = global.project()?;
+    let text = manifest::read(&project)?;
+    let loaded = Loaded::load(project, &text)?;
     let environments = loaded.environments()?;
     let Some((name, words)) = args.task.split_first() else {
         print_available(&environments);
@@ -135,7 +136,7 @@ fn print_available(environments: &Environments<'_>) {
 /// A visible task in one environment.
 struct Listed<'a> {
     name: &'a str,
-    task: &'a Task,
+    task: &'a Task<'a>,
     environment: &'a str,
 }
 
@@ -170,16 +171,9 @@ fn by_name<'l, 'a>(listed: &'l [Listed<'a>]) -> impl Iterator<Item = &'l [Listed
 }
 
 pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
-    let loaded = Loaded::load(global)?;
-    let status = print_list(&loaded, args)?;
-    // berth exits right after: freeing the parsed manifest allocation by allocation would
-    // cost more than printing the list (a tenth of the command on 10,000 tasks), and the
-    // operating system reclaims the memory at once.
-    std::mem::forget(loaded);
-    Ok(status)
-}
-
-fn print_list(loaded: &Loaded, args: &TaskListArgs) -> Result<ExitStatus> {
+    let project = global.project()?;
+    let text = manifest::read(&project)?;
+    let loaded = Loaded::load(project, &text)?;
     let environments = loaded.environments()?;
     if let Some(name) = &args.environment {
         environments.require(name)?;

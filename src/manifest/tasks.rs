@@ -18,16 +18,16 @@ use crate::ui;
 
 pub type Span = Option<Range<usize>>;
 
-/// Text from the manifest: borrowed from its source (which lives until berth exits) unless
-/// TOML escapes had to be decoded, so 10,000 tasks do not copy their names and commands.
-pub type Text = Cow<'static, str>;
+/// Text from the manifest: borrowed from its source unless TOML escapes had to be decoded,
+/// so 10,000 tasks do not copy their names and commands.
+pub type Text<'s> = Cow<'s, str>;
 
 /// Every task declaration of the manifest, grouped by feature and environment.
-pub struct TaskSet {
+pub struct TaskSet<'s> {
     /// The default feature (top-level tables) first, then `[feature.*]` in declaration order.
-    pub features: Vec<Feature>,
+    pub features: Vec<Feature<'s>>,
     /// `[environments]` in declaration order (without the implicit `default`).
-    pub environments: Vec<EnvironmentDecl>,
+    pub environments: Vec<EnvironmentDecl<'s>>,
     /// Rich platforms of `[workspace].platforms`: (name, subdir).
     pub rich_platforms: Vec<(String, String)>,
 }
@@ -36,40 +36,40 @@ pub const DEFAULT_FEATURE: &str = "default";
 
 /// A feature's tasks: its plain table first, then every `[target.<sel>]` in declaration order.
 #[derive(Default)]
-pub struct Feature {
+pub struct Feature<'s> {
     pub name: String,
-    pub targets: Vec<TargetTasks>,
+    pub targets: Vec<TargetTasks<'s>>,
 }
 
-pub struct TargetTasks {
+pub struct TargetTasks<'s> {
     /// `None` for the plain `tasks` table.
     pub selector: Option<String>,
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<Task<'s>>,
 }
 
-pub struct EnvironmentDecl {
+pub struct EnvironmentDecl<'s> {
     pub name: String,
     pub features: Vec<String>,
     pub no_default_feature: bool,
     /// The inline `[environments.E.tasks]` / `[environments.E.target.<sel>.tasks]`.
-    pub inline: Feature,
+    pub inline: Feature<'s>,
     pub span: Span,
 }
 
 /// One task declaration.
 #[derive(Debug)]
-pub struct Task {
+pub struct Task<'s> {
     /// Unique per declaration: two environments share a task only if they share its id.
     pub id: usize,
-    pub name: Text,
+    pub name: Text<'s>,
     /// The task's key in the manifest.
     pub span: Span,
     /// `None` for an alias, which only runs its dependencies.
-    pub cmd: Option<Cmd>,
-    pub depends_on: Vec<Dependency>,
+    pub cmd: Option<Cmd<'s>>,
+    pub depends_on: Vec<Dependency<'s>>,
     pub cwd: Option<String>,
     pub env: Vec<(String, String)>,
-    pub description: Option<Text>,
+    pub description: Option<Text<'s>>,
     pub args: Vec<ArgSpec>,
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
@@ -77,7 +77,7 @@ pub struct Task {
     pub default_environment: Option<String>,
 }
 
-impl Task {
+impl Task<'_> {
     /// Hidden tasks (`_name`) run but are not listed.
     pub fn is_hidden(&self) -> bool {
         self.name.starts_with('_')
@@ -85,20 +85,20 @@ impl Task {
 }
 
 #[derive(Debug)]
-pub struct Cmd {
-    pub body: CmdBody,
+pub struct Cmd<'s> {
+    pub body: CmdBody<'s>,
     pub span: Span,
 }
 
 #[derive(Debug)]
-pub enum CmdBody {
+pub enum CmdBody<'s> {
     /// One script.
-    Script(Text),
+    Script(Text<'s>),
     /// Words, each rendered and then joined with pixi's quote rule.
     Words(Vec<String>),
 }
 
-impl Cmd {
+impl Cmd<'_> {
     /// The command as written (unrendered); words joined with the quote rule.
     pub fn source(&self) -> String {
         match &self.body {
@@ -126,8 +126,8 @@ pub fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
 }
 
 #[derive(Debug, Clone)]
-pub struct Dependency {
-    pub task: Text,
+pub struct Dependency<'s> {
+    pub task: Text<'s>,
     pub args: Vec<DependencyArg>,
     pub environment: Option<String>,
     pub span: Span,
@@ -161,8 +161,8 @@ const EXECUTE_KEYS: &[&str] = &[
 const ALIAS_KEYS: &[&str] = &["depends-on", "description", "args"];
 const DEPRECATED_DEPENDS_ON: &str = "depends_on";
 
-impl TaskSet {
-    pub fn parse(manifest: &Manifest) -> Result<TaskSet> {
+impl<'s> TaskSet<'s> {
+    pub fn parse(manifest: &Manifest<'s>) -> Result<TaskSet<'s>> {
         let mut parser = Parser {
             manifest,
             next_id: 0,
@@ -223,18 +223,18 @@ fn rich_platforms(manifest: &Manifest) -> Vec<(String, String)> {
         .collect()
 }
 
-struct Parser<'m> {
-    manifest: &'m Manifest,
+struct Parser<'m, 's> {
+    manifest: &'m Manifest<'s>,
     next_id: usize,
 }
 
-impl<'m> Parser<'m> {
+impl<'s> Parser<'_, 's> {
     fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(message).at_opt(self.manifest.location(span))
     }
 
     /// A feature's `tasks` and `target.<sel>.tasks` from `table` (the feature's table).
-    fn feature(&mut self, name: &str, table: &Table<'static>, prefix: &str) -> Result<Feature> {
+    fn feature(&mut self, name: &str, table: &Table<'s>, prefix: &str) -> Result<Feature<'s>> {
         let mut feature = Feature {
             name: name.to_string(),
             targets: Vec::new(),
@@ -274,10 +274,10 @@ impl<'m> Parser<'m> {
 
     fn environment(
         &mut self,
-        table: &Table<'static>,
+        table: &Table<'s>,
         name: &str,
-        item: &Node<'static>,
-    ) -> Result<EnvironmentDecl> {
+        item: &Node<'s>,
+    ) -> Result<EnvironmentDecl<'s>> {
         let span = table.key_span(name);
         let mut decl = EnvironmentDecl {
             name: name.to_string(),
@@ -333,7 +333,7 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn tasks_table(&mut self, item: &Node<'static>, path: &str) -> Result<Vec<Task>> {
+    fn tasks_table(&mut self, item: &Node<'s>, path: &str) -> Result<Vec<Task<'s>>> {
         let table = item.as_table().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{path}` must be a table"))
@@ -346,7 +346,7 @@ impl<'m> Parser<'m> {
         Ok(tasks)
     }
 
-    fn new_task(&mut self, name: Text, span: Span) -> Task {
+    fn new_task(&mut self, name: Text<'s>, span: Span) -> Task<'s> {
         self.next_id += 1;
         Task {
             id: self.next_id,
@@ -365,7 +365,7 @@ impl<'m> Parser<'m> {
         }
     }
 
-    fn task(&mut self, name: Text, span: Span, item: &Node<'static>) -> Result<Task> {
+    fn task(&mut self, name: Text<'s>, span: Span, item: &Node<'s>) -> Result<Task<'s>> {
         // For messages while `task` is being filled in (a borrowed name copies no text).
         let shown = name.clone();
         let name: &str = &shown;
@@ -468,7 +468,7 @@ impl<'m> Parser<'m> {
         diagnostic
     }
 
-    fn text(&self, item: &Node<'static>, key: &str) -> Result<Text> {
+    fn text(&self, item: &Node<'s>, key: &str) -> Result<Text<'s>> {
         item.as_text().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{key}` must be a string"))
@@ -484,7 +484,7 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn cmd(&self, task: &str, item: &Node<'static>) -> Result<Cmd> {
+    fn cmd(&self, task: &str, item: &Node<'s>) -> Result<Cmd<'s>> {
         let body = if let Some(script) = item.as_text() {
             CmdBody::Script(script)
         } else if let Some(list) = item.as_array() {
@@ -533,7 +533,7 @@ impl<'m> Parser<'m> {
         self.strings(list, "a glob")
     }
 
-    fn depends_on(&self, item: &Node<'static>) -> Result<Vec<Dependency>> {
+    fn depends_on(&self, item: &Node<'s>) -> Result<Vec<Dependency<'s>>> {
         if let Some(name) = item.as_text() {
             return Ok(vec![Dependency {
                 task: name,
@@ -557,7 +557,7 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn dependency(&self, value: &Node<'static>, strict: bool) -> Result<Dependency> {
+    fn dependency(&self, value: &Node<'s>, strict: bool) -> Result<Dependency<'s>> {
         if let Some(name) = value.as_text() {
             return Ok(Dependency {
                 task: name,
@@ -576,10 +576,10 @@ impl<'m> Parser<'m> {
 
     fn dependency_table(
         &self,
-        table: &Table<'static>,
+        table: &Table<'s>,
         span: Span,
         strict: bool,
-    ) -> Result<Dependency> {
+    ) -> Result<Dependency<'s>> {
         const KEYS: &[&str] = &["task", "args", "environment"];
         if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(

@@ -15,14 +15,14 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 /// One environment with its resolved tasks.
 pub struct Environment<'a> {
     pub name: String,
-    pub tasks: HashMap<&'a str, &'a Task>,
+    pub tasks: HashMap<&'a str, &'a Task<'a>>,
 }
 
 /// Every environment of the workspace, resolved for one platform.
 pub struct Environments<'a> {
     /// `default` first, then `[environments]` in declaration order.
     pub list: Vec<Environment<'a>>,
-    set: &'a TaskSet,
+    set: &'a TaskSet<'a>,
     platform: String,
 }
 
@@ -30,10 +30,10 @@ impl<'a> Environments<'a> {
     /// Resolve every environment's tasks for `platform` (the platform that selects targets).
     pub fn resolve(
         manifest: &Manifest,
-        set: &'a TaskSet,
+        set: &'a TaskSet<'a>,
         platform: &str,
     ) -> Result<Environments<'a>> {
-        let mut decls: Vec<(&str, Vec<&'a Feature>)> = Vec::new();
+        let mut decls: Vec<(&str, Vec<&'a Feature<'a>>)> = Vec::new();
         let default_feature = &set.features[0];
         if !set
             .environments
@@ -112,7 +112,11 @@ impl<'a> Environments<'a> {
     }
 
     /// Find task `name`: in `explicit` if given, else by pixi's search rules.
-    pub fn find(&self, name: &str, explicit: Option<&str>) -> Result<(&Environment<'a>, &'a Task)> {
+    pub fn find(
+        &self,
+        name: &str,
+        explicit: Option<&str>,
+    ) -> Result<(&Environment<'a>, &'a Task<'a>)> {
         if let Some(env_name) = explicit {
             let env = self.require(env_name)?;
             return match env.tasks.get(name) {
@@ -137,7 +141,7 @@ impl<'a> Environments<'a> {
                 return Ok((default, task));
             }
         }
-        let matches: Vec<(&Environment<'a>, &'a Task)> = self
+        let matches: Vec<(&Environment<'a>, &'a Task<'a>)> = self
             .list
             .iter()
             .filter_map(|e| e.tasks.get(name).map(|&t| (e, t)))
@@ -198,10 +202,10 @@ impl<'a> Environments<'a> {
 /// The tasks of an environment made of `features` (most specific first) on `platform`:
 /// inserted from least to most specific, so later inserts win.
 fn tasks_for<'a>(
-    features: &[&'a Feature],
+    features: &[&'a Feature<'a>],
     platform: &str,
     rich: &[(String, String)],
-) -> HashMap<&'a str, &'a Task> {
+) -> HashMap<&'a str, &'a Task<'a>> {
     let mut tasks = HashMap::new();
     for feature in features.iter().rev() {
         for target in &feature.targets {

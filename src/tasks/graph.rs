@@ -15,7 +15,7 @@ use crate::manifest::tasks::{ArgSpec, Dependency, DependencyArg, Task};
 /// One task to run, with everything that makes it unique.
 #[derive(Debug, Clone)]
 pub struct Invocation<'a> {
-    pub task: &'a Task,
+    pub task: &'a Task<'a>,
     pub environment: String,
     /// Values of the task's typed args, in declaration order.
     pub args: Vec<(String, String)>,
@@ -183,7 +183,7 @@ fn choose_from(spec: &ArgSpec) -> String {
 pub struct Planner<'p, 'a> {
     pub environments: &'p Environments<'a>,
     pub renderer: &'p Renderer,
-    pub manifest: &'p Manifest,
+    pub manifest: &'p Manifest<'p>,
     /// `-e`: dependencies without their own `environment` run there too.
     pub forced_environment: Option<&'p str>,
 }
@@ -198,7 +198,7 @@ impl<'a> Planner<'_, 'a> {
         let mut walk = Walk::default();
         walk.enter(root);
         while let Some(top) = walk.stack.last_mut() {
-            let task: &'a Task = top.node.task;
+            let task: &'a Task<'a> = top.node.task;
             let Some(dependency) = task.depends_on.get(top.next) else {
                 walk.leave();
                 continue;
@@ -347,15 +347,8 @@ mod tests {
     use crate::tasks::environments::Environments;
     use crate::tasks::template::PixiVars;
 
-    fn manifest(tasks: &str) -> Manifest {
-        let text =
-            format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}");
-        Manifest::parse(
-            std::path::Path::new("/p/pixi.toml"),
-            ManifestKind::Pixi,
-            text.into_bytes(),
-        )
-        .unwrap()
+    fn manifest_text(tasks: &str) -> String {
+        format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}")
     }
 
     fn renderer() -> Renderer {
@@ -369,7 +362,12 @@ mod tests {
 
     /// The order `name` runs in, as `task(args)` strings.
     fn order(tasks: &str, name: &str, words: &[&str]) -> Result<Vec<String>> {
-        let manifest = manifest(tasks);
+        let text = manifest_text(tasks);
+        let manifest = Manifest::parse(
+            std::path::Path::new("/p/pixi.toml"),
+            ManifestKind::Pixi,
+            &text,
+        )?;
         let set = TaskSet::parse(&manifest)?;
         let envs = Environments::resolve(&manifest, &set, "linux-64")?;
         let renderer = renderer();

@@ -22,7 +22,7 @@ use crate::ui;
 /// Everything about the workspace a task's process needs.
 pub struct Runner<'r> {
     pub project: &'r Project,
-    pub manifest: &'r Manifest,
+    pub manifest: &'r Manifest<'r>,
     pub renderer: &'r Renderer,
     pub workspace_name: String,
     pub workspace_version: Option<String>,
