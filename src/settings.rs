@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::manifest::document::{Node, NodeExt, Table, TableExt, Value};
+use crate::manifest::document::{Node, Table, Value};
 use anyhow::Result;
 
 use crate::diag::{Diagnostic, Location};
@@ -191,7 +191,7 @@ impl Settings {
 }
 
 fn check_keys(manifest: &Manifest, table: &Table) -> Result<()> {
-    for (key, _) in table.entries() {
+    for (key, _) in table.iter() {
         if KEYS.iter().all(|(known, _)| *known != key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             let mut diagnostic =
@@ -509,7 +509,7 @@ impl<'a> Resolver<'a> {
         let mut mounts = Vec::new();
         for value in array.iter() {
             let at = Source::Manifest(self.manifest.and_then(|m| m.location(Some(value.span()))));
-            let mount = match value.get_ref() {
+            let mount = match &value.value {
                 Value::String(s) => Some(Mount {
                     location: s.to_string(),
                     writable: false,

@@ -14,7 +14,7 @@ use anyhow::Result;
 
 use crate::diag::{Diagnostic, Location};
 use crate::project::{ManifestKind, Project};
-use document::{Node, NodeExt, Table, TableExt};
+use document::{Node, Table};
 
 pub mod tasks;
 

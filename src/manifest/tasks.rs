@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::document::{Array, Node, NodeExt, Table, TableExt};
+use super::document::{Array, Node, Table};
 use anyhow::Result;
 
 use super::Manifest;
@@ -182,7 +182,7 @@ impl<'s> TaskSet<'s> {
         set.features
             .push(parser.feature(DEFAULT_FEATURE, pixi, "")?);
         if let Some(features) = pixi.get("feature").and_then(Node::as_table) {
-            for (name, item) in features.entries() {
+            for (name, item) in features.iter() {
                 let Some(table) = item.as_table() else {
                     continue;
                 };
@@ -194,7 +194,7 @@ impl<'s> TaskSet<'s> {
             let table = environments
                 .as_table()
                 .ok_or_else(|| manifest.error_at(environments, "`environments` must be a table"))?;
-            for (name, item) in table.entries() {
+            for (name, item) in table.iter() {
                 set.environments
                     .push(parser.environment(table, name, item)?);
             }
@@ -247,7 +247,7 @@ impl<'s> Parser<'_, 's> {
             });
         }
         if let Some(targets) = table.get("target").and_then(Node::as_table) {
-            for (selector, item) in targets.entries() {
+            for (selector, item) in targets.iter() {
                 let Some(tasks) = item.get("tasks") else {
                     continue;
                 };
@@ -339,8 +339,9 @@ impl<'s> Parser<'_, 's> {
                 .error_at(item, format!("`{path}` must be a table"))
         })?;
         let mut tasks = Vec::with_capacity(table.len());
-        for (name, span, value) in table.entries_text() {
-            tasks.push(self.task(name, Some(span), value)?);
+        for (name, value) in table.iter_text() {
+            let span = table.key_span(&name);
+            tasks.push(self.task(name, span, value)?);
         }
         Ok(tasks)
     }
@@ -406,7 +407,7 @@ impl<'s> Parser<'_, 's> {
             ALIAS_KEYS
         };
         let mut depends_on_seen = false;
-        for (key, value) in table.entries() {
+        for (key, value) in table.iter() {
             match key {
                 "cmd" => task.cmd = Some(self.cmd(name, value)?),
                 "depends-on" => {
@@ -511,7 +512,7 @@ impl<'s> Parser<'_, 's> {
             )
         })?;
         table
-            .entries()
+            .iter()
             .map(|(key, value)| {
                 let value = value.as_str().ok_or_else(|| {
                     self.manifest
@@ -580,7 +581,7 @@ impl<'s> Parser<'_, 's> {
         strict: bool,
     ) -> Result<Dependency<'s>> {
         const KEYS: &[&str] = &["task", "args", "environment"];
-        if strict && let Some((key, _)) = table.entries().find(|(k, _)| !KEYS.contains(k)) {
+        if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(
                 table,
                 key,
@@ -622,7 +623,7 @@ impl<'s> Parser<'_, 's> {
             return Ok(DependencyArg::Positional(text.to_string()));
         }
         if let Some(table) = value.as_table() {
-            let mut entries = table.entries();
+            let mut entries = table.iter();
             if let (Some((name, v)), None) = (entries.next(), entries.next()) {
                 let text = v.as_str().ok_or_else(|| {
                     self.error(
@@ -697,7 +698,7 @@ impl<'s> Parser<'_, 's> {
 
     fn arg_table(&self, table: &Table, span: Span) -> Result<ArgSpec> {
         const KEYS: &[&str] = &["arg", "default", "choices"];
-        if let Some((key, _)) = table.entries().find(|(k, _)| !KEYS.contains(k)) {
+        if let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(
                 table,
                 key,

@@ -5,15 +5,16 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// A comparable rendering of a value: kinds, keys and decoded scalars. Keys are sorted, so
-/// the comparison is about content; `keys_keep_declaration_order` is about order.
+/// A comparable rendering of a value: kinds, keys and decoded scalars. Keys are sorted:
+/// toml_edit moves a table to where its header defines it (`[a.b]` then `[a]`), this tree
+/// keeps it where it first appears; berth's order-sensitive reads never meet that case.
 fn ours(node: &Node) -> String {
-    match node.get_ref() {
+    match &node.value {
         Value::String(s) => format!("{s:?}"),
-        Value::Integer(_) => node.as_integer().expect("parse checked it").to_string(),
-        Value::Float(_) => "float".into(),
+        Value::Integer(n) => n.to_string(),
+        Value::Float => "float".into(),
         Value::Boolean(b) => b.to_string(),
-        Value::Datetime(_) => "datetime".into(),
+        Value::Datetime => "datetime".into(),
         Value::Array(array) => {
             let items: Vec<String> = array.iter().map(ours).collect();
             format!("[{}]", items.join(", "))
@@ -24,7 +25,7 @@ fn ours(node: &Node) -> String {
 
 fn ours_table(table: &Table) -> String {
     let mut entries: Vec<String> = table
-        .entries()
+        .iter()
         .map(|(k, v)| format!("{k:?}: {}", ours(v)))
         .collect();
     entries.sort();
@@ -145,13 +146,13 @@ fn agrees_on_invalid_documents() {
 #[test]
 fn keys_keep_declaration_order() {
     let root = parse("z = 1\n[m]\n[a]\nc = 1\nb = 2\n").unwrap();
-    let keys: Vec<&str> = root.entries().map(|(k, _)| k).collect();
+    let keys: Vec<&str> = root.iter().map(|(k, _)| k).collect();
     assert_eq!(keys, ["z", "m", "a"]);
     let a: Vec<&str> = root
         .get("a")
         .and_then(Node::as_table)
         .unwrap()
-        .entries()
+        .iter()
         .map(|(k, _)| k)
         .collect();
     assert_eq!(a, ["c", "b"]);
@@ -186,13 +187,6 @@ fn deep_nesting_is_an_error() {
         assert!(parse(&header).is_err(), "header of {depth} parts");
     }
     assert!(parse(&format!("a = {}{}\n", "[".repeat(80), "]".repeat(80))).is_ok());
-    // `toml` reports a long key path without a position; the 81st part is found for it.
-    let err = parse(&format!(
-        "a = 1\nb = {{ {} = 1 }}\n",
-        vec!["k"; 81].join(".")
-    ))
-    .unwrap_err();
-    assert_eq!(err.offset, Some(12 + 80 * 2), "{}", err.message);
 }
 
 #[test]
@@ -202,16 +196,15 @@ fn large_tables_find_every_key() {
     assert_eq!(root.len(), 1000);
     for i in 0..1000 {
         assert_eq!(
-            root.get(format!("k{i}").as_str())
-                .and_then(Node::as_integer),
+            root.get(&format!("k{i}")).and_then(Node::as_integer),
             Some(i)
         );
     }
     assert!(parse(&format!("{text}k999 = 1\n")).is_err());
 }
 
-/// Large documents, with values spanning lines at every offset, read the same as with
-/// `toml_edit`.
+/// Documents much larger than one parse chunk, with values spanning lines at every offset,
+/// read the same as in one piece.
 #[test]
 fn chunked_parsing_agrees_on_large_documents() {
     let mut text = String::from("# many tables\n");
@@ -226,6 +219,7 @@ fn chunked_parsing_agrees_on_large_documents() {
             _ => text.push_str(&format!("\n\n'q{i}' = 1979-05-27T00:00:00Z\n")),
         }
     }
+    assert!(Source::new(&text).lex().count() > 10 * CHUNK_TOKENS);
     let (ours, theirs) = verdicts(&text);
     assert!(theirs.is_some());
     assert_eq!(ours, theirs);
