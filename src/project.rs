@@ -116,13 +116,9 @@ impl Project {
     /// found walking up from `cwd`, else `PIXI_PROJECT_MANIFEST`: the manifest of the pixi
     /// shell or task berth runs in (`crates/pixi_core/src/workspace/discovery.rs`,
     /// `apply_environment_overrides`, v0.77.0). Inside the shell of another project, the
-    /// project found here wins, with a warning.
-    pub fn discover(cwd: &Path, manifest_path: Option<&Path>) -> Result<Project> {
-        Project::find(cwd, manifest_path).map(|(project, _)| project)
-    }
-
-    /// [`Project::discover`], and the manifest's bytes: discovery reads them to tell a
-    /// workspace from a package, so a command that parses the manifest need not read it again.
+    /// project found here wins, with a warning. With it, the manifest's bytes: discovery reads
+    /// them to tell a workspace from a package, so a command that parses the manifest need not
+    /// read it again.
     pub fn discover_with_source(
         cwd: &Path,
         manifest_path: Option<&Path>,
@@ -212,8 +208,8 @@ impl Project {
     fn in_dir(dir: &Path) -> Result<Option<(Project, Option<Vec<u8>>)>> {
         let pixi = dir.join("pixi.toml");
         if pixi.is_file() {
-            // Bytes, not text: the manifest is checked for UTF-8 (with a position) when it is
-            // parsed, and a large one is not copied here just to look at its headers.
+            // Bytes, not text: `manifest::text` checks them for UTF-8 (with a position) when
+            // the manifest is read, and a large one is not copied here to look at its headers.
             let text = fs_err::read(&pixi)?;
             let starts = |prefix: &[u8]| {
                 text.split(|&b| b == b'\n')

@@ -349,7 +349,7 @@ enum Raw<'a> {
 }
 
 struct Resolver<'a> {
-    manifest: Option<&'a Manifest>,
+    manifest: Option<&'a Manifest<'a>>,
     table: Option<&'a Table<'a>>,
     flags: &'a FlagSettings,
 }

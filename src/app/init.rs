@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::Global;
 use crate::cli::InitArgs;
 use crate::exit::ExitStatus;
-use crate::manifest::edit;
+use crate::manifest::{self, Manifest, edit};
 use crate::project::{ManifestKind, Project};
 use crate::runtime::lima::name as instance_name;
 use crate::{host, settings, ui};
@@ -22,9 +22,9 @@ struct Change {
 
 pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
     let cwd = host::current_dir()?;
-    let (root, manifest_change) = match global.project() {
-        Ok(project) => {
-            let change = edit_manifest(&project)?;
+    let (root, manifest_change) = match global.project_with_source() {
+        Ok((project, source)) => {
+            let change = edit_manifest(&project, source)?;
             (project.root, change)
         }
         // Only where there is no manifest at all: a `pixi.toml` berth cannot read is
@@ -74,9 +74,9 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn edit_manifest(project: &Project) -> Result<Option<Change>> {
-    let before = fs_err::read_to_string(&project.manifest_path)?;
-    let name = crate::manifest::Manifest::load(project)?
+fn edit_manifest(project: &Project, source: Vec<u8>) -> Result<Option<Change>> {
+    let before = manifest::text(&project.manifest_path, source)?;
+    let name = Manifest::parse(&project.manifest_path, project.kind, &before)?
         .workspace_name()
         .unwrap_or_else(|| project.dir_name());
     let edited = edit::add_berth(&before, project.kind, &settings_block(&name))?;

@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command, GlobalArgs, SystemCommand, TaskCommand};
 use crate::exit::ExitStatus;
 use crate::host;
-use crate::manifest::Manifest;
+use crate::manifest::{self, Manifest};
 use crate::project::Project;
 use crate::runtime;
 use crate::settings::{Defaults, FlagSettings, Settings};
@@ -57,16 +57,18 @@ impl Global {
         }
     }
 
-    /// Find the project from the current directory (or `--manifest-path`).
-    pub fn project(&self) -> Result<Project> {
-        let cwd = host::current_dir()?;
-        Project::discover(&cwd, self.manifest_path.as_deref())
-    }
-
     /// The project and the manifest's bytes, read once.
     pub fn project_with_source(&self) -> Result<(Project, Vec<u8>)> {
         let cwd = host::current_dir()?;
         Project::discover_with_source(&cwd, self.manifest_path.as_deref())
+    }
+
+    /// The project and the manifest's text, read once. What is parsed from the text borrows
+    /// it, so the caller keeps it while it uses the manifest.
+    pub fn project_with_text(&self) -> Result<(Project, String)> {
+        let (project, source) = self.project_with_source()?;
+        let text = manifest::text(&project.manifest_path, source)?;
+        Ok((project, text))
     }
 
     /// The project and its resolved settings (read from the manifest).
@@ -75,9 +77,11 @@ impl Global {
         self.workspace_of(project, source)
     }
 
-    /// The workspace of `project`, whose manifest's bytes are `source`.
+    /// The workspace of `project`, whose manifest's bytes are `source`. The settings own what
+    /// they took from the manifest, which is freed here.
     pub fn workspace_of(&self, project: Project, source: Vec<u8>) -> Result<Workspace> {
-        let manifest = Manifest::parse(&project.manifest_path, project.kind, source)?;
+        let text = manifest::text(&project.manifest_path, source)?;
+        let manifest = Manifest::parse(&project.manifest_path, project.kind, &text)?;
         let name = manifest
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());

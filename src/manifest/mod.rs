@@ -13,47 +13,42 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::diag::{Diagnostic, Location};
-use crate::project::{ManifestKind, Project};
+use crate::project::ManifestKind;
 use document::{Node, Table};
 
 pub mod tasks;
 pub mod tasks_edit;
 
-/// A parsed manifest with its source, for error positions.
-pub struct Manifest {
-    pub path: PathBuf,
-    pub kind: ManifestKind,
-    source: &'static str,
-    root: Table<'static>,
+/// A manifest's text from its bytes (as project discovery read them), which a [`Manifest`]
+/// borrows: the caller keeps it for as long as it uses what was parsed from it.
+pub fn text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&err.as_bytes()[..offset]).into_owned();
+        Diagnostic::new(format!(
+            "`{}` is not valid UTF-8",
+            crate::ui::display_path(path)
+        ))
+        .at(Location::at(path, &valid, offset))
+        .help("save the manifest as UTF-8")
+        .into()
+    })
 }
 
-impl Manifest {
-    pub fn load(project: &Project) -> Result<Manifest> {
-        let bytes = fs_err::read(&project.manifest_path)?;
-        Manifest::parse(&project.manifest_path, project.kind, bytes)
-    }
+/// A parsed manifest. It borrows its text, which the caller keeps (see [`text`]): keys and
+/// strings point into it rather than being copied (a large manifest has tens of thousands),
+/// and error positions are computed from it.
+pub struct Manifest<'s> {
+    pub path: PathBuf,
+    pub kind: ManifestKind,
+    source: &'s str,
+    root: Table<'s>,
+}
 
-    pub fn parse(path: &Path, kind: ManifestKind, bytes: Vec<u8>) -> Result<Manifest> {
-        let source = match String::from_utf8(bytes) {
-            Ok(source) => source,
-            Err(err) => {
-                let offset = err.utf8_error().valid_up_to();
-                let valid = String::from_utf8_lossy(&err.as_bytes()[..offset]).into_owned();
-                return Err(Diagnostic::new(format!(
-                    "`{}` is not valid UTF-8",
-                    crate::ui::display_path(path)
-                ))
-                .at(Location::at(path, &valid, offset))
-                .help("save the manifest as UTF-8")
-                .into());
-            }
-        };
-        // The manifest is kept until berth exits, which is soon: leaking its text lets the tree
-        // borrow keys and strings from it instead of copying each one (a large manifest has
-        // tens of thousands), without a struct that borrows from itself.
-        let source: &'static str = source.leak();
+impl<'s> Manifest<'s> {
+    pub fn parse(path: &Path, kind: ManifestKind, text: &'s str) -> Result<Manifest<'s>> {
         // A byte-order mark is not TOML; editors on Windows add one. Skip it.
-        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+        let source = text.strip_prefix('\u{feff}').unwrap_or(text);
         let root = document::parse(source).map_err(|err| {
             let location = err.offset.map(|offset| Location::at(path, source, offset));
             Diagnostic::new(format!(
@@ -98,13 +93,13 @@ impl Manifest {
     }
 
     /// The document's top-level table.
-    pub fn root(&self) -> &Table<'static> {
+    pub fn root(&self) -> &Table<'s> {
         &self.root
     }
 
     /// The table holding pixi's content: the root of a `pixi.toml`, `[tool.pixi]` of a
     /// pyproject.
-    pub fn pixi(&self) -> Option<&Table<'static>> {
+    pub fn pixi(&self) -> Option<&Table<'s>> {
         match self.kind {
             ManifestKind::Pixi => Some(&self.root),
             ManifestKind::Pyproject => self.root.get("tool")?.get("pixi")?.as_table(),
@@ -112,12 +107,12 @@ impl Manifest {
     }
 
     /// `[tool.berth]`, berth's settings (pixi ignores `[tool]`).
-    pub fn berth_settings(&self) -> Option<&Node<'static>> {
+    pub fn berth_settings(&self) -> Option<&Node<'s>> {
         self.root().get("tool")?.get("berth")
     }
 
     /// `[workspace]` (or the older `[project]`) of the pixi content.
-    fn workspace(&self) -> Option<&Table<'static>> {
+    fn workspace(&self) -> Option<&Table<'s>> {
         let pixi = self.pixi()?;
         pixi.get("workspace")
             .or_else(|| pixi.get("project"))?

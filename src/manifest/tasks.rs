@@ -21,16 +21,16 @@ use crate::ui;
 
 pub type Span = Option<Range<usize>>;
 
-/// Text from the manifest: borrowed from its source (which lives until berth exits) unless
-/// TOML escapes had to be decoded, so 10,000 tasks do not copy their names and commands.
-pub type Text = Cow<'static, str>;
+/// Text from the manifest: borrowed from its source unless TOML escapes had to be decoded,
+/// so 10,000 tasks do not copy their names and commands.
+pub type Text<'s> = Cow<'s, str>;
 
 /// Every task declaration of the manifest, grouped by feature and environment.
-pub struct TaskSet {
+pub struct TaskSet<'s> {
     /// The default feature (top-level tables) first, then `[feature.*]` in declaration order.
-    pub features: Vec<Feature>,
+    pub features: Vec<Feature<'s>>,
     /// `[environments]` in declaration order (without the implicit `default`).
-    pub environments: Vec<EnvironmentDecl>,
+    pub environments: Vec<EnvironmentDecl<'s>>,
     /// `[workspace].platforms` in declaration order.
     pub platforms: Vec<DeclaredPlatform>,
 }
@@ -72,20 +72,20 @@ pub enum FeatureKind {
 
 /// A feature's tasks and activation: its plain tables first, then every `[target.<sel>]` in
 /// declaration order.
-pub struct Feature {
+pub struct Feature<'s> {
     pub name: String,
     pub kind: FeatureKind,
     /// The feature's own `platforms`, which limit the environments that use it.
     pub platforms: Option<Vec<String>>,
     /// Whether any of its targets declares a dependency (conda, PyPI or dev).
     pub has_dependencies: bool,
-    pub targets: Vec<Target>,
+    pub targets: Vec<Target<'s>>,
 }
 
-pub struct Target {
+pub struct Target<'s> {
     /// `None` for the plain tables.
     pub selector: Option<String>,
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<Task<'s>>,
     pub activation: Option<Activation>,
 }
 
@@ -96,31 +96,31 @@ pub struct Activation {
     pub env: Option<Vec<(String, String)>>,
 }
 
-pub struct EnvironmentDecl {
+pub struct EnvironmentDecl<'s> {
     pub name: String,
     pub features: Vec<String>,
     pub no_default_feature: bool,
     /// The inline `[environments.E.tasks]` / `[environments.E.target.<sel>.tasks]`.
-    pub inline: Feature,
+    pub inline: Feature<'s>,
     pub span: Span,
 }
 
 /// One task declaration.
 #[derive(Debug)]
-pub struct Task {
+pub struct Task<'s> {
     /// Unique per declaration: two environments share a task only if they share its id.
     pub id: usize,
-    pub name: Text,
+    pub name: Text<'s>,
     /// The task's key in the manifest.
     pub span: Span,
     /// `None` for an alias, which only runs its dependencies.
-    pub cmd: Option<Cmd>,
-    pub depends_on: Vec<Dependency>,
+    pub cmd: Option<Cmd<'s>>,
+    pub depends_on: Vec<Dependency<'s>>,
     pub cwd: Option<String>,
     /// `None` when the task has no `env` key (each `Option` here tells "absent" from "empty",
     /// as pixi's model and its `task list --json` do).
     pub env: Option<Vec<(String, String)>>,
-    pub description: Option<Text>,
+    pub description: Option<Text<'s>>,
     pub args: Option<Vec<ArgSpec>>,
     pub inputs: Option<Vec<String>>,
     pub outputs: Option<Vec<String>>,
@@ -128,7 +128,7 @@ pub struct Task {
     pub default_environment: Option<String>,
 }
 
-impl Task {
+impl Task<'_> {
     /// Hidden tasks (`_name`) run but are not listed.
     pub fn is_hidden(&self) -> bool {
         self.name.starts_with('_')
@@ -146,20 +146,20 @@ impl Task {
 }
 
 #[derive(Debug)]
-pub struct Cmd {
-    pub body: CmdBody,
+pub struct Cmd<'s> {
+    pub body: CmdBody<'s>,
     pub span: Span,
 }
 
 #[derive(Debug)]
-pub enum CmdBody {
+pub enum CmdBody<'s> {
     /// One script.
-    Script(Text),
+    Script(Text<'s>),
     /// Words, each rendered and then joined with pixi's quote rule.
     Words(Vec<String>),
 }
 
-impl Cmd {
+impl Cmd<'_> {
     /// The command as written (unrendered); words joined with the quote rule.
     pub fn source(&self) -> String {
         match &self.body {
@@ -187,8 +187,8 @@ pub fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
 }
 
 #[derive(Debug, Clone)]
-pub struct Dependency {
-    pub task: Text,
+pub struct Dependency<'s> {
+    pub task: Text<'s>,
     /// `None` for a bare name, or a table without `args`.
     pub args: Option<Vec<DependencyArg>>,
     pub environment: Option<String>,
@@ -223,8 +223,8 @@ const EXECUTE_KEYS: &[&str] = &[
 const ALIAS_KEYS: &[&str] = &["depends-on", "description", "args"];
 const DEPRECATED_DEPENDS_ON: &str = "depends_on";
 
-impl TaskSet {
-    pub fn parse(manifest: &Manifest) -> Result<TaskSet> {
+impl<'s> TaskSet<'s> {
+    pub fn parse(manifest: &Manifest<'s>) -> Result<TaskSet<'s>> {
         let mut parser = Parser {
             manifest,
             next_id: 0,
@@ -265,8 +265,8 @@ impl TaskSet {
     }
 }
 
-impl Feature {
-    fn empty(name: &str, kind: FeatureKind) -> Feature {
+impl Feature<'_> {
+    fn empty<'s>(name: &str, kind: FeatureKind) -> Feature<'s> {
         Feature {
             name: name.to_string(),
             kind,
@@ -311,12 +311,12 @@ fn declares_dependencies(table: &Table) -> bool {
     })
 }
 
-struct Parser<'m> {
-    manifest: &'m Manifest,
+struct Parser<'m, 's> {
+    manifest: &'m Manifest<'s>,
     next_id: usize,
 }
 
-impl<'m> Parser<'m> {
+impl<'s> Parser<'_, 's> {
     fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(message).at_opt(self.manifest.location(span))
     }
@@ -359,9 +359,9 @@ impl<'m> Parser<'m> {
         &mut self,
         name: &str,
         kind: FeatureKind,
-        table: &Table<'static>,
+        table: &Table<'s>,
         prefix: &str,
-    ) -> Result<Feature> {
+    ) -> Result<Feature<'s>> {
         let mut feature = Feature::empty(name, kind);
         // The default feature's platforms are the workspace's, read separately.
         if prefix.is_empty() {
@@ -415,9 +415,9 @@ impl<'m> Parser<'m> {
     fn target(
         &mut self,
         selector: Option<&str>,
-        table: &Table<'static>,
+        table: &Table<'s>,
         prefix: &str,
-    ) -> Result<Target> {
+    ) -> Result<Target<'s>> {
         let tasks = match table.get("tasks") {
             Some(tasks) => self.tasks_table(tasks, &format!("{prefix}tasks"))?,
             None => Vec::new(),
@@ -474,10 +474,10 @@ impl<'m> Parser<'m> {
 
     fn environment(
         &mut self,
-        table: &Table<'static>,
+        table: &Table<'s>,
         name: &str,
-        item: &Node<'static>,
-    ) -> Result<EnvironmentDecl> {
+        item: &Node<'s>,
+    ) -> Result<EnvironmentDecl<'s>> {
         let span = table.key_span(name);
         let inline_kind = FeatureKind::Environment(name.to_string());
         let inline_name = format!("environments.{name}");
@@ -532,7 +532,7 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn tasks_table(&mut self, item: &Node<'static>, path: &str) -> Result<Vec<Task>> {
+    fn tasks_table(&mut self, item: &Node<'s>, path: &str) -> Result<Vec<Task<'s>>> {
         let table = item.as_table().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{path}` must be a table"))
@@ -545,7 +545,7 @@ impl<'m> Parser<'m> {
         Ok(tasks)
     }
 
-    fn new_task(&mut self, name: Text, span: Span) -> Task {
+    fn new_task(&mut self, name: Text<'s>, span: Span) -> Task<'s> {
         self.next_id += 1;
         Task {
             id: self.next_id,
@@ -564,7 +564,7 @@ impl<'m> Parser<'m> {
         }
     }
 
-    fn task(&mut self, name: Text, span: Span, item: &Node<'static>) -> Result<Task> {
+    fn task(&mut self, name: Text<'s>, span: Span, item: &Node<'s>) -> Result<Task<'s>> {
         // For messages while `task` is being filled in (a borrowed name copies no text).
         let shown = name.clone();
         let name: &str = &shown;
@@ -667,7 +667,7 @@ impl<'m> Parser<'m> {
         diagnostic
     }
 
-    fn text(&self, item: &Node<'static>, key: &str) -> Result<Text> {
+    fn text(&self, item: &Node<'s>, key: &str) -> Result<Text<'s>> {
         item.as_text().ok_or_else(|| {
             self.manifest
                 .error_at(item, format!("`{key}` must be a string"))
@@ -683,7 +683,7 @@ impl<'m> Parser<'m> {
         })
     }
 
-    fn cmd(&self, task: &str, item: &Node<'static>) -> Result<Cmd> {
+    fn cmd(&self, task: &str, item: &Node<'s>) -> Result<Cmd<'s>> {
         let body = if let Some(script) = item.as_text() {
             CmdBody::Script(script)
         } else if let Some(list) = item.as_array() {
@@ -733,7 +733,7 @@ impl<'m> Parser<'m> {
         self.strings(list, "a glob")
     }
 
-    fn depends_on(&self, item: &Node<'static>) -> Result<Vec<Dependency>> {
+    fn depends_on(&self, item: &Node<'s>) -> Result<Vec<Dependency<'s>>> {
         if let Some(name) = item.as_text() {
             return Ok(vec![Dependency {
                 task: name,
@@ -757,7 +757,7 @@ impl<'m> Parser<'m> {
             .collect()
     }
 
-    fn dependency(&self, value: &Node<'static>, strict: bool) -> Result<Dependency> {
+    fn dependency(&self, value: &Node<'s>, strict: bool) -> Result<Dependency<'s>> {
         if let Some(name) = value.as_text() {
             return Ok(Dependency {
                 task: name,
@@ -776,10 +776,10 @@ impl<'m> Parser<'m> {
 
     fn dependency_table(
         &self,
-        table: &Table<'static>,
+        table: &Table<'s>,
         span: Span,
         strict: bool,
-    ) -> Result<Dependency> {
+    ) -> Result<Dependency<'s>> {
         const KEYS: &[&str] = &["task", "args", "environment"];
         if strict && let Some((key, _)) = table.iter().find(|(k, _)| !KEYS.contains(k)) {
             let mut diagnostic = self.manifest.error_at_key(

@@ -8,8 +8,8 @@ use clap_complete::engine::CompletionCandidate;
 
 use super::environments::Environments;
 use crate::host;
-use crate::manifest::Manifest;
 use crate::manifest::tasks::TaskSet;
+use crate::manifest::{self, Manifest};
 use crate::project::Project;
 
 /// The task names of every environment that start with `current`, with their descriptions.
@@ -62,8 +62,9 @@ fn candidates(
 fn read(
     names: &impl Fn(&Environments<'_>) -> Vec<(String, Option<String>)>,
 ) -> Option<Vec<(String, Option<String>)>> {
-    let project = Project::discover(&host::current_dir().ok()?, None).ok()?;
-    let manifest = Manifest::load(&project).ok()?;
+    let (project, source) = Project::discover_with_source(&host::current_dir().ok()?, None).ok()?;
+    let text = manifest::text(&project.manifest_path, source).ok()?;
+    let manifest = Manifest::parse(&project.manifest_path, project.kind, &text).ok()?;
     let set = TaskSet::parse(&manifest).ok()?;
     let environments = Environments::resolve(&manifest, &set).ok()?;
     Some(names(&environments))

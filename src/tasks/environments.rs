@@ -24,7 +24,7 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 pub struct Environment<'a> {
     pub name: String,
     /// Most specific first: the inline content, the listed features, the default feature.
-    pub features: Vec<&'a Feature>,
+    pub features: Vec<&'a Feature<'a>>,
     /// The workspace platforms every feature supports, in declaration order.
     pub platforms: Vec<&'a DeclaredPlatform>,
     /// The declared platform that fits this machine best, if one does.
@@ -32,7 +32,7 @@ pub struct Environment<'a> {
     /// The platform `[target]` tables are resolved for; `None` leaves the plain tables only.
     pub search_platform: Option<&'a DeclaredPlatform>,
     /// The tasks at `search_platform`; empty when that platform is not the environment's.
-    pub tasks: HashMap<&'a str, &'a Task>,
+    pub tasks: HashMap<&'a str, &'a Task<'a>>,
 }
 
 impl<'a> Environment<'a> {
@@ -55,11 +55,12 @@ impl<'a> Environment<'a> {
     /// The tasks `task list` and "Available tasks" show: those at the best platform for this
     /// machine (only the plain tables when none fits), hidden ones left out
     /// (`Environment::get_filtered_tasks`).
-    pub fn listed_tasks(&self) -> Vec<(&'a str, &'a Task)> {
+    pub fn listed_tasks(&self) -> Vec<(&'a str, &'a Task<'a>)> {
         let visible =
-            |(name, task): (&&'a str, &&'a Task)| (!task.is_hidden()).then_some((*name, *task));
+            |(name, task): (&&'a str, &&'a Task<'a>)| (!task.is_hidden()).then_some((*name, *task));
         // The search platform is the best one whenever one fits: its tasks are resolved.
-        let mut tasks: Vec<(&'a str, &'a Task)> = if self.search_platform == self.best_platform {
+        let mut tasks: Vec<(&'a str, &'a Task<'a>)> = if self.search_platform == self.best_platform
+        {
             self.tasks.iter().filter_map(visible).collect()
         } else {
             tasks_for(&self.features, self.best_platform)
@@ -73,13 +74,14 @@ impl<'a> Environment<'a> {
 
     /// Each feature's own tasks at the best platform for this machine, sorted by name, the
     /// features most specific first (`Environment::feature_tasks`).
-    pub fn feature_tasks(&self) -> Vec<(&'a Feature, Vec<(&'a str, &'a Task)>)> {
+    pub fn feature_tasks(&self) -> Vec<(&'a Feature<'a>, Vec<(&'a str, &'a Task<'a>)>)> {
         self.features
             .iter()
             .map(|&feature| {
-                let mut tasks: Vec<(&'a str, &'a Task)> = tasks_for(&[feature], self.best_platform)
-                    .into_iter()
-                    .collect();
+                let mut tasks: Vec<(&'a str, &'a Task<'a>)> =
+                    tasks_for(&[feature], self.best_platform)
+                        .into_iter()
+                        .collect();
                 tasks.sort_by_key(|(name, _)| *name);
                 (feature, tasks)
             })
@@ -113,7 +115,10 @@ impl<'a> Environment<'a> {
 
     /// The environment's tasks on `platform` (`Environment::tasks`): `None` when the
     /// environment does not support that platform.
-    fn tasks_at(&self, platform: Option<&DeclaredPlatform>) -> Option<HashMap<&'a str, &'a Task>> {
+    fn tasks_at(
+        &self,
+        platform: Option<&DeclaredPlatform>,
+    ) -> Option<HashMap<&'a str, &'a Task<'a>>> {
         if platform.is_some_and(|p| !self.supports(p)) {
             return None;
         }
@@ -155,7 +160,7 @@ pub struct Ambiguous<'s, 'a> {
     pub task: &'s str,
     pub source: Source<'s>,
     /// The candidates, in environment order.
-    pub candidates: Vec<(&'s Environment<'a>, &'a Task)>,
+    pub candidates: Vec<(&'s Environment<'a>, &'a Task<'a>)>,
 }
 
 /// Settles an ambiguous task: the index of the chosen candidate, or `None` to report it.
@@ -165,15 +170,15 @@ pub type Chooser<'c> = &'c dyn Fn(&Ambiguous<'_, '_>) -> Option<usize>;
 pub struct Environments<'a> {
     /// `default` first, then `[environments]` in declaration order.
     pub list: Vec<Environment<'a>>,
-    set: &'a TaskSet,
+    set: &'a TaskSet<'a>,
     /// `--platform`: the declared platform every environment is resolved for.
     pinned: Option<&'a DeclaredPlatform>,
 }
 
 impl<'a> Environments<'a> {
     /// Resolve every environment's features, platforms and tasks.
-    pub fn resolve(manifest: &Manifest, set: &'a TaskSet) -> Result<Environments<'a>> {
-        let mut decls: Vec<(&str, Vec<&'a Feature>)> = Vec::new();
+    pub fn resolve(manifest: &Manifest, set: &'a TaskSet<'a>) -> Result<Environments<'a>> {
+        let mut decls: Vec<(&str, Vec<&'a Feature<'a>>)> = Vec::new();
         let default_feature = &set.features[0];
         if !set
             .environments
@@ -306,7 +311,7 @@ impl<'a> Environments<'a> {
         explicit: Option<&str>,
         source: Source<'s>,
         chooser: Chooser<'_>,
-    ) -> Result<(&'s Environment<'a>, &'a Task)> {
+    ) -> Result<(&'s Environment<'a>, &'a Task<'a>)> {
         self.lookup(name, explicit, source, chooser)?
             .ok_or_else(|| self.not_found(name, explicit))
     }
@@ -318,7 +323,7 @@ impl<'a> Environments<'a> {
         explicit: Option<&str>,
         source: Source<'s>,
         chooser: Chooser<'_>,
-    ) -> Result<Option<(&'s Environment<'a>, &'a Task)>> {
+    ) -> Result<Option<(&'s Environment<'a>, &'a Task<'a>)>> {
         if let Some(env_name) = explicit {
             let env = self.require(env_name)?;
             return Ok(env.tasks.get(name).map(|&task| (env, task)));
@@ -342,7 +347,7 @@ impl<'a> Environments<'a> {
                 return Ok(Some((default, task)));
             }
         }
-        let candidates: Vec<(&Environment<'a>, &'a Task)> = self
+        let candidates: Vec<(&Environment<'a>, &'a Task<'a>)> = self
             .list
             .iter()
             .filter_map(|e| e.tasks.get(name).map(|&t| (e, t)))
@@ -482,9 +487,9 @@ fn best_platform<'a>(
 /// inserted from least to most specific, so later inserts win. Without a platform only the
 /// plain tables count.
 fn tasks_for<'a>(
-    features: &[&'a Feature],
+    features: &[&'a Feature<'a>],
     platform: Option<&DeclaredPlatform>,
-) -> HashMap<&'a str, &'a Task> {
+) -> HashMap<&'a str, &'a Task<'a>> {
     let mut tasks = HashMap::new();
     for target in targets(features, platform).rev() {
         for task in &target.tasks {
@@ -498,9 +503,9 @@ fn tasks_for<'a>(
 /// (most specific first) the matching `[target]` tables, last declared first, then the plain
 /// one (`Targets::resolve`).
 pub fn targets<'f, 'a: 'f>(
-    features: &'f [&'a Feature],
+    features: &'f [&'a Feature<'a>],
     platform: Option<&'f DeclaredPlatform>,
-) -> impl DoubleEndedIterator<Item = &'a crate::manifest::tasks::Target> + 'f {
+) -> impl DoubleEndedIterator<Item = &'a crate::manifest::tasks::Target<'a>> + 'f {
     features.iter().flat_map(move |feature| {
         feature
             .targets
@@ -523,7 +528,7 @@ mod tests {
         DeclaredPlatform::new(name, subdir)
     }
 
-    fn feature(platforms: Option<&[&str]>) -> Feature {
+    fn feature<'s>(platforms: Option<&[&str]>) -> Feature<'s> {
         Feature {
             name: "f".into(),
             kind: crate::manifest::tasks::FeatureKind::Named,

@@ -15,7 +15,7 @@ use crate::manifest::tasks::{ArgSpec, Dependency, DependencyArg, Task};
 /// One task to run, with everything that makes it unique.
 #[derive(Debug, Clone)]
 pub struct Invocation<'a> {
-    pub task: &'a Task,
+    pub task: &'a Task<'a>,
     pub environment: String,
     /// Values of the task's typed args, in declaration order.
     pub args: Vec<(String, String)>,
@@ -200,7 +200,7 @@ fn choose_from(spec: &ArgSpec) -> String {
 pub struct Planner<'p, 'a> {
     pub environments: &'p Environments<'a>,
     pub renderer: &'p Renderer,
-    pub manifest: &'p Manifest,
+    pub manifest: &'p Manifest<'p>,
     /// `-e`: dependencies without their own `environment` run there too.
     pub forced_environment: Option<&'p str>,
     /// Settles a dependency several environments define.
@@ -235,7 +235,7 @@ impl<'a> Planner<'_, 'a> {
         let mut walk = Walk::default();
         walk.enter(root);
         while let Some(top) = walk.stack.last_mut() {
-            let task: &'a Task = top.node.task;
+            let task: &'a Task<'a> = top.node.task;
             let Some(dependency) = task.depends_on.get(top.next) else {
                 walk.leave();
                 continue;
@@ -254,7 +254,7 @@ impl<'a> Planner<'_, 'a> {
     fn dependency(
         &self,
         parent: &Invocation<'a>,
-        dependency: &Dependency,
+        dependency: &'a Dependency<'a>,
         walk: &Walk<'a>,
     ) -> Result<Invocation<'a>> {
         // A position costs a scan of the source, so it is only computed for an error.
@@ -397,20 +397,18 @@ mod tests {
     use crate::project::ManifestKind;
     use crate::tasks::environments::Environments;
 
-    fn manifest(tasks: &str) -> Manifest {
-        let text =
-            format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}");
-        Manifest::parse(
-            std::path::Path::new("/p/pixi.toml"),
-            ManifestKind::Pixi,
-            text.into_bytes(),
-        )
-        .unwrap()
+    fn manifest_text(tasks: &str) -> String {
+        format!("[workspace]\nname = \"t\"\nchannels = []\nplatforms = []\n\n[tasks]\n{tasks}")
     }
 
     /// The order `name` runs in, as `task(args)` strings.
     fn order(tasks: &str, name: &str, words: &[&str]) -> Result<Vec<String>> {
-        let manifest = manifest(tasks);
+        let text = manifest_text(tasks);
+        let manifest = Manifest::parse(
+            std::path::Path::new("/p/pixi.toml"),
+            ManifestKind::Pixi,
+            &text,
+        )?;
         let set = TaskSet::parse(&manifest)?;
         let envs = Environments::resolve(&manifest, &set)?;
         let renderer = Renderer::for_tests("/p/pixi.toml");

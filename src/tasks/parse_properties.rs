@@ -285,7 +285,7 @@ fn assert_located(err: &anyhow::Error, source: &str) -> Result<(), TestCaseError
 /// Read the tasks as `berth run` does: parse, resolve, then plan every task without arguments.
 fn check(source: &str) -> Result<(), TestCaseError> {
     let path = Path::new("/p/pixi.toml");
-    let manifest = match Manifest::parse(path, ManifestKind::Pixi, source.as_bytes().to_vec()) {
+    let manifest = match Manifest::parse(path, ManifestKind::Pixi, source) {
         Ok(manifest) => manifest,
         Err(err) => return assert_located(&err, source),
     };

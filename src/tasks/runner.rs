@@ -26,7 +26,7 @@ use crate::ui;
 /// Everything about the workspace a task's process needs.
 pub struct Runner<'r, 'a> {
     pub project: &'r Project,
-    pub manifest: &'r Manifest,
+    pub manifest: &'r Manifest<'a>,
     pub environments: &'r Environments<'a>,
     pub renderer: &'r Renderer,
     pub workspace_name: String,

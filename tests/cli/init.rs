@@ -143,3 +143,17 @@ fn a_read_only_manifest_is_refused_and_left_whole() {
         "no temp file or .gitignore written before the refusal"
     );
 }
+
+#[test]
+fn a_manifest_that_is_not_utf8_is_refused_at_its_position_and_left_whole() {
+    let p = TestProject::empty();
+    let manifest = b"[workspace]\nname = \"caf\xe9\"\n";
+    std::fs::write(p.path("pixi.toml"), manifest).unwrap();
+    p.berth(["init"])
+        .run()
+        .code(1)
+        .stderr_has("error: `pixi.toml` is not valid UTF-8")
+        .stderr_has("--> pixi.toml:2:12")
+        .stderr_has("help: save the manifest as UTF-8");
+    assert_eq!(std::fs::read(p.path("pixi.toml")).unwrap(), manifest);
+}

@@ -17,7 +17,8 @@ use crate::ui;
 
 pub fn add(global: &Global, args: TaskAddArgs) -> Result<ExitStatus> {
     let task = new_task(&args)?;
-    let loaded = Loaded::load(global)?;
+    let (project, text) = global.project_with_text()?;
+    let loaded = Loaded::load(project, &text)?;
     let (place, platform) = place(&loaded, &args.place)?;
     write_task(&loaded, &place, platform.as_ref(), &args.name, &task)?;
     ui::status(&format!(
@@ -33,7 +34,8 @@ pub fn alias(global: &Global, args: TaskAliasArgs) -> Result<ExitStatus> {
         depends_on: args.depends_on,
         description: args.description,
     };
-    let loaded = Loaded::load(global)?;
+    let (project, text) = global.project_with_text()?;
+    let loaded = Loaded::load(project, &text)?;
     let where_ = TaskPlace {
         platform: args.platform,
         feature: None,
@@ -50,24 +52,25 @@ pub fn alias(global: &Global, args: TaskAliasArgs) -> Result<ExitStatus> {
 }
 
 pub fn remove(global: &Global, args: TaskRemoveArgs) -> Result<ExitStatus> {
-    let loaded = Loaded::load(global)?;
+    let (project, text) = global.project_with_text()?;
+    let loaded = Loaded::load(project, &text)?;
     let (place, platform) = place(&loaded, &args.place)?;
     let feature = find_feature(&loaded.set, &place.owner).ok_or_else(|| {
         Diagnostic::new(format!("{} does not exist", place.owner.describe()))
             .help("`berth task list --json` shows the features and environments")
     })?;
-    let mut text = fs_err::read_to_string(&loaded.project.manifest_path)?;
+    let mut updated = loaded.text.to_string();
     let mut removed = Vec::new();
     for name in &args.names {
         let defined = task_names(feature, platform.as_ref()).contains(&name.as_str());
         let edited = if defined {
-            tasks_edit::remove_task(&text, &place, name)?
+            tasks_edit::remove_task(&updated, &place, name)?
         } else {
             None
         };
         match (edited, &platform) {
             (Some(edited), _) => {
-                text = edited;
+                updated = edited;
                 removed.push(name);
             }
             (None, Some(platform)) => {
@@ -83,7 +86,7 @@ pub fn remove(global: &Global, args: TaskRemoveArgs) -> Result<ExitStatus> {
         }
     }
     if !removed.is_empty() {
-        edit::write(&loaded.project.manifest_path, &text)?;
+        edit::write(&loaded.project.manifest_path, &updated)?;
     }
     for name in removed {
         ui::status(&format!("✔ Removed task `{name}` "));
@@ -196,7 +199,7 @@ fn write_task(
             ))
             .into());
     }
-    let mut text = fs_err::read_to_string(&loaded.project.manifest_path)?;
+    let mut text = loaded.text.to_string();
     if let Some(platform) = platform {
         text = tasks_edit::declare_platform(&text, loaded.project.kind, &platform.name)?;
     }
@@ -205,7 +208,7 @@ fn write_task(
 }
 
 /// The feature an owner names, if the manifest has it.
-fn find_feature<'s>(set: &'s TaskSet, owner: &Owner) -> Option<&'s Feature> {
+fn find_feature<'s>(set: &'s TaskSet<'s>, owner: &Owner) -> Option<&'s Feature<'s>> {
     match owner {
         Owner::Default => set.features.first(),
         Owner::Feature(name) => set

@@ -16,7 +16,8 @@ use crate::tasks::runner::collapse_whitespace;
 use crate::ui;
 
 pub fn list(global: &Global, args: &TaskListArgs) -> Result<ExitStatus> {
-    let loaded = Loaded::load(global)?;
+    let (project, text) = global.project_with_text()?;
+    let loaded = Loaded::load(project, &text)?;
     let environments = Environments::resolve(&loaded.manifest, &loaded.set)?;
     if args.json {
         ui::out_json(&json_list(&environments))?;

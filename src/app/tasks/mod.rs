@@ -25,20 +25,23 @@ use crate::tasks::template::{PixiVars, Renderer};
 use crate::tasks::{platforms, shell};
 use crate::ui;
 
-/// The loaded workspace: what every task command reads.
-struct Loaded {
+/// The loaded workspace: what every task command reads. It borrows the manifest's text,
+/// which the command owns (`Global::project_with_text`).
+struct Loaded<'s> {
     project: Project,
-    manifest: Manifest,
-    set: TaskSet,
+    /// The manifest as read, which `task add|remove|alias` edit.
+    text: &'s str,
+    manifest: Manifest<'s>,
+    set: TaskSet<'s>,
 }
 
-impl Loaded {
-    fn load(global: &Global) -> Result<Loaded> {
-        let project = global.project()?;
-        let manifest = Manifest::load(&project)?;
+impl<'s> Loaded<'s> {
+    fn load(project: Project, text: &'s str) -> Result<Loaded<'s>> {
+        let manifest = Manifest::parse(&project.manifest_path, project.kind, text)?;
         let set = TaskSet::parse(&manifest)?;
         Ok(Loaded {
             project,
+            text,
             manifest,
             set,
         })
@@ -53,7 +56,8 @@ impl Loaded {
 }
 
 pub fn run(global: &Global, args: RunArgs) -> Result<ExitStatus> {
-    let loaded = Loaded::load(global)?;
+    let (project, text) = global.project_with_text()?;
+    let loaded = Loaded::load(project, &text)?;
     let mut environments = Environments::resolve(&loaded.manifest, &loaded.set)?;
     // The environment the run is for: `-e`, else the one of the shell of this workspace
     // that berth runs in (`EnvironmentName::from_arg_or_env_var`). It only restricts the

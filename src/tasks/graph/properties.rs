@@ -70,12 +70,9 @@ impl Graph {
 
     /// Plan `root` as `berth run` does; the task names in run order, or the error's text.
     fn plan(&self, root: usize) -> Result<Vec<String>, String> {
-        let manifest = Manifest::parse(
-            Path::new("/g/pixi.toml"),
-            ManifestKind::Pixi,
-            self.manifest().into_bytes(),
-        )
-        .expect("the generated manifest parses");
+        let text = self.manifest();
+        let manifest = Manifest::parse(Path::new("/g/pixi.toml"), ManifestKind::Pixi, &text)
+            .expect("the generated manifest parses");
         let set = TaskSet::parse(&manifest).expect("the generated tasks are valid");
         let environments = Environments::resolve(&manifest, &set).unwrap();
         let renderer = Renderer::for_tests("/g/pixi.toml");
