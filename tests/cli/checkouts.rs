@@ -533,3 +533,61 @@ fn pull_and_login_go_through_the_users_credential_helper() {
     assert_eq!(config["auths"][&registry.address], serde_json::json!({}));
     user.assert_no_secret("");
 }
+
+/// The `setting` of each `overridden` entry of `berth doctor --json`.
+fn overridden(out: &harness::Output) -> Vec<String> {
+    out.json()["overridden"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| o["setting"].as_str().expect("a setting").to_string())
+        .collect()
+}
+
+#[test]
+fn doctor_json_lists_the_contexts_and_hosts_berth_overrides() {
+    let p = TestProject::with_tasks("");
+    std::fs::create_dir_all(p.home.join(".docker")).expect("mkdir");
+    std::fs::write(
+        p.home.join(".docker/config.json"),
+        r#"{"currentContext": "remote"}"#,
+    )
+    .expect("write");
+    let doctor = |respect: &str| {
+        p.berth(["doctor", "--json"])
+            .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
+            .env("DOCKER_CONTEXT", "colima")
+            .env("DOCKER_HOST", "tcp://10.0.0.5:2376")
+            .env("BERTH_RESPECT_DOCKER_HOST", respect)
+            .run()
+    };
+    let out = doctor("0");
+    assert_eq!(
+        overridden(&out),
+        ["DOCKER_CONTEXT", "DOCKER_HOST", "currentContext"]
+    );
+    let json = out.json();
+    assert_eq!(json["overridden"][0]["value"], "colima");
+    assert_eq!(json["overridden"][0]["source"], "environment");
+    assert_eq!(json["overridden"][2]["source"], "~/.docker/config.json");
+    assert!(
+        json["overridden"][2]["help"][0]
+            .as_str()
+            .unwrap()
+            .contains("docker context inspect remote"),
+        "{}",
+        json["overridden"][2]
+    );
+    // A DOCKER_HOST berth keeps is not overridden.
+    assert_eq!(
+        overridden(&doctor("1")),
+        ["DOCKER_CONTEXT", "currentContext"]
+    );
+    // The default context is no override.
+    std::fs::write(
+        p.home.join(".docker/config.json"),
+        r#"{"currentContext": "default"}"#,
+    )
+    .expect("write");
+    assert_eq!(overridden(&doctor("1")), ["DOCKER_CONTEXT"]);
+}
