@@ -204,23 +204,7 @@ impl Worktrees {
 impl Drop for Worktrees {
     fn drop(&mut self) {
         for dir in [&self.a, &self.b] {
-            let projects = projects_of(dir, true);
-            let ids = harness::host_docker(&["ps", "-aq", "--filter", &working_dir(dir)]);
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f"])
-                    .args(&ids)
-                    .stdout(Stdio::null())
-                    .status();
-            }
-            for project in projects {
-                let _ = Command::new("docker")
-                    .args(["network", "rm", &format!("{project}_default")])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
+            harness::remove_compose_leftovers(&working_dir(dir), &projects_of(dir, true));
         }
     }
 }

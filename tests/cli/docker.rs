@@ -547,25 +547,10 @@ impl ComposeProject {
 
 impl Drop for ComposeProject {
     fn drop(&mut self) {
-        let ids = Command::new("docker")
-            .args(["ps", "-aq", "--filter"])
-            .arg(format!("label=com.docker.compose.project={}", self.name))
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f"])
-                .args(&ids)
-                .stdout(Stdio::null())
-                .status();
-        }
-        let _ = Command::new("docker")
-            .args(["network", "rm", &format!("{}_default", self.name)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        harness::remove_compose_leftovers(
+            &format!("label=com.docker.compose.project={}", self.name),
+            std::slice::from_ref(&self.name),
+        );
     }
 }
 

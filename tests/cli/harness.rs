@@ -436,6 +436,27 @@ pub fn host_docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Remove, on the host engine, the containers `filter` (a `docker ps --filter`) matches and the
+/// default networks of compose `projects`: what a compose test leaves when it fails midway.
+pub fn remove_compose_leftovers(filter: &str, projects: &[String]) {
+    let ids = host_docker(&["ps", "-aq", "--filter", filter]);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rm", "-f"])
+            .args(&ids)
+            .stdout(Stdio::null())
+            .status();
+    }
+    for project in projects {
+        let _ = Command::new("docker")
+            .args(["network", "rm", &format!("{project}_default")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// The busybox image `.ci/run` imports for engine tests.
 pub const TEST_IMAGE: &str = "berth-test/busybox:1";
 

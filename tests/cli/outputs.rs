@@ -4,7 +4,7 @@
 //! directory becomes `[TMP]`; a changed layout fails until its snapshot is reviewed
 //! (`INSTA_UPDATE=always cargo test --test cli outputs::` rewrites them, `git diff` shows how).
 
-use crate::harness::{LimaProject, Output, TestProject};
+use crate::harness::{LimaProject, Output, Run, TestProject};
 
 /// `out`'s exit code, stdout and stderr as one text, with the test's temp directory as
 /// `[TMP]`.
@@ -52,16 +52,17 @@ fn container_status_reads_as_a_few_lines() {
 #[test]
 fn doctor_lists_runtimes_tools_settings_and_problems() {
     let p = TestProject::with_tasks("[tool.berth]\ncpus = 3\ninstance = \"demo\"\n");
-    // Nothing of this machine's: no tool on PATH, no engine, a fixed host.
-    let out = p
-        .berth(["doctor"])
+    let out = doctor_of_no_machine(&p).env("BERTH_MEMORY", "8g").run();
+    insta::assert_snapshot!("doctor", doctor_text(&p, &out));
+}
+
+/// `berth doctor` with nothing of this machine's: no tool on PATH, no engine, a fixed host.
+fn doctor_of_no_machine(p: &TestProject) -> Run {
+    p.berth(["doctor"])
         .env("PATH", &p.bin)
         .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
         .env("BERTH_HOST_OS", "linux")
         .env("BERTH_HOST_ARCH", "x86_64")
-        .env("BERTH_MEMORY", "8g")
-        .run();
-    insta::assert_snapshot!("doctor", doctor_text(&p, &out));
 }
 
 /// What the user set that berth's commands override, each with a `help:`: an exported
@@ -78,12 +79,7 @@ fn doctor_names_what_berth_overrides() {
             "credsStore": "desktop", "currentContext": "remote"}"#,
     )
     .expect("write");
-    let out = p
-        .berth(["doctor"])
-        .env("PATH", &p.bin)
-        .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
-        .env("BERTH_HOST_OS", "linux")
-        .env("BERTH_HOST_ARCH", "x86_64")
+    let out = doctor_of_no_machine(&p)
         .env("DOCKER_CONTEXT", "remote")
         .env("DOCKER_HOST", "tcp://10.0.0.5:2376")
         .env("COMPOSE_PROJECT_NAME", "mine")
