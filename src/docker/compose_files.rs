@@ -33,8 +33,6 @@ pub struct Found {
 pub struct ComposeFiles {
     /// The compose files, in order; empty when none is found or the file is stdin (`-f -`).
     pub files: Vec<PathBuf>,
-    /// The env files read, in order.
-    pub env_files: Vec<PathBuf>,
     /// `COMPOSE_*` values from the env files, the first file that sets one winning (compose-go
     /// `types/mapping.go`, `Merge`, keeps what is set; python-dotenv reads one file).
     dotenv: HashMap<String, Found>,
@@ -161,16 +159,16 @@ impl ComposeFiles {
                 _ => None,
             })
             .unwrap_or_default();
-        // v2 reads the `.env` beside the file it found too (`toProjectOptions` applies
-        // `WithEnvFiles` and `WithDotEnv` again); 1.29 does not.
+        // v2 reads the env files again from its working directory, now the found file's
+        // unless `--project-directory` fixed it (`toProjectOptions` applies `WithEnvFiles`
+        // and `WithDotEnv` twice); 1.29 does not.
         if implementation == Implementation::Plugin
-            && flags.env_files.is_empty()
             && flags.project_directory.is_none()
             && let Some(first) = found.files.first()
         {
             let dir = parent(first, cwd);
             if dir != working_dir {
-                found.read_default_env_file(&dir, env);
+                found.read_env_files(&flags, &dir, cwd, implementation, env);
             }
         }
         found
@@ -245,10 +243,6 @@ impl ComposeFiles {
     }
 
     fn read_env_file(&mut self, path: &Path) {
-        if !path.is_file() {
-            return;
-        }
-        self.env_files.push(path.to_path_buf());
         let Ok(text) = std::fs::read_to_string(path) else {
             return;
         };
