@@ -18,10 +18,12 @@ use crate::manifest::Manifest;
 use crate::manifest::document::{Node, Table};
 use crate::units::ByteSize;
 
+mod compose_name;
 mod runtime_kind;
 mod value;
 mod vm_type;
 
+pub use compose_name::{ComposeName, normalize as normalize_compose_name};
 pub use runtime_kind::{RuntimeChoice, RuntimeKind};
 use value::{Input, Invalid, Parser, Show};
 pub use vm_type::VmType;
@@ -91,6 +93,9 @@ pub struct Key {
 pub struct Defaults {
     /// The instance name made from the workspace name (`runtime::lima::name::derive`).
     pub instance: String,
+    /// The compose project name made from the workspace name and the checkout's root
+    /// ([`ComposeName::derive`]).
+    pub compose_project: ComposeName,
 }
 
 /// Settings given as flags: each flag with the text after it.
@@ -285,6 +290,18 @@ declare_settings! {
         help: "how long `container init` waits for the VM",
         init: false,
     },
+    /// The compose project name berth exports, unless the compose files name the project or
+    /// the user exported `COMPOSE_PROJECT_NAME` (`docker::compose_project`). No variable of
+    /// its own: `COMPOSE_PROJECT_NAME` is that variable.
+    compose_project: ComposeName {
+        key: "compose-project",
+        env: None,
+        flag: None,
+        default: |defaults| defaults.compose_project.clone(),
+        parse: value::compose_project,
+        help: "the compose project name of this checkout",
+        init: false,
+    },
 }
 
 /// The declaration of `name` (one of the table's own keys).
@@ -440,13 +457,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_key_has_a_variable_but_mounts_and_unique_names() {
+    fn every_key_has_a_variable_but_mounts_and_compose_project_and_unique_names() {
         let mut names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), KEYS.len());
         for key in KEYS {
-            let expected = (key.name != "mounts")
+            // `mounts` is a table; `COMPOSE_PROJECT_NAME` itself overrides `compose-project`.
+            let expected = (!["mounts", "compose-project"].contains(&key.name))
                 .then(|| format!("BERTH_{}", key.name.replace('-', "_").to_uppercase()));
             assert_eq!(key.env.map(str::to_string), expected, "{}", key.name);
         }
@@ -461,6 +479,7 @@ mod tests {
     fn the_init_block_is_valid_toml_with_every_default() {
         let block = init_block(&Defaults {
             instance: "demo".into(),
+            compose_project: ComposeName::derive("demo", "0a1b2c3d"),
         });
         assert!(
             block.contains("\nruntime = \"auto\"             # auto | lima |"),

@@ -26,13 +26,21 @@ pub fn docker(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
 
 pub fn compose(global: &Global, args: Vec<OsString>) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
-    let env = engine::for_words(&workspace, &args, None)?;
+    let env = engine::for_words(&workspace, &args, None)?.with_compose_project(
+        &host::current_dir()?,
+        &args,
+        &workspace.settings.compose_project,
+    );
     process::exec_replace(env.compose(&args)?)
 }
 
 pub fn env(global: &Global, args: &EnvArgs) -> Result<ExitStatus> {
     let workspace = global.workspace()?;
-    let env = engine::for_engine(&workspace, None, Purpose::Use)?;
+    let env = engine::for_engine(&workspace, None, Purpose::Use)?.with_compose_project(
+        &host::current_dir()?,
+        &[],
+        &workspace.settings.compose_project,
+    );
     let vars = env.vars_text()?;
     let shell = match (args.json, args.shell) {
         (true, _) | (_, Some(ShellKind::Json)) => {
@@ -53,6 +61,6 @@ pub fn env(global: &Global, args: &EnvArgs) -> Result<ExitStatus> {
         },
     };
     let set: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    ui::out(&docker::render_shell(shell, &set, env.removed()))?;
+    ui::out(&docker::render_shell(shell, &set, &env.removed()))?;
     Ok(ExitStatus::Success)
 }

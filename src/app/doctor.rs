@@ -64,12 +64,19 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             (None, String::new())
         }
     };
-    if let Ok(selection) = &selection
-        && selection.runtime.kind() != RuntimeKind::Native
-        && let Err(err) = selection.runtime.docker_host()
-    {
-        problems.push(problem(&err));
-    }
+    // The engine berth's docker commands would talk to.
+    let project_host = match &selection {
+        Ok(selection) if selection.runtime.kind() != RuntimeKind::Native => {
+            match selection.runtime.docker_host() {
+                Ok(docker_host) => Some(docker_host),
+                Err(err) => {
+                    problems.push(problem(&err));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     if selected == Some(RuntimeKind::Native)
         && workspace.settings.runtime.value == RuntimeChoice::Auto
     {
@@ -81,6 +88,22 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             }],
         });
     }
+
+    let compose_project = docker::compose_project(
+        &layout.docker_config,
+        &layout.envs_dir,
+        &host::current_dir()?,
+        &[],
+        &workspace.settings.compose_project,
+    );
+
+    let credentials = docker::passed_credentials(layout);
+    let overridden = docker::overrides(&docker::OverrideInputs {
+        layout,
+        respect_docker_host: workspace.settings.respect_docker_host.value,
+        project_host: project_host.as_deref(),
+        compose_project: &compose_project,
+    });
 
     let runtimes: Vec<RuntimeRow> = AUTO_ORDER
         .iter()
@@ -137,15 +160,28 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             "manifest": workspace.project.manifest_path,
             "host": {"os": Os::current().name(), "arch": Arch::current().name(), "platform": host::platform()},
             "selected": selected.map(|name| json!({"runtime": name, "reason": reason})),
+            "compose_project": {"name": compose_project.name, "source": compose_project.source()},
+            "credentials": credentials,
             "runtimes": runtimes,
             "tools": tools,
             "settings": settings,
             "socket_budget": budget,
+            "overridden": overridden,
             "problems": problems,
         }))?;
     } else {
         print_human(
-            &workspace, selected, &reason, &runtimes, &tools, &settings, budget, &problems,
+            &workspace,
+            selected,
+            &reason,
+            &compose_project,
+            &credentials,
+            &runtimes,
+            &tools,
+            &settings,
+            budget,
+            &overridden,
+            &problems,
         )?;
     }
     Ok(if problems.is_empty() {
@@ -248,10 +284,13 @@ fn print_human(
     workspace: &super::Workspace,
     selected: Option<RuntimeKind>,
     reason: &str,
+    compose_project: &docker::ComposeProject,
+    credentials: &docker::PassedCredentials,
     runtimes: &[RuntimeRow],
     tools: &[ToolRow],
     settings: &[serde_json::Value],
     budget: Option<SocketBudget>,
+    overridden: &[docker::Override],
     problems: &[Problem],
 ) -> Result<()> {
     let heading = |text: &str| ui::bold_stdout(text);
@@ -272,6 +311,13 @@ fn print_human(
             Some(name) => format!("{} {name} — {reason}", heading("runtime:")),
             None => format!("{} none could be chosen", heading("runtime:")),
         },
+        format!(
+            "{} {}  {}",
+            heading("compose project:"),
+            compose_project.name,
+            ui::dim_stdout(&format!("({})", compose_project.source()))
+        ),
+        format!("{} {}", heading("credentials:"), credentials.describe()),
         String::new(),
         heading("runtimes (auto's order after an existing project instance):"),
     ];
@@ -322,6 +368,15 @@ fn print_human(
             budget.length,
             budget.limit
         ));
+    }
+    if !overridden.is_empty() {
+        lines.push(format!("\n{}", heading("overridden for berth's commands:")));
+        for item in overridden {
+            lines.push(format!("   - {}", item.message));
+            for help in &item.help {
+                lines.push(format!("     help: {help}"));
+            }
+        }
     }
     if problems.is_empty() {
         lines.push(format!("\n{} none", heading("problems:")));

@@ -9,8 +9,7 @@ use super::Global;
 use crate::cli::InitArgs;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest, edit};
-use crate::project::{ManifestKind, Project};
-use crate::runtime::lima::name as instance_name;
+use crate::project::{Layout, ManifestKind, Project};
 use crate::{host, settings, ui};
 
 /// One file `berth init` would write: its path, old text (if any) and new text.
@@ -34,7 +33,8 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<ExitStatus> {
                 .file_name()
                 .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
             let fresh = edit::new_manifest(&name, &host::platform());
-            let edited = edit::add_berth(&fresh, ManifestKind::Pixi, &settings_block(&name))?;
+            let block = settings_block(&name, &cwd);
+            let edited = edit::add_berth(&fresh, ManifestKind::Pixi, &block)?;
             report_tasks(&edited);
             let change = Change {
                 path: cwd.join("pixi.toml"),
@@ -79,7 +79,7 @@ fn edit_manifest(project: &Project, source: Vec<u8>) -> Result<Option<Change>> {
     let name = Manifest::parse(&project.manifest_path, project.kind, &before)?
         .workspace_name()
         .unwrap_or_else(|| project.dir_name());
-    let edited = edit::add_berth(&before, project.kind, &settings_block(&name))?;
+    let edited = edit::add_berth(&before, project.kind, &settings_block(&name, &project.root))?;
     report_tasks(&edited);
     Ok((edited.text != before).then(|| Change {
         path: project.manifest_path.clone(),
@@ -88,11 +88,9 @@ fn edit_manifest(project: &Project, source: Vec<u8>) -> Result<Option<Change>> {
     }))
 }
 
-/// The `[tool.berth]` table for a workspace called `name`.
-fn settings_block(name: &str) -> String {
-    settings::init_block(&settings::Defaults {
-        instance: instance_name::derive(name),
-    })
+/// The `[tool.berth]` table for a workspace called `name` at `root`.
+fn settings_block(name: &str, root: &Path) -> String {
+    settings::init_block(&super::defaults(name, &Layout::new(root)))
 }
 
 fn report_tasks(edited: &edit::Edit) {

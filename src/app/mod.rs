@@ -9,9 +9,9 @@ use crate::cli::{Cli, Command, GlobalArgs, SystemCommand, TaskCommand};
 use crate::exit::ExitStatus;
 use crate::host;
 use crate::manifest::{self, Manifest};
-use crate::project::Project;
+use crate::project::{Layout, Project};
 use crate::runtime;
-use crate::settings::{Defaults, FlagSettings, Settings};
+use crate::settings::{ComposeName, Defaults, FlagSettings, Settings};
 
 mod clean;
 mod container;
@@ -85,11 +85,20 @@ impl Global {
         let name = manifest
             .workspace_name()
             .unwrap_or_else(|| project.dir_name());
-        let defaults = Defaults {
-            instance: runtime::lima::name::derive(&name),
-        };
-        let settings = Settings::resolve(Some(&manifest), &self.flags, &defaults)?;
+        let settings = Settings::resolve(
+            Some(&manifest),
+            &self.flags,
+            &defaults(&name, &project.layout),
+        )?;
         Ok(Workspace { project, settings })
+    }
+}
+
+/// The defaults of the settings for a workspace called `name`, checked out where `layout` is.
+fn defaults(name: &str, layout: &Layout) -> Defaults {
+    Defaults {
+        instance: runtime::lima::name::derive(name),
+        compose_project: ComposeName::derive(name, &layout.root_id()),
     }
 }
 

@@ -3,11 +3,14 @@
 //!
 //! Pointing `DOCKER_CONFIG` at the project hides `~/.docker/cli-plugins` and any
 //! `cliPluginsExtraDirs` of the user's own config, so `docker compose` and `docker buildx` would
-//! vanish. berth writes a `config.json` whose `cliPluginsExtraDirs` lists the user's plugin
-//! directories, and nothing else: no credentials, no `credsStore` (a copied `"desktop"` store
-//! breaks every pull on a machine without Docker Desktop). berth rewrites the file only while it
-//! is still exactly what berth last wrote, which a hash under `.pixi/berth/` records; a file the
-//! user (or `docker login`) changed is theirs from then on.
+//! vanish, and hides the user's registry logins. berth writes a `config.json` whose
+//! `cliPluginsExtraDirs` lists the user's plugin directories, and whose `credsStore` and
+//! `credHelpers` name the user's credential helpers whose programs exist: logins are reached by
+//! reference, through the helper, never copied. `auths` (which may hold secrets) is never read,
+//! and a helper whose program is missing is left out (a `"desktop"` store left behind by
+//! Docker Desktop breaks every pull; `berth doctor` names it). berth rewrites the file only
+//! while it is still exactly what berth last wrote, which a hash under `.pixi/berth/` records;
+//! a file the user (or `docker login`) changed is theirs from then on.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,8 @@ use crate::host;
 use crate::private_fs;
 use crate::project::Layout;
 use crate::ui;
+
+use super::user_config::{Helpers, PassedCredentials};
 
 const CONFIG_FILE: &str = "config.json";
 /// The hash of the `config.json` berth last wrote, under `.pixi/berth/`.
@@ -67,11 +72,17 @@ pub fn user_plugin_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// The `config.json` berth writes for these plugin directories.
-fn render(plugin_dirs: &[PathBuf]) -> String {
+/// The `config.json` berth writes for these plugin directories and credential helpers.
+fn render(plugin_dirs: &[PathBuf], helpers: &Helpers) -> String {
     // A path that is not UTF-8 cannot be written in JSON; docker could not read it back either.
     let dirs: Vec<&str> = plugin_dirs.iter().filter_map(|d| d.to_str()).collect();
-    let config = serde_json::json!({ "cliPluginsExtraDirs": dirs });
+    let mut config = serde_json::json!({ "cliPluginsExtraDirs": dirs });
+    if let Some(store) = &helpers.store {
+        config["credsStore"] = store.as_str().into();
+    }
+    if !helpers.per_registry.is_empty() {
+        config["credHelpers"] = serde_json::json!(helpers.per_registry);
+    }
     let mut text = serde_json::to_string_pretty(&config).expect("a JSON value always prints");
     text.push('\n');
     text
@@ -81,12 +92,15 @@ fn mark(contents: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(contents))
 }
 
-/// Make sure `.pixi/docker/config.json` lists the user's plugin directories: write it when it
-/// is missing, or when it is berth's own and stale. Leave a file someone else changed alone.
+/// Make sure `.pixi/docker/config.json` lists the user's plugin directories and credential
+/// helpers: write it when it is missing, or when it is berth's own and stale. Leave a file
+/// someone else changed alone.
 ///
-/// The common case (berth's file, up to date) costs a few `stat`s and one small read.
+/// The common case (berth's file, up to date) costs a few `stat`s, the user's config and
+/// one small read.
 pub fn seed(layout: &Layout) -> Result<()> {
-    let wanted = render(&user_plugin_dirs());
+    let passed = PassedCredentials::read(&layout.docker_config);
+    let wanted = render(&user_plugin_dirs(), &passed.helpers);
     let wanted_mark = mark(wanted.as_bytes());
     let config_path = layout.docker_config.join(CONFIG_FILE);
     let marker_path = layout.berth_dir.join(MARKER_FILE);
@@ -186,12 +200,26 @@ mod tests {
     }
 
     #[test]
-    fn config_lists_the_plugin_dirs_and_nothing_else() {
-        let text = render(&[PathBuf::from("/a/cli-plugins"), PathBuf::from("/b")]);
-        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    fn config_lists_the_plugin_dirs_and_helpers_and_nothing_else() {
+        let none = render(
+            &[PathBuf::from("/a/cli-plugins"), PathBuf::from("/b")],
+            &Helpers::default(),
+        );
+        let value: serde_json::Value = serde_json::from_str(&none).expect("valid JSON");
         assert_eq!(
             value,
             serde_json::json!({ "cliPluginsExtraDirs": ["/a/cli-plugins", "/b"] })
+        );
+        let helpers = Helpers {
+            store: Some("pass".into()),
+            per_registry: [("gcr.io".to_string(), "gcloud".to_string())].into(),
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&render(&[], &helpers)).expect("valid JSON");
+        assert_eq!(
+            value,
+            serde_json::json!({ "cliPluginsExtraDirs": [], "credsStore": "pass",
+                                "credHelpers": { "gcr.io": "gcloud" } })
         );
     }
 
@@ -203,13 +231,16 @@ mod tests {
         let marker = layout.berth_dir.join(MARKER_FILE);
 
         // Berth's own file, but for other plugin dirs: brought up to date.
-        let stale = render(&[PathBuf::from("/gone")]);
+        let stale = render(&[PathBuf::from("/gone")], &Helpers::default());
         std::fs::write(&config, &stale).expect("write");
         std::fs::write(&marker, mark(stale.as_bytes())).expect("write");
         seed(&layout).expect("reseed");
         assert_eq!(
             std::fs::read_to_string(&config).expect("read"),
-            render(&user_plugin_dirs())
+            render(
+                &user_plugin_dirs(),
+                &PassedCredentials::read(&layout.docker_config).helpers
+            )
         );
 
         // Someone else's edit: left byte for byte.
@@ -238,7 +269,7 @@ mod tests {
         std::fs::create_dir_all(&layout.docker_config).expect("mkdir");
         std::fs::write(
             layout.docker_config.join(CONFIG_FILE),
-            render(std::slice::from_ref(&extra)),
+            render(std::slice::from_ref(&extra), &Helpers::default()),
         )
         .expect("write");
         let search = plugin_search_path(&layout.docker_config);

@@ -5,8 +5,12 @@
 //! tools read nothing else), `DOCKER_CONFIG=<root>/.pixi/docker` (seeded so plugins still
 //! work), `LIMA_HOME=<root>/.pixi/lima`, and no `DOCKER_CONTEXT`.
 
+mod compose_files;
+mod compose_project;
 mod config;
+mod overrides;
 mod shell;
+mod user_config;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,13 +18,16 @@ use std::process::Command;
 
 use anyhow::Result;
 
+pub use compose_project::ComposeProject;
+pub use overrides::{Inputs as OverrideInputs, Override, list as overrides};
 pub use shell::{Shell, render as render_shell};
+pub use user_config::PassedCredentials;
 
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::process;
 use crate::project::Layout;
-use crate::settings::RuntimeKind;
+use crate::settings::{ComposeName, RuntimeKind, Setting};
 use crate::ui;
 
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
@@ -40,6 +47,8 @@ pub struct DockerEnv {
     docker_config: PathBuf,
     lima_home: PathBuf,
     envs_dir: PathBuf,
+    /// Only for compose words and `berth env` (see [`DockerEnv::with_compose_project`]).
+    compose_project: Option<ComposeProject>,
 }
 
 impl DockerEnv {
@@ -62,7 +71,26 @@ impl DockerEnv {
             docker_config: layout.docker_config.clone(),
             lima_home: layout.lima_home.clone(),
             envs_dir: layout.envs_dir.clone(),
+            compose_project: None,
         }
+    }
+
+    /// This environment with the compose project of the compose words `args` run in `cwd`
+    /// (none for `berth env`), `setting` being the `compose-project` setting.
+    pub fn with_compose_project(
+        mut self,
+        cwd: &Path,
+        args: &[OsString],
+        setting: &Setting<ComposeName>,
+    ) -> DockerEnv {
+        self.compose_project = Some(compose_project(
+            &self.docker_config,
+            &self.envs_dir,
+            cwd,
+            args,
+            setting,
+        ));
+        self
     }
 
     /// The engine's address, when this environment talks to one.
@@ -77,18 +105,30 @@ impl DockerEnv {
 
     /// The variables to set, in the order `berth env` prints them.
     pub fn vars(&self) -> Vec<(&'static str, OsString)> {
-        let mut vars = Vec::with_capacity(3);
+        let mut vars = Vec::with_capacity(5);
         if let Some(docker_host) = &self.docker_host {
             vars.push((DOCKER_HOST, OsString::from(docker_host)));
         }
         vars.push((DOCKER_CONFIG, self.docker_config.clone().into_os_string()));
         vars.push((LIMA_HOME, self.lima_home.clone().into_os_string()));
+        if let Some(project) = &self.compose_project {
+            vars.extend(
+                project
+                    .vars()
+                    .into_iter()
+                    .map(|(name, value)| (name, OsString::from(value))),
+            );
+        }
         vars
     }
 
     /// The variables to remove.
-    pub fn removed(&self) -> &'static [&'static str] {
-        &[DOCKER_CONTEXT]
+    pub fn removed(&self) -> Vec<&'static str> {
+        let mut removed = vec![DOCKER_CONTEXT];
+        if let Some(project) = &self.compose_project {
+            removed.extend(project.removed());
+        }
+        removed
     }
 
     /// The variables as UTF-8 text, for printing.
@@ -146,13 +186,7 @@ impl DockerEnv {
     }
 
     fn compose_program(&self) -> Option<ComposeProgram> {
-        let envs = Some(self.envs_dir.as_path());
-        if let Some(plugin) = config::find_plugin(&self.docker_config, "compose")
-            && let Some(docker) = process::find_program("docker", envs)
-        {
-            return Some(ComposeProgram::Plugin { docker, plugin });
-        }
-        process::find_program("docker-compose", envs).map(ComposeProgram::Standalone)
+        compose_program(&self.docker_config, &self.envs_dir)
     }
 
     fn no_compose(&self) -> Diagnostic {
@@ -181,6 +215,11 @@ pub fn seed_config(layout: &Layout) -> Result<()> {
     config::seed(layout)
 }
 
+/// The user's credential helpers berth passes on to the project's `DOCKER_CONFIG`.
+pub fn passed_credentials(layout: &Layout) -> PassedCredentials {
+    PassedCredentials::read(&layout.docker_config)
+}
+
 /// The `docker compose` plugin docker would find with the project's `DOCKER_CONFIG`.
 pub fn compose_plugin(docker_config: &Path) -> Option<PathBuf> {
     config::find_plugin(docker_config, "compose")
@@ -189,6 +228,35 @@ pub fn compose_plugin(docker_config: &Path) -> Option<PathBuf> {
 enum ComposeProgram {
     Plugin { docker: PathBuf, plugin: PathBuf },
     Standalone(PathBuf),
+}
+
+/// The compose berth runs with the project's `DOCKER_CONFIG`: the docker plugin, else
+/// `docker-compose`.
+fn compose_program(docker_config: &Path, envs_dir: &Path) -> Option<ComposeProgram> {
+    if let Some(plugin) = config::find_plugin(docker_config, "compose")
+        && let Some(docker) = process::find_program("docker", Some(envs_dir))
+    {
+        return Some(ComposeProgram::Plugin { docker, plugin });
+    }
+    process::find_program("docker-compose", Some(envs_dir)).map(ComposeProgram::Standalone)
+}
+
+/// The compose project of the compose words `args` run in `cwd`, read the way the compose
+/// berth runs would read its files (v2's rules when there is none).
+pub fn compose_project(
+    docker_config: &Path,
+    envs_dir: &Path,
+    cwd: &Path,
+    args: &[OsString],
+    setting: &Setting<ComposeName>,
+) -> ComposeProject {
+    let implementation = match compose_program(docker_config, envs_dir) {
+        Some(ComposeProgram::Standalone(_)) => compose_files::Implementation::Standalone,
+        _ => compose_files::Implementation::Plugin,
+    };
+    let env = |name: &str| host::var_str(name);
+    let files = compose_files::ComposeFiles::find(cwd, args, implementation, &env);
+    ComposeProject::resolve(&files, setting, &env)
 }
 
 /// Whether docker or compose words will talk to the project's engine: not for no words

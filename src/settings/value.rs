@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use super::{Mount, RuntimeChoice, VmType};
+use super::{ComposeName, Mount, RuntimeChoice, VmType};
 use crate::host::Arch;
 use crate::manifest::document::{Node, Value};
 use crate::units::{self, BareUnit, ByteSize};
@@ -114,6 +114,20 @@ pub fn choice<T: ValueEnum>(input: Input<'_>, key: &str) -> Result<T, Invalid> {
 /// `runtime::lima::name`, with a name to use instead.)
 pub fn text(input: Input<'_>, key: &str) -> Result<String, Invalid> {
     string(input, key).map(str::to_string)
+}
+
+/// A compose project name both Compose implementations take as it is ([`ComposeName`]).
+pub fn compose_project(input: Input<'_>, key: &str) -> Result<ComposeName, Invalid> {
+    let text = string(input, key)?;
+    ComposeName::parse(text).map_err(|why| {
+        let normalized = super::normalize_compose_name(text);
+        let help = if normalized.is_empty() {
+            format!("write it as `{key} = \"app\"`")
+        } else {
+            format!("write it as `{key} = \"{normalized}\"`")
+        };
+        Invalid::new(why, help)
+    })
 }
 
 /// The VM's CPU count, 1 to 512.
@@ -232,6 +246,12 @@ impl Show for RuntimeChoice {
 impl Show for String {
     fn show(&self) -> String {
         self.clone()
+    }
+}
+
+impl Show for ComposeName {
+    fn show(&self) -> String {
+        self.to_string()
     }
 }
 

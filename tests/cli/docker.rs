@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::harness::{self, BERTH, TEST_IMAGE, TestProject};
+use crate::harness::{self, TEST_IMAGE, TestProject, write_executable};
 
 /// A project whose `DOCKER_HOST` is the user's own: no engine is asked for it.
 const RESPECTING: &str = "[tool.berth]\nrespect-docker-host = true\n";
@@ -24,22 +24,12 @@ fn install_fake_docker(p: &TestProject) {
   printf 'DOCKER_CONFIG=%s\n' "${DOCKER_CONFIG-<unset>}"
   printf 'LIMA_HOME=%s\n' "${LIMA_HOME-<unset>}"
   printf 'DOCKER_CONTEXT=%s\n' "${DOCKER_CONTEXT-<unset>}"
+  printf 'COMPOSE_PROJECT_NAME=%s\n' "${COMPOSE_PROJECT_NAME-<unset>}"
   printf 'PPID=%s\n' "$PPID"
 } >> "$BERTH_FAKE_LOG"
 exit 42
 "#,
     );
-}
-
-fn write_executable(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, text).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-}
-
-/// Put the built berth on the project's PATH, for tasks and `eval "$(berth env)"`.
-fn install_berth(p: &TestProject) {
-    std::os::unix::fs::symlink(BERTH, p.bin.join("berth")).expect("link berth");
 }
 
 fn docker_config(p: &TestProject) -> PathBuf {
@@ -83,6 +73,8 @@ fn docker_gets_the_exact_words_and_the_projects_environment_in_place_of_berth() 
         format!("DOCKER_CONFIG={}", docker_config(&p).display()),
         format!("LIMA_HOME={}", p.path(".pixi/lima").display()),
         "DOCKER_CONTEXT=<unset>".to_string(),
+        // Plain docker words get no compose project.
+        "COMPOSE_PROJECT_NAME=<unset>".to_string(),
         // docker's parent is this test: berth exec'd into it and left no process behind.
         format!("PPID={}", std::process::id()),
     ]);
@@ -444,6 +436,19 @@ fn an_edited_config_json_survives_byte_for_byte() {
 fn env_prints_exports_for_the_users_shell() {
     let p = TestProject::with_tasks(RESPECTING);
     let root = p.root.display();
+    let json = p
+        .berth(["env", "--json"])
+        .env("DOCKER_HOST", UNREACHED_HOST)
+        .run()
+        .json();
+    // The compose project of this checkout: the workspace name and a hash of its root.
+    let compose = json["COMPOSE_PROJECT_NAME"].as_str().expect("a name");
+    assert!(
+        compose.len() == "demo-".len() + 8
+            && compose.starts_with("demo-")
+            && compose[5..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{compose}"
+    );
     p.berth(["env"])
         .env("DOCKER_HOST", UNREACHED_HOST)
         .run()
@@ -452,6 +457,8 @@ fn env_prints_exports_for_the_users_shell() {
             "export DOCKER_HOST='{UNREACHED_HOST}'\n\
              export DOCKER_CONFIG='{root}/.pixi/docker'\n\
              export LIMA_HOME='{root}/.pixi/lima'\n\
+             export COMPOSE_PROJECT_NAME='{compose}'\n\
+             export BERTH_COMPOSE_PROJECT_NAME='{compose}'\n\
              unset DOCKER_CONTEXT\n"
         ));
     p.berth(["env"])
@@ -475,7 +482,7 @@ fn eval_of_env_points_plain_docker_at_the_projects_engine() {
         return;
     }
     let p = TestProject::with_tasks("");
-    install_berth(&p);
+    p.install_berth();
     let mut sh = p.command("sh");
     sh.command.args([
         "-c",
@@ -540,25 +547,10 @@ impl ComposeProject {
 
 impl Drop for ComposeProject {
     fn drop(&mut self) {
-        let ids = Command::new("docker")
-            .args(["ps", "-aq", "--filter"])
-            .arg(format!("label=com.docker.compose.project={}", self.name))
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f"])
-                .args(&ids)
-                .stdout(Stdio::null())
-                .status();
-        }
-        let _ = Command::new("docker")
-            .args(["network", "rm", &format!("{}_default", self.name)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        harness::remove_compose_leftovers(
+            &format!("label=com.docker.compose.project={}", self.name),
+            std::slice::from_ref(&self.name),
+        );
     }
 }
 
@@ -582,7 +574,7 @@ fn compose_up_and_down_through_the_projects_tasks() {
     let p = TestProject::with_tasks(
         "[tasks]\ncompose-up = \"berth compose up -d\"\ncompose-down = \"berth compose down\"\n",
     );
-    install_berth(&p);
+    p.install_berth();
     let compose = ComposeProject::write(&p, "tasks");
     compose.up_and_down(&p, &["run", "compose-up"], &["run", "compose-down"]);
 }

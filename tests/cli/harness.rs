@@ -13,6 +13,14 @@ pub fn fakes_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fakes")
 }
 
+/// Write an executable file (a script), creating its parent directories.
+pub fn write_executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
 /// A temporary project: `<tmp>/home` is HOME, `<tmp>/project` holds the manifest,
 /// `<tmp>/bin` is first on PATH (fakes go there).
 pub struct TestProject {
@@ -77,6 +85,11 @@ impl TestProject {
     pub fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative))
             .unwrap_or_else(|e| panic!("read {relative}: {e}"))
+    }
+
+    /// Put the built berth on the project's PATH, for tasks and `eval "$(berth env)"`.
+    pub fn install_berth(&self) {
+        std::os::unix::fs::symlink(BERTH, self.bin.join("berth")).expect("link berth");
     }
 
     /// Put the fake `name` from `tests/fakes/` first on PATH.
@@ -421,6 +434,27 @@ pub fn host_docker(args: &[&str]) -> String {
         .output()
         .expect("run docker");
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Remove, on the host engine, the containers `filter` (a `docker ps --filter`) matches and the
+/// default networks of compose `projects`: what a compose test leaves when it fails midway.
+pub fn remove_compose_leftovers(filter: &str, projects: &[String]) {
+    let ids = host_docker(&["ps", "-aq", "--filter", filter]);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rm", "-f"])
+            .args(&ids)
+            .stdout(Stdio::null())
+            .status();
+    }
+    for project in projects {
+        let _ = Command::new("docker")
+            .args(["network", "rm", &format!("{project}_default")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 /// The busybox image `.ci/run` imports for engine tests.

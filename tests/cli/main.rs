@@ -4,6 +4,7 @@ mod harness;
 
 mod apple;
 mod basics;
+mod checkouts;
 mod clean;
 mod cluster;
 mod completion;

@@ -4,7 +4,7 @@
 //! directory becomes `[TMP]`; a changed layout fails until its snapshot is reviewed
 //! (`INSTA_UPDATE=always cargo test --test cli outputs::` rewrites them, `git diff` shows how).
 
-use crate::harness::{LimaProject, Output, TestProject};
+use crate::harness::{LimaProject, Output, Run, TestProject};
 
 /// `out`'s exit code, stdout and stderr as one text, with the test's temp directory as
 /// `[TMP]`.
@@ -52,26 +52,61 @@ fn container_status_reads_as_a_few_lines() {
 #[test]
 fn doctor_lists_runtimes_tools_settings_and_problems() {
     let p = TestProject::with_tasks("[tool.berth]\ncpus = 3\ninstance = \"demo\"\n");
-    // Nothing of this machine's: no tool on PATH, no engine, a fixed host.
-    let out = p
-        .berth(["doctor"])
+    let out = doctor_of_no_machine(&p).env("BERTH_MEMORY", "8g").run();
+    insta::assert_snapshot!("doctor", doctor_text(&p, &out));
+}
+
+/// `berth doctor` with nothing of this machine's: no tool on PATH, no engine, a fixed host.
+fn doctor_of_no_machine(p: &TestProject) -> Run {
+    p.berth(["doctor"])
         .env("PATH", &p.bin)
         .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
         .env("BERTH_HOST_OS", "linux")
         .env("BERTH_HOST_ARCH", "x86_64")
-        .env("BERTH_MEMORY", "8g")
+}
+
+/// What the user set that berth's commands override, each with a `help:`: an exported
+/// DOCKER_CONTEXT and DOCKER_HOST, the docker config's `currentContext`, a credential store
+/// whose program is gone, and a COMPOSE_PROJECT_NAME that the compose file's `name:` outranks.
+#[test]
+fn doctor_names_what_berth_overrides() {
+    let p = TestProject::with_tasks("[tool.berth]\ninstance = \"demo\"\n");
+    p.write("compose.yaml", "name: shop\nservices: {}\n");
+    std::fs::create_dir_all(p.home.join(".docker")).expect("mkdir");
+    std::fs::write(
+        p.home.join(".docker/config.json"),
+        r#"{"auths": {"registry.example": {"auth": "dXNlcjpzZWNyZXQ="}},
+            "credsStore": "desktop", "currentContext": "remote"}"#,
+    )
+    .expect("write");
+    let out = doctor_of_no_machine(&p)
+        .env("DOCKER_CONTEXT", "remote")
+        .env("DOCKER_HOST", "tcp://10.0.0.5:2376")
+        .env("COMPOSE_PROJECT_NAME", "mine")
         .run();
-    // Docker's own plugin directories (/usr/libexec/docker/cli-plugins, …) are searched
-    // whatever PATH says, so whether the compose plugin is found is the machine's business.
+    insta::assert_snapshot!("doctor_overrides", doctor_text(&p, &out));
+}
+
+/// doctor's whole output, with what depends on the machine or the temp directory's name
+/// replaced: the compose plugin's line (docker's own plugin directories are searched whatever
+/// PATH says) and the hash of the project's root in the compose project name.
+fn doctor_text(p: &TestProject, out: &Output) -> String {
     let plugin = "   docker compose (plugin)  ";
-    let text: Vec<String> = whole(&p, &out)
+    let root_id = regex_automata::meta::Regex::new(r"demo-[0-9a-f]{8}").expect("regex");
+    whole(p, out)
         .lines()
         .map(|line| match line.strip_prefix(plugin) {
             Some(_) => format!("{plugin}[found or not, as this machine has it]"),
-            None => line.to_string(),
+            None => {
+                let mut text = line.to_string();
+                if let Some(found) = root_id.find(line) {
+                    text.replace_range(found.range(), "demo-[ROOT-ID]");
+                }
+                text
+            }
         })
-        .collect();
-    insta::assert_snapshot!("doctor", text.join("\n"));
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
