@@ -1,7 +1,7 @@
 //! A TOML document for reading: every value with its byte span, tables in declaration order.
 //!
-//! berth reads a manifest on every command but edits one only in `berth init`, which goes
-//! through `toml_edit` to keep the user's formatting. A format-preserving tree costs dozens of
+//! berth reads a manifest on every command but edits one only in `berth init` and `berth task
+//! add|remove|alias`, which go through `toml_edit` to keep the user's formatting. A format-preserving tree costs dozens of
 //! allocations per task (decor, representations, a hash map per inline table), which made a
 //! 10,000-task manifest take ~80 ms to read. The `toml` crate's `DeTable` (spans and borrowed
 //! strings over the same `toml_parser`) lexes the whole document into tokens, then events,
