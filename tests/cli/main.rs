@@ -21,6 +21,8 @@ mod runtimes;
 mod security;
 mod selection;
 mod signals;
+mod ssh;
+mod sshd;
 mod swarm;
 mod task_edit;
 mod tasks;
