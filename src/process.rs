@@ -220,19 +220,7 @@ pub fn capture_within(
     limit: std::time::Duration,
 ) -> Result<Option<Captured>> {
     use std::io::Read;
-    use std::process::Stdio;
-    ui::debug(&format!("run {}", display_command(&command)));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "failed to run `{}`",
-                command.get_program().to_string_lossy()
-            )
-        })?;
+    let mut child = spawn_piped(&mut command)?;
     let read = |stream: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut text = Vec::new();
@@ -278,6 +266,23 @@ pub fn capture_within(
         stdout,
         stderr,
     }))
+}
+
+/// Start `command` with stdin closed and both output streams piped, for berth to read.
+fn spawn_piped(command: &mut Command) -> Result<std::process::Child> {
+    use std::process::Stdio;
+    ui::debug(&format!("run {}", display_command(command)));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })
 }
 
 /// Whether process `pid` runs: alive and not a zombie (an exited child nobody reaped yet,
@@ -430,22 +435,10 @@ pub fn run_streaming(
     mut on_line: impl FnMut(Stream, &str),
 ) -> Result<Streamed> {
     use std::io::BufRead;
-    use std::process::Stdio;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    ui::debug(&format!("run {}", display_command(&command)));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "failed to run `{}`",
-                command.get_program().to_string_lossy()
-            )
-        })?;
+    let mut child = spawn_piped(&mut command)?;
     if let Some(record) = record {
         record.write(child.id());
     }

@@ -179,7 +179,7 @@ impl<'a> Ssh<'a> {
 
         progress.step(&format!("forwarding {}", remote.display()));
         let local = dir.socket();
-        let forwarded = within(commands.forward(&local, &remote)?, deadline)?;
+        let forwarded = self.within(&commands, commands.forward(&local, &remote)?, deadline)?;
         if forwarded.status.code() != 0 {
             return Err(Diagnostic::new(format!(
                 "ssh could not forward {} from {}: {}",
@@ -249,9 +249,34 @@ impl<'a> Ssh<'a> {
         }
     }
 
+    /// `command` (one of `commands`), captured, ended when `deadline` passes or berth is
+    /// interrupted.
+    fn within(
+        &self,
+        commands: &SshCommands,
+        command: std::process::Command,
+        deadline: Instant,
+    ) -> Result<process::Captured> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match process::capture_within(command, left)? {
+            Some(captured) => Ok(captured),
+            None if signals::interrupted() => Err(signals::interruption().into()),
+            None => Err(Diagnostic::new(format!(
+                "{} did not answer over ssh within {} s",
+                self.host(),
+                SETUP_LIMIT.as_secs()
+            ))
+            .help(format!(
+                "try it by hand: `{}`",
+                commands.by_hand("docker version")
+            ))
+            .into()),
+        }
+    }
+
     /// The remote engine's socket, as the docker CLI there names it.
     fn remote_socket(&self, commands: &SshCommands, deadline: Instant) -> Result<PathBuf> {
-        let asked = within(commands.remote(ENDPOINT_QUERY), deadline)?;
+        let asked = self.within(commands, commands.remote(ENDPOINT_QUERY), deadline)?;
         if asked.status.code() != 0 {
             return Err(
                 failure::remote_docker(&self.host(), asked.status.code(), &asked.stderr).into(),
@@ -271,20 +296,6 @@ impl<'a> Ssh<'a> {
             }
             _ => Err(failure::not_a_socket(&self.host(), endpoint).into()),
         }
-    }
-}
-
-/// `command`, captured, ended when `deadline` passes or berth is interrupted.
-fn within(command: std::process::Command, deadline: Instant) -> Result<process::Captured> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    match process::capture_within(command, left)? {
-        Some(captured) => Ok(captured),
-        None if signals::interrupted() => Err(signals::interruption().into()),
-        None => Err(Diagnostic::new(format!(
-            "ssh did not answer within {} s",
-            SETUP_LIMIT.as_secs()
-        ))
-        .into()),
     }
 }
 
