@@ -255,6 +255,25 @@ fn a_forward_that_died_is_reported_with_what_to_run_or_restarted_by_auto_start()
 }
 
 #[test]
+fn a_container_job_which_would_mount_a_local_directory_on_the_remote_engine_is_refused() {
+    let Some(p) = SshProject::start("") else {
+        return;
+    };
+    init(&p);
+    for command in [
+        &["exec", "--image", TEST_IMAGE, "--", "true"][..],
+        &["pool", "start", "--size", "1", "--image", TEST_IMAGE],
+    ] {
+        p.berth(command)
+            .run()
+            .code(1)
+            .stderr_has("from this machine, and the project's engine (ssh://) runs on another one")
+            .stderr_has("help: run it there as a cluster job");
+    }
+    assert!(!p.path(".pixi/berth/jobs").exists(), "no job started");
+}
+
+#[test]
 fn container_shell_runs_on_the_remote_host_through_the_master() {
     let Some(p) = SshProject::start("") else {
         return;
