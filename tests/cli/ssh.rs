@@ -255,6 +255,80 @@ fn a_forward_that_died_is_reported_with_what_to_run_or_restarted_by_auto_start()
 }
 
 #[test]
+fn a_forward_to_another_endpoint_is_replaced_and_the_configs_user_applies() {
+    let Some(p) = SshProject::start("") else {
+        return;
+    };
+    init(&p);
+    let first = p.master_pid();
+    // The same host without a user in the URL: the ssh config's `User` decides.
+    let url = format!("ssh://127.0.0.1:{}", p.sshd.port);
+    p.write(
+        "pixi.toml",
+        &format!(
+            "[workspace]\nname = \"demo\"\nchannels = []\nplatforms = []\n\n[tool.berth]\n\
+             runtime = \"{url}\"\nssh-config = \"ssh/config\"\n"
+        ),
+    );
+    p.write(
+        "ssh/config",
+        &format!("{}  User root\n", p.sshd.client_config()),
+    );
+    let status = p.berth(["container", "status", "--json"]).run();
+    status.code(1);
+    assert_eq!(status.json()["state"], "broken");
+    assert_eq!(
+        status.json()["reason"],
+        format!(
+            "the running ssh forward goes to {}, not to {url}",
+            p.sshd.url()
+        )
+    );
+    init(&p).stderr_has(&format!("stopped the earlier ssh forward (pid {first})"));
+    let second = p.master_pid();
+    assert!(!alive(first));
+    assert_eq!(p.ssh_processes(), [second]);
+    p.berth(["docker", "version"]).run().success();
+}
+
+#[test]
+fn a_master_left_by_a_killed_berth_is_ended_by_the_next_one() {
+    let Some(host) = silent_host() else {
+        return;
+    };
+    let p = &host.project;
+    let berth = p
+        .berth(["container", "init"])
+        .command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("berth to start ssh and record it", || {
+        !ssh_processes_under(&p.home).is_empty()
+            && std::fs::read_dir(p.home.join(".berth/ssh"))
+                .into_iter()
+                .flatten()
+                .any(|d| d.unwrap().path().join("forward.json").exists())
+    });
+    signal(berth.id(), "KILL");
+    let _ = crate::harness::finish(berth);
+    let left = ssh_processes_under(&p.home);
+    assert_eq!(left.len(), 1, "berth's master outlives a SIGKILL of berth");
+    let status = p.berth(["container", "status"]).run();
+    status
+        .code(1)
+        .stdout_has("broken")
+        .stdout_has("runs, but its forward was never set up");
+    p.berth(["container", "stop"])
+        .run()
+        .success()
+        .stderr_has(&format!("(pid {})", left[0]));
+    assert_eq!(ssh_processes_under(&p.home), Vec::<u32>::new());
+}
+
+#[test]
 fn a_container_job_which_would_mount_a_local_directory_on_the_remote_engine_is_refused() {
     let Some(p) = SshProject::start("") else {
         return;
