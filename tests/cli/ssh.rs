@@ -297,21 +297,7 @@ fn a_master_left_by_a_killed_berth_is_ended_by_the_next_one() {
         return;
     };
     let p = &host.project;
-    let berth = p
-        .berth(["container", "init"])
-        .command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("berth to start ssh and record it", || {
-        !ssh_processes_under(&p.home).is_empty()
-            && std::fs::read_dir(p.home.join(".berth/ssh"))
-                .into_iter()
-                .flatten()
-                .any(|d| d.unwrap().path().join("forward.json").exists())
-    });
+    let berth = host.init_while_connecting();
     signal(berth.id(), "KILL");
     let _ = crate::harness::finish(berth);
     let left = ssh_processes_under(&p.home);
@@ -524,6 +510,29 @@ struct SilentHost {
     _listener: std::net::TcpListener,
 }
 
+impl SilentHost {
+    /// `berth container init`, started, once its ssh runs (connecting) and is recorded.
+    fn init_while_connecting(&self) -> std::process::Child {
+        let p = &self.project;
+        let berth = p
+            .berth(["container", "init"])
+            .command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_until("berth to start ssh and record it", || {
+            !ssh_processes_under(&p.home).is_empty()
+                && std::fs::read_dir(p.home.join(".berth/ssh"))
+                    .into_iter()
+                    .flatten()
+                    .any(|d| d.unwrap().path().join("forward.json").exists())
+        });
+        berth
+    }
+}
+
 impl Drop for SilentHost {
     fn drop(&mut self) {
         kill_ssh_under(&self.project.home);
@@ -571,17 +580,7 @@ fn ctrl_c_while_connecting_leaves_no_ssh_behind() {
         return;
     };
     let p = &host.project;
-    let berth = p
-        .berth(["container", "init"])
-        .command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("berth to start ssh", || {
-        !ssh_processes_under(&p.home).is_empty()
-    });
+    let berth = host.init_while_connecting();
     signal(berth.id(), "INT");
     let out = crate::harness::finish(berth);
     assert_eq!(out.code, 130, "{}", out.stderr);
