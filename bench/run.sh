@@ -65,12 +65,17 @@ kill_lima_agents() {
   done
 }
 
-# What a failed row group can leave running: fake Lima host agents and the warm pool.
+# What a failed row group can leave running: fake Lima host agents, the warm pool, and the
+# ssh group's forward and sshd.
 cleanup() {
   local project
   for project in "$work"/*/project; do
     kill_lima_agents "$project"
   done
+  if [[ -f $work/ssh/sshd.pid ]]; then
+    (cd "$work/ssh/project" && HOME="$work/ssh/home" "$BERTH" -q container stop) || true
+    kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null || true
+  fi
   if [[ -d $work/jobs/.pixi/berth/pool ]]; then
     (cd "$work/jobs" && "$BERTH" -q --runtime docker pool stop) || true
   fi
@@ -368,6 +373,77 @@ group_jobs() {
   (cd "$dir" && "$BERTH" -q --runtime docker pool stop)
 }
 
+# Issue 20: an ssh:// runtime against this machine's engine through a real sshd on 127.0.0.1
+# (its own keys, config and port, as tests/cli/sshd.rs starts it; needs root and
+# openssh-server), at local socket speed: `berth docker version` through the forward against
+# the same on the local socket, and `container status` reading the forward without a child.
+group_ssh() {
+  if (($(id -u) != 0)) || [[ ! -x /usr/sbin/sshd ]]; then
+    echo "group_ssh skipped: it needs root and /usr/sbin/sshd (openssh-server)" >&2
+    return 0
+  fi
+  local base="$work/ssh"
+  mkdir -p "$base/project" "$base/home"
+  local key
+  for key in host_key client_key; do
+    ssh-keygen -q -t ed25519 -N '' -C berth-bench -f "$base/$key"
+  done
+  cp "$base/client_key.pub" "$base/authorized_keys"
+  local port
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  cat >"$base/sshd_config" <<EOF2
+ListenAddress 127.0.0.1:$port
+HostKey $base/host_key
+PidFile $base/sshd.pid
+AuthorizedKeysFile $base/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+EOF2
+  echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$base/host_key.pub")" >"$base/known_hosts"
+  cat >"$base/project/ssh_config" <<EOF2
+IdentityFile $base/client_key
+IdentitiesOnly yes
+IdentityAgent none
+UserKnownHostsFile $base/known_hosts
+GlobalKnownHostsFile /dev/null
+EOF2
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -f "$base/sshd_config" -E "$base/sshd.log"
+  local dir="$base/project"
+  { manifest_header
+    printf '\n[tool.berth]\nruntime = "ssh://root@127.0.0.1:%s"\nssh-config = "ssh_config"\n' "$port"
+  } >"$dir/pixi.toml"
+  local local_dir="$base/local"
+  mkdir -p "$local_dir"
+  manifest_header >"$local_dir/pixi.toml"
+  local -x HOME="$base/home"
+  (cd "$dir" && "$BERTH" -q container init && "$BERTH" -q docker version >/dev/null)
+  (cd "$local_dir" && "$BERTH" -q --runtime docker docker version >/dev/null)
+  paired 300 '`berth docker version` (ssh:// runtime, sshd on 127.0.0.1)' "$dir" \
+    "$BERTH docker version" '`berth docker version` (local engine)' \
+    "$BERTH --manifest-path $local_dir --runtime docker docker version" ratio:1.2
+  paired 300 '`berth docker version` (ssh:// runtime, sshd on 127.0.0.1)' "$dir" \
+    "$BERTH docker version" '`docker version` (local engine)' "docker version"
+  # Docker's own ssh transport, which starts `ssh … docker system dial-stdio` per call: an
+  # `ssh` first on PATH adds the project's config (docker has no option for one).
+  mkdir -p "$base/bin"
+  printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$base/bin/ssh"
+  chmod +x "$base/bin/ssh"
+  paired 60 '`berth docker version` (ssh:// runtime, sshd on 127.0.0.1)' "$dir" \
+    "$BERTH docker version" '`DOCKER_HOST=ssh://… docker version` (docker'"'"'s ssh transport)' \
+    "env PATH=$base/bin:$PATH DOCKER_HOST=ssh://root@127.0.0.1:$port docker version"
+  compare '`berth container status` (ssh://, running)' "$dir" "$BERTH container status" \
+    '`docker version`' "docker version" time:5
+  check_no_children '`berth container status` (ssh://, running)' \
+    "$(child_processes "$dir" "$BERTH" container status)"
+  (cd "$dir" && "$BERTH" -q container stop)
+  kill "$(cat "$base/sshd.pid")"
+  rm -f "$base/sshd.pid"
+}
+
 # startup_row LABEL BINARY ARGS...: minor page faults (largest of three runs) and the
 # relocations the dynamic loader applies, for the start-up table.
 startup_row() {
@@ -431,7 +507,7 @@ group_startup() {
 }
 
 ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs
-  group_startup)
+  group_startup group_ssh)
 
 write_results() {
   local load="$1"

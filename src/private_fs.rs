@@ -193,6 +193,121 @@ fn refuse(path: &Path) -> anyhow::Error {
     .into()
 }
 
+/// Make `dir`, outside the project, a directory only the user may use, for what gives access
+/// to something else (the ssh forward's sockets give root on the remote engine): created 0700
+/// with its missing parents. An existing `dir`, and its parent, must be real directories of
+/// the user's that no one else can write, or they are refused (another user could have put,
+/// or could swap in, what berth would then use); `dir` is then tightened to 0700.
+pub fn ensure_owned_dir(dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        if !parent.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
+            builder
+                .create(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        check_owned(parent, "directory")?;
+    }
+    match dir.symlink_metadata() {
+        Err(err) if err.kind() == ErrorKind::NotFound => create_private_dir(dir)?,
+        Err(err) => {
+            return Err(err).with_context(|| format!("failed to inspect `{}`", dir.display()));
+        }
+        Ok(_) => {}
+    }
+    check_owned(dir, "directory")?;
+    tighten_dir(dir)
+}
+
+/// Whether `dir` exists, checked as [`ensure_owned_dir`] checks it (and its parent), without
+/// creating anything. A `dir` the user may not look into is refused naming the directory
+/// above it that is not the user's.
+pub fn owned_dir(dir: &Path) -> Result<bool> {
+    match dir.symlink_metadata() {
+        Ok(_) => {
+            if let Some(parent) = dir.parent() {
+                check_owned(parent, "directory")?;
+            }
+            check_owned(dir, "directory").map(|()| true)
+        }
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+        Err(err) => {
+            if err.kind() == ErrorKind::PermissionDenied
+                && let Some(visible) = dir
+                    .ancestors()
+                    .skip(1)
+                    .find(|a| a.symlink_metadata().is_ok())
+            {
+                check_owned(visible, "directory")?;
+            }
+            Err(err).with_context(|| format!("failed to inspect `{}`", dir.display()))
+        }
+    }
+}
+
+/// Whether a socket of the user's is at `path` (`false`: nothing is there). Anything else
+/// there (another user's socket, one others can open, a link, a file) is refused: berth would
+/// hand it to docker as the project's engine.
+pub fn owned_socket(path: &Path) -> Result<bool> {
+    match path.symlink_metadata() {
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err).with_context(|| format!("failed to inspect `{}`", path.display())),
+        Ok(_) => check_owned(path, "socket").map(|()| true),
+    }
+}
+
+/// `path` is a `kind` (`directory` or `socket`, not a link to one) that the user owns and no
+/// one else can write.
+fn check_owned(path: &Path, kind: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let meta = fs_err::symlink_metadata(path)?;
+        let file_type = meta.file_type();
+        let is_kind = match kind {
+            "socket" => file_type.is_socket(),
+            _ => file_type.is_dir(),
+        };
+        let me = nix::unistd::geteuid().as_raw();
+        let problem = if !is_kind {
+            Some(format!("is not a {kind}"))
+        } else if meta.uid() != me {
+            Some(format!(
+                "belongs to another user (uid {}, you are {me})",
+                meta.uid()
+            ))
+        } else if meta.mode() & 0o022 != 0 {
+            Some(format!(
+                "can be written by other users (mode {:o})",
+                meta.mode() & 0o7777
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Diagnostic::new(format!(
+                "`{}` {problem}; berth does not use it",
+                path.display()
+            ))
+            .help(
+                "berth keeps the ssh forward of the project's engine there, and whoever \
+                 controls it controls that engine",
+            )
+            .help(format!(
+                "remove it (`rm -rf {}`, as its owner or root) and run berth again",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, kind);
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -229,6 +344,36 @@ mod tests {
         ensure_dir(&dir).unwrap();
         create_file(&file).unwrap();
         assert_eq!((mode(&dir), mode(&file)), (0o700, 0o600));
+    }
+
+    #[test]
+    fn an_owned_dir_is_private_and_a_loose_one_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("home/.berth/ssh/abcd");
+        ensure_owned_dir(&dir).unwrap();
+        assert_eq!((mode(&dir), mode(dir.parent().unwrap())), (0o700, 0o700));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_owned_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700, "tightened");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = ensure_owned_dir(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("can be written by other users (mode 777)"),
+            "{err}"
+        );
+
+        let socket = tmp.path().join("docker.sock");
+        assert!(!owned_socket(&socket).unwrap());
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(owned_socket(&socket).unwrap());
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(owned_socket(&socket).is_err());
+        std::fs::write(tmp.path().join("file"), "").unwrap();
+        let err = owned_socket(&tmp.path().join("file"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not a socket"), "{err}");
     }
 
     #[test]

@@ -183,6 +183,146 @@ fn shield(command: &mut Command) {
     let _ = command;
 }
 
+/// Start `command` to outlive berth: in a session of its own (no terminal, so neither Ctrl-C
+/// nor a closed terminal reaches it), stdin closed, stdout and stderr into `log`. For a
+/// runtime's background process (the ssh forward), which a later berth stops by its pid.
+pub fn spawn_detached(mut command: Command, log: std::fs::File) -> Result<std::process::Child> {
+    ui::debug(&format!("start {}", display_command(&command)));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid(2) only, which is async-signal-safe and allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
+    }
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().context("failed to share a log file")?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })
+}
+
+/// Like [`capture`], but a child still running after `limit` is killed: `None` then. For a
+/// query over the network, which must not hang berth.
+pub fn capture_within(
+    mut command: Command,
+    limit: std::time::Duration,
+) -> Result<Option<Captured>> {
+    use std::io::Read;
+    let mut child = spawn_piped(&mut command)?;
+    let read = |stream: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .context("failed to wait for a child process")?
+        {
+            break Some(status);
+        }
+        if std::time::Instant::now() >= deadline || signals::interrupted() {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    Ok(status.map(|status| Captured {
+        status: ExitStatus::from_std(status),
+        stdout,
+        stderr,
+    }))
+}
+
+/// Start `command` with stdin closed and both output streams piped, for berth to read.
+fn spawn_piped(command: &mut Command) -> Result<std::process::Child> {
+    use std::process::Stdio;
+    ui::debug(&format!("run {}", display_command(command)));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "failed to run `{}`",
+                command.get_program().to_string_lossy()
+            )
+        })
+}
+
+/// Whether process `pid` runs: alive and not a zombie (an exited child nobody reaped yet,
+/// which in a container whose first process reaps nothing may stay forever).
+pub fn is_running(pid: u32) -> bool {
+    if !is_alive(pid) {
+        return false;
+    }
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    // `/proc/<pid>/stat`: `pid (comm) state …`; the comm may hold spaces and parentheses.
+    fs_err::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after = stat.rsplit_once(')')?.1;
+            after.split_whitespace().next().map(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// End process `pid`, which berth started in the background earlier: SIGTERM, then SIGKILL
+/// when it still runs after `grace`; returns once it no longer runs.
+pub fn terminate(pid: u32, grace: std::time::Duration) {
+    use std::time::{Duration, Instant};
+    signal_pid(pid, Sig::Term);
+    let deadline = Instant::now() + grace;
+    while is_running(pid) {
+        if Instant::now() >= deadline {
+            signal_pid(pid, Sig::Kill);
+            let killed = Instant::now();
+            while is_running(pid) && killed.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Which of a child's output streams a line came from.
 pub use crate::ui::Stream;
 
@@ -232,11 +372,11 @@ impl ChildRecord {
         if !is_alive(pid) || !ours {
             return None;
         }
-        signal_pid(pid, false);
+        signal_pid(pid, Sig::Int);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while is_alive(pid) {
             if std::time::Instant::now() > deadline {
-                signal_pid(pid, true);
+                signal_pid(pid, Sig::Kill);
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -295,22 +435,10 @@ pub fn run_streaming(
     mut on_line: impl FnMut(Stream, &str),
 ) -> Result<Streamed> {
     use std::io::BufRead;
-    use std::process::Stdio;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    ui::debug(&format!("run {}", display_command(&command)));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "failed to run `{}`",
-                command.get_program().to_string_lossy()
-            )
-        })?;
+    let mut child = spawn_piped(&mut command)?;
     if let Some(record) = record {
         record.write(child.id());
     }
@@ -354,10 +482,12 @@ pub fn run_streaming(
         if signals::interrupted() {
             match interrupted_at {
                 None => {
-                    signal_child(&child, false);
+                    signal_pid(child.id(), Sig::Int);
                     interrupted_at = Some(Instant::now());
                 }
-                Some(at) if at.elapsed() > Duration::from_secs(5) => signal_child(&child, true),
+                Some(at) if at.elapsed() > Duration::from_secs(5) => {
+                    signal_pid(child.id(), Sig::Kill)
+                }
                 Some(_) => {}
             }
         }
@@ -375,19 +505,23 @@ pub fn run_streaming(
     Ok(Streamed::Exited(ExitStatus::from_std(status)))
 }
 
-/// SIGINT (or SIGKILL when `kill`) to a child that may already be gone.
-fn signal_child(child: &std::process::Child, kill: bool) {
-    signal_pid(child.id(), kill);
+/// The signals berth sends its children.
+#[derive(Debug, Clone, Copy)]
+enum Sig {
+    Int,
+    Term,
+    Kill,
 }
 
-fn signal_pid(pid: u32, kill: bool) {
+/// `signal` to process `pid`, which may already be gone.
+fn signal_pid(pid: u32, signal: Sig) {
     #[cfg(unix)]
     {
         use nix::sys::signal::{Signal, kill as send};
-        let signal = if kill {
-            Signal::SIGKILL
-        } else {
-            Signal::SIGINT
+        let signal = match signal {
+            Sig::Int => Signal::SIGINT,
+            Sig::Term => Signal::SIGTERM,
+            Sig::Kill => Signal::SIGKILL,
         };
         if let Ok(pid) = i32::try_from(pid) {
             let _ = send(nix::unistd::Pid::from_raw(pid), signal);
@@ -395,7 +529,7 @@ fn signal_pid(pid: u32, kill: bool) {
     }
     #[cfg(not(unix))]
     {
-        let _ = (pid, kill);
+        let _ = (pid, signal);
     }
 }
 

@@ -19,11 +19,13 @@ use crate::manifest::document::{Node, Table};
 use crate::units::ByteSize;
 
 mod compose_name;
+mod endpoint;
 mod runtime_kind;
 mod value;
 mod vm_type;
 
 pub use compose_name::{ComposeName, normalize as normalize_compose_name};
+pub use endpoint::{Endpoint, SshDestination};
 pub use runtime_kind::{RuntimeChoice, RuntimeKind};
 use value::{Input, Invalid, Parser, Show};
 pub use vm_type::VmType;
@@ -187,8 +189,19 @@ declare_settings! {
         flag: Some("--runtime"),
         default: |_| RuntimeChoice::Auto,
         parse: value::runtime,
-        help: "auto | lima | docker | colima | podman | apple | native",
+        help: "auto | lima | docker | colima | podman | apple | native | ssh://[user@]host[:port] | unix:///path/to/docker.sock",
         init: true,
+    },
+    /// The ssh configuration file every ssh process of an `ssh://` runtime reads (`-F`),
+    /// relative to the project root; unset, the user's own.
+    ssh_config: Option<String> {
+        key: "ssh-config",
+        env: Some("BERTH_SSH_CONFIG"),
+        flag: None,
+        default: |_| None,
+        parse: |input, key| value::text(input, key).map(Some),
+        help: "the ssh config file for an ssh:// runtime, relative to the project (yours when unset)",
+        init: false,
     },
     /// The Lima instance's name (and the Colima profile's and Podman machine's).
     instance: String {

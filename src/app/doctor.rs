@@ -16,8 +16,8 @@ use crate::host::{self, Arch, Os};
 use crate::runtime::selection::{self, AUTO_ORDER};
 use crate::runtime::{Context, SocketBudget, State};
 use crate::runtime::{lima, mounts};
-use crate::settings::{Mount, RuntimeChoice, RuntimeKind};
-use crate::{docker, process, ui};
+use crate::settings::{Endpoint, Mount, RuntimeChoice, RuntimeKind};
+use crate::{docker, docker_api, process, ui};
 
 #[derive(Serialize)]
 struct RuntimeRow {
@@ -35,6 +35,19 @@ struct ToolRow {
     name: &'static str,
     path: Option<PathBuf>,
     version: Option<String>,
+}
+
+/// The engine an endpoint runtime (`ssh://`, `unix://`) reaches, asked once: doctor's word on
+/// a remote engine.
+#[derive(Serialize)]
+struct Engine {
+    /// The endpoint as the `runtime` setting names it (an ssh URL names the host).
+    endpoint: String,
+    docker_host: String,
+    /// The engine's version (`GET /version`), when it says.
+    version: Option<String>,
+    /// The round trip of one `GET /_ping`, in milliseconds.
+    ping_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -64,11 +77,18 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             (None, String::new())
         }
     };
-    // The engine berth's docker commands would talk to.
+    // The engine berth's docker commands would talk to, and for an endpoint runtime what
+    // doctor shows of it.
+    let mut engine = None;
     let project_host = match &selection {
         Ok(selection) if selection.runtime.kind() != RuntimeKind::Native => {
             match selection.runtime.docker_host() {
-                Ok(docker_host) => Some(docker_host),
+                Ok(docker_host) => {
+                    if let RuntimeChoice::Endpoint(endpoint) = &workspace.settings.runtime.value {
+                        engine = Some(engine_of(endpoint, docker_host.clone()));
+                    }
+                    Some(docker_host)
+                }
                 Err(err) => {
                     problems.push(problem(&err));
                     None
@@ -105,9 +125,16 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
         compose_project: &compose_project,
     });
 
+    // Every runtime auto considers, and an endpoint's (which only the setting names).
+    let endpoint_kind = match &workspace.settings.runtime.value {
+        RuntimeChoice::Endpoint(endpoint) => Some(endpoint.kind()),
+        _ => None,
+    };
     let runtimes: Vec<RuntimeRow> = AUTO_ORDER
         .iter()
-        .map(|kind| runtime_row(&ctx, *kind))
+        .copied()
+        .chain(endpoint_kind)
+        .map(|kind| runtime_row(&ctx, kind))
         .collect();
     let tools = tools(layout);
     // Only the runtime in use: another runtime's sockets are not this project's concern.
@@ -167,6 +194,7 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             "settings": settings,
             "socket_budget": budget,
             "overridden": overridden,
+            "engine": engine,
             "problems": problems,
         }))?;
     } else {
@@ -176,6 +204,7 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<ExitStatus> {
             &reason,
             &compose_project,
             &credentials,
+            engine.as_ref(),
             &runtimes,
             &tools,
             &settings,
@@ -198,6 +227,34 @@ fn problem(err: &anyhow::Error) -> Problem {
     Problem {
         message: err.to_string(),
         help: diagnostic.map(|d| d.help.clone()).unwrap_or_default(),
+    }
+}
+
+/// The engine at `docker_host` (which answered), as one version query and one timed ping.
+fn engine_of(endpoint: &Endpoint, docker_host: String) -> Engine {
+    let socket = docker_api::unix_socket(&docker_host).map(std::path::Path::to_path_buf);
+    let version = socket
+        .as_deref()
+        .and_then(|s| docker_api::get_json(s, "/version"))
+        .and_then(|v| {
+            let version = v["Version"].as_str()?;
+            Some(match v["ApiVersion"].as_str() {
+                Some(api) => format!("{version} (API {api})"),
+                None => version.to_string(),
+            })
+        });
+    let ping_ms = socket.as_deref().and_then(|s| {
+        let started = std::time::Instant::now();
+        docker_api::ping(s).then(|| {
+            let micros = started.elapsed().as_micros() as f64;
+            (micros / 10.0).round() / 100.0
+        })
+    });
+    Engine {
+        endpoint: endpoint.to_string(),
+        docker_host,
+        version,
+        ping_ms,
     }
 }
 
@@ -228,23 +285,25 @@ fn runtime_row(ctx: &Context<'_>, kind: RuntimeKind) -> RuntimeRow {
 /// some tools (the Python `docker-compose`) take most of a second to answer, and doctor
 /// should cost the slowest of them, not their sum.
 fn tools(layout: &crate::project::Layout) -> Vec<ToolRow> {
-    const TOOLS: &[&str] = &[
-        "docker",
-        "docker-compose",
-        "limactl",
-        "colima",
-        "podman",
-        "container",
+    /// Each tool with the words that make it print its version.
+    const TOOLS: &[(&str, &[&str])] = &[
+        ("docker", &["--version"]),
+        ("docker-compose", &["--version"]),
+        ("limactl", &["--version"]),
+        ("colima", &["--version"]),
+        ("podman", &["--version"]),
+        ("container", &["--version"]),
+        ("ssh", &["-V"]),
     ];
     let plugin = docker::compose_plugin(&layout.docker_config);
     std::thread::scope(|scope| {
         let mut queries: Vec<_> = TOOLS
             .iter()
-            .map(|name| {
+            .map(|(name, version_args)| {
                 let path = process::find_program(name, Some(&layout.envs_dir));
                 let asked = path
                     .clone()
-                    .map(|p| scope.spawn(move || version_of(&p, &["--version"])));
+                    .map(|p| scope.spawn(move || version_of(&p, version_args)));
                 (*name, path, asked)
             })
             .collect();
@@ -286,6 +345,7 @@ fn print_human(
     reason: &str,
     compose_project: &docker::ComposeProject,
     credentials: &docker::PassedCredentials,
+    engine: Option<&Engine>,
     runtimes: &[RuntimeRow],
     tools: &[ToolRow],
     settings: &[serde_json::Value],
@@ -311,6 +371,20 @@ fn print_human(
             Some(name) => format!("{} {name} — {reason}", heading("runtime:")),
             None => format!("{} none could be chosen", heading("runtime:")),
         },
+    ];
+    if let Some(engine) = engine {
+        let version = engine.version.as_deref().unwrap_or("version unknown");
+        let ping = engine.ping_ms.map_or_else(
+            || "no answer to a ping".to_string(),
+            |ms| format!("ping {ms:.2} ms"),
+        );
+        lines.push(format!(
+            "{} {} — Docker {version}, {ping}",
+            heading("engine:"),
+            engine.endpoint
+        ));
+    }
+    lines.extend([
         format!(
             "{} {}  {}",
             heading("compose project:"),
@@ -320,7 +394,7 @@ fn print_human(
         format!("{} {}", heading("credentials:"), credentials.describe()),
         String::new(),
         heading("runtimes (auto's order after an existing project instance):"),
-    ];
+    ]);
     for row in runtimes {
         let mark = if Some(row.name) == selected { "*" } else { " " };
         let name = row.name.name();

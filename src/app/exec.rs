@@ -213,7 +213,7 @@ fn choose_docker(
         return Ok(None);
     };
     match docker_for(workspace) {
-        Ok(docker) => Ok(Some(docker)),
+        Ok(docker) => mounts_reach(&docker, "a job's directory").map(|()| Some(docker)),
         // Ctrl-C during an auto-start stops the command; it is no reason to run natively.
         Err(err) if err.is::<Interrupted>() => Err(err),
         Err(why) if !no_native && settings.native_fallback.value => {
@@ -237,6 +237,22 @@ fn choose_docker(
             Err(diagnostic.into())
         }
     }
+}
+
+/// A container job (or pool slot) gets `what`, a directory of this machine, bind-mounted: the
+/// engine of an `ssh://` runtime runs on another machine, where that directory is not, and a
+/// bind mount there would quietly be an empty one.
+fn mounts_reach(docker: &Docker, what: &str) -> Result<()> {
+    if docker.runtime != RuntimeKind::Ssh {
+        return Ok(());
+    }
+    Err(Diagnostic::new(format!(
+        "a container job mounts {what} from this machine, and the project's engine (ssh://) \
+         runs on another one"
+    ))
+    .help("run it there as a cluster job (`berth exec --cluster --image …`, no files in or out)")
+    .help("or choose a runtime on this machine for it, such as `--runtime docker`")
+    .into())
 }
 
 /// The docker CLI pointed at the project's container runtime (started first under
@@ -268,7 +284,7 @@ pub fn pool(global: &Global, command: PoolCommand) -> Result<ExitStatus> {
     })?;
     let pool = pool_of(&workspace, &docker);
     match command {
-        PoolCommand::Start(args) => start(&pool, &args),
+        PoolCommand::Start(args) => start(&pool, &docker, &args),
         PoolCommand::Status(args) => status(&pool, args.json),
         PoolCommand::Stop => {
             let removed = pool.stop()?;
@@ -278,7 +294,8 @@ pub fn pool(global: &Global, command: PoolCommand) -> Result<ExitStatus> {
     }
 }
 
-fn start(pool: &Pool<'_>, args: &PoolStartArgs) -> Result<ExitStatus> {
+fn start(pool: &Pool<'_>, docker: &Docker, args: &PoolStartArgs) -> Result<ExitStatus> {
+    mounts_reach(docker, "each pool slot's directory")?;
     if args.size == 0 {
         return Err(Diagnostic::new("--size must be at least 1")
             .help("pass how many containers to keep warm, such as `--size 2`")

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -221,6 +221,53 @@ pub fn wait_for_docker(
     Ok(())
 }
 
+/// Print the logs `files` (each headed by its name when there are several), each line as
+/// `render` shows it; with `follow`, keep printing what they gain, as `tail -f` does.
+pub fn print_logs(
+    files: &[PathBuf],
+    follow: bool,
+    render: impl Fn(&Path, &str) -> String,
+) -> Result<()> {
+    let mut offsets = vec![0u64; files.len()];
+    let mut last_shown: Option<usize> = None;
+    loop {
+        for (i, file) in files.iter().enumerate() {
+            let chunk = read_from(file, &mut offsets[i])?;
+            if chunk.is_empty() {
+                continue;
+            }
+            if files.len() > 1 && last_shown != Some(i) {
+                ui::out(&format!("==> {} <==", ui::display_path(file)))?;
+                last_shown = Some(i);
+            }
+            for line in chunk.lines() {
+                ui::out(&render(file, line))?;
+            }
+        }
+        if !follow {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The complete lines added to `path` since `offset`, moving `offset` past them. A file that
+/// shrank (a log truncated as its process starts again) is read again from the top.
+fn read_from(path: &Path, offset: &mut u64) -> Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = fs_err::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len < *offset {
+        *offset = 0;
+    }
+    file.seek(SeekFrom::Start(*offset))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    *offset += complete as u64;
+    Ok(String::from_utf8_lossy(&bytes[..complete]).into_owned())
+}
+
 /// `K=V … program args`: the command line with the variables berth set for it, as the log's
 /// first line.
 fn with_env(command: &Command) -> String {
@@ -260,6 +307,17 @@ mod tests {
             Some("error starting vm: exit status 1")
         );
         assert_eq!(logrus_fatal(r#"time="t" level=info msg="fine""#), None);
+    }
+
+    #[test]
+    fn only_complete_lines_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serial.log");
+        fs_err::write(&path, "one\ntw").unwrap();
+        let mut offset = 0;
+        assert_eq!(read_from(&path, &mut offset).unwrap(), "one\n");
+        fs_err::write(&path, "one\ntwo\n").unwrap();
+        assert_eq!(read_from(&path, &mut offset).unwrap(), "two\n");
     }
 
     #[test]

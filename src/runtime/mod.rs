@@ -20,6 +20,8 @@ pub mod mounts;
 pub mod native;
 pub mod podman;
 pub mod selection;
+pub mod ssh;
+pub mod unix_socket;
 
 /// The state of a runtime, as `berth container status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

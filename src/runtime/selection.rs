@@ -3,8 +3,11 @@
 
 use anyhow::Result;
 
-use super::{Context, Runtime, apple, colima, docker_engine, lima, native, podman};
-use crate::settings::{RuntimeChoice, RuntimeKind};
+use super::{
+    Context, Runtime, apple, colima, docker_engine, lima, native, podman, ssh, unix_socket,
+};
+use crate::diag::Diagnostic;
+use crate::settings::{Endpoint, RuntimeChoice, RuntimeKind};
 
 /// The chosen runtime and why it was chosen, for `-v` and `berth doctor`.
 pub struct Selection<'a> {
@@ -25,11 +28,15 @@ pub const AUTO_ORDER: &[RuntimeKind] = &[
 
 /// Choose the runtime: the explicit setting, or under `auto` the first that fits.
 pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
-    let selection = match ctx.settings.runtime.value {
+    let selection = match &ctx.settings.runtime.value {
         RuntimeChoice::Auto => auto(ctx)?,
         RuntimeChoice::Only(kind) => Selection {
-            runtime: build(ctx, kind)?,
+            runtime: build(ctx, *kind)?,
             reason: format!("runtime = {kind} ({})", ctx.settings.runtime.source),
+        },
+        RuntimeChoice::Endpoint(endpoint) => Selection {
+            runtime: build(ctx, endpoint.kind())?,
+            reason: format!("runtime = {endpoint} ({})", ctx.settings.runtime.source),
         },
     };
     crate::ui::debug(&format!(
@@ -40,7 +47,8 @@ pub fn select<'a>(ctx: &'a Context<'a>) -> Result<Selection<'a>> {
     Ok(selection)
 }
 
-/// The backend of `kind`. Apple's checks the host can run it at all. The VM runtimes name
+/// The backend of `kind`. Apple's checks the host can run it at all; an endpoint's (`ssh`,
+/// `unix`) serves the endpoint the `runtime` setting names. The VM runtimes name
 /// their VM after `instance` (Colima's is a Lima instance too), so Lima's name rule is checked
 /// here, before any of them is asked anything.
 pub fn build<'a>(ctx: &'a Context<'a>, kind: RuntimeKind) -> Result<Box<dyn Runtime + 'a>> {
@@ -57,7 +65,29 @@ pub fn build<'a>(ctx: &'a Context<'a>, kind: RuntimeKind) -> Result<Box<dyn Runt
         RuntimeKind::Podman => Box::new(podman::Podman::new(ctx)),
         RuntimeKind::Apple => Box::new(apple::Apple::new(ctx)?),
         RuntimeKind::Native => Box::new(native::Native),
+        RuntimeKind::Ssh | RuntimeKind::Unix => match configured_endpoint(ctx, kind) {
+            Some(Endpoint::Ssh(destination)) => Box::new(ssh::Ssh::new(ctx, destination.clone())),
+            Some(Endpoint::Unix(socket)) => Box::new(unix_socket::UnixSocket::new(socket.clone())),
+            None => {
+                return Err(Diagnostic::new(format!(
+                    "the `{kind}` runtime serves the endpoint `runtime` names, and it names none"
+                ))
+                .help(format!(
+                    "set `runtime = \"{}\"` in [tool.berth]",
+                    Endpoint::FORMS.join("\"` or `\"")
+                ))
+                .into());
+            }
+        },
     })
+}
+
+/// The endpoint the `runtime` setting names, when it is one of `kind`'s.
+fn configured_endpoint<'a>(ctx: &'a Context<'_>, kind: RuntimeKind) -> Option<&'a Endpoint> {
+    match &ctx.settings.runtime.value {
+        RuntimeChoice::Endpoint(endpoint) if endpoint.kind() == kind => Some(endpoint),
+        _ => None,
+    }
 }
 
 /// `auto`: keep what the project already uses, else the first runtime that can work here.
@@ -102,5 +132,8 @@ pub fn available(ctx: &Context<'_>, kind: RuntimeKind) -> Option<String> {
             .ok()
             .map(|support| format!("macOS {} with Apple's container CLI", support.macos_version)),
         RuntimeKind::Native => Some("always: `berth exec` jobs as local processes".into()),
+        RuntimeKind::Ssh | RuntimeKind::Unix => {
+            configured_endpoint(ctx, kind).map(|endpoint| format!("runtime = {endpoint}"))
+        }
     }
 }

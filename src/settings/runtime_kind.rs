@@ -7,6 +7,8 @@ use std::fmt;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use super::Endpoint;
+
 /// A runtime berth can drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,6 +25,13 @@ pub enum RuntimeKind {
     Apple,
     /// No container runtime: `berth exec` jobs as local processes.
     Native,
+    /// A remote engine, reached through an ssh forward (`runtime = "ssh://…"`). Not a name
+    /// of its own: the setting names the endpoint.
+    #[value(skip)]
+    Ssh,
+    /// An engine socket on this machine (`runtime = "unix://…"`).
+    #[value(skip)]
+    Unix,
 }
 
 impl RuntimeKind {
@@ -35,6 +44,8 @@ impl RuntimeKind {
             RuntimeKind::Podman => "podman",
             RuntimeKind::Apple => "apple",
             RuntimeKind::Native => "native",
+            RuntimeKind::Ssh => "ssh",
+            RuntimeKind::Unix => "unix",
         }
     }
 }
@@ -45,11 +56,13 @@ impl fmt::Display for RuntimeKind {
     }
 }
 
-/// The `runtime` setting: `auto` (berth chooses), or one runtime by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `runtime` setting: `auto` (berth chooses), one runtime by name, or an engine's
+/// endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuntimeChoice {
     Auto,
     Only(RuntimeKind),
+    Endpoint(Endpoint),
 }
 
 impl RuntimeChoice {
@@ -65,10 +78,11 @@ impl RuntimeChoice {
             .map(RuntimeChoice::Only)
     }
 
-    /// Every name the setting accepts, `auto` first.
+    /// Every name the setting accepts, `auto` first, then the endpoints' forms.
     pub fn names() -> Vec<&'static str> {
         std::iter::once(Self::AUTO)
             .chain(RuntimeKind::value_variants().iter().map(|k| k.name()))
+            .chain(Endpoint::FORMS)
             .collect()
     }
 }
@@ -78,6 +92,7 @@ impl fmt::Display for RuntimeChoice {
         match self {
             RuntimeChoice::Auto => f.write_str(Self::AUTO),
             RuntimeChoice::Only(kind) => kind.fmt(f),
+            RuntimeChoice::Endpoint(endpoint) => endpoint.fmt(f),
         }
     }
 }
@@ -103,12 +118,21 @@ mod tests {
     #[test]
     fn only_known_names_are_choices() {
         assert_eq!(RuntimeChoice::from_name("auto"), Some(RuntimeChoice::Auto));
-        for unknown in ["vmware", "", "Lima", "native ", "docker-engine"] {
+        for unknown in [
+            "vmware",
+            "",
+            "Lima",
+            "native ",
+            "docker-engine",
+            "ssh",
+            "unix",
+        ] {
             assert_eq!(RuntimeChoice::from_name(unknown), None, "{unknown:?}");
         }
         assert_eq!(
             RuntimeChoice::names().join(", "),
-            "auto, lima, docker, colima, podman, apple, native"
+            "auto, lima, docker, colima, podman, apple, native, \
+             ssh://[user@]host[:port], unix:///path/to/docker.sock"
         );
     }
 }

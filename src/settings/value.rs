@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use super::{ComposeName, Mount, RuntimeChoice, VmType};
+use super::{ComposeName, Endpoint, Mount, RuntimeChoice, VmType};
 use crate::host::Arch;
 use crate::manifest::document::{Node, Value};
 use crate::units::{self, BareUnit, ByteSize};
@@ -84,9 +84,17 @@ fn text_or_integer(input: Input<'_>, key: &str) -> Result<String, Invalid> {
     }
 }
 
-/// `auto` or a runtime's name.
+/// `auto`, a runtime's name, or an engine's endpoint ([`Endpoint`]).
 pub fn runtime(input: Input<'_>, key: &str) -> Result<RuntimeChoice, Invalid> {
     let name = string(input, key)?;
+    if let Some(endpoint) = Endpoint::parse(name) {
+        return endpoint.map(RuntimeChoice::Endpoint).map_err(|why| {
+            Invalid::new(
+                format!("`{name}` is not a valid {key}: {why}"),
+                format!("write an endpoint as {}", Endpoint::FORMS.join(" or ")),
+            )
+        });
+    }
     RuntimeChoice::from_name(name).ok_or_else(|| {
         Invalid::new(
             format!("`{name}` is not a valid {key}"),

@@ -6,10 +6,11 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available, wait_until};
+use crate::sshd::SshProject;
 use crate::swarm::{PrivateSwarm, private_swarm};
 
 /// A project whose engine is the private swarm's: its `DOCKER_HOST`, kept by
-/// `respect-docker-host` (until a `unix://` runtime can name it).
+/// `respect-docker-host` (the `unix://` and `ssh://` runtimes name it at the end).
 fn project() -> TestProject {
     TestProject::with_tasks("[tool.berth]\nrespect-docker-host = true\n")
 }
@@ -452,4 +453,56 @@ fn files_in_and_out_are_refused_and_counts_must_be_positive() {
         .run()
         .code(2);
     assert!(!p.path(".pixi").exists(), "nothing was created");
+}
+
+/// `berth exec --cluster --json` of two replicas echoing their index, in `p` as it is (no
+/// `DOCKER_HOST`); the result, after checking the replicas ran on the private swarm and left
+/// no service.
+#[track_caller]
+fn two_replicas(swarm: &PrivateSwarm, p: &TestProject) -> Value {
+    let output = p
+        .berth([
+            "exec",
+            "--cluster",
+            "--json",
+            "--image",
+            TEST_IMAGE,
+            "--replicas",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "echo $BERTH_JOB_INDEX",
+        ])
+        .env_remove("DOCKER_HOST")
+        .run();
+    output.success();
+    let result = output.json();
+    let node = swarm.node_name();
+    for (i, replica) in (1..).zip(result["replicas"].as_array().unwrap()) {
+        assert_eq!(replica["node"], node.as_str(), "{result:#}");
+        assert_eq!(read(&replica["stdout_path"]), format!("{i}\n"));
+    }
+    assert_eq!(services_of(swarm, &result["id"]), "", "the service is gone");
+    result
+}
+
+#[test]
+fn a_unix_runtime_naming_the_swarms_socket_runs_the_job_there() {
+    let Some(swarm) = private_swarm() else { return };
+    let p = TestProject::with_tasks(&format!("[tool.berth]\nruntime = \"{}\"\n", swarm.host()));
+    assert_eq!(two_replicas(swarm, &p)["runtime"], "unix");
+}
+
+#[test]
+fn an_ssh_runtime_whose_remote_docker_is_the_swarm_runs_the_job_there() {
+    let Some(swarm) = private_swarm() else { return };
+    // The remote user's docker talks to the private swarm, so the forward goes there.
+    let Some(p) = SshProject::start(&format!("SetEnv DOCKER_HOST={}", swarm.host())) else {
+        return;
+    };
+    p.berth(["container", "init"]).run().success();
+    assert_eq!(two_replicas(swarm, &p)["runtime"], "ssh");
+    p.berth(["container", "stop"]).run().success();
+    assert_eq!(p.ssh_processes(), Vec::<u32>::new());
 }

@@ -497,12 +497,12 @@ fn eval_of_env_points_plain_docker_at_the_projects_engine() {
 }
 
 /// The compose project of one test: a busybox service, removed when the test ends.
-struct ComposeProject {
+pub struct ComposeProject {
     name: String,
 }
 
 impl ComposeProject {
-    fn write(p: &TestProject, test: &str) -> ComposeProject {
+    pub fn write(p: &TestProject, test: &str) -> ComposeProject {
         p.write(
             "docker-compose.yml",
             &format!(
@@ -513,6 +513,11 @@ impl ComposeProject {
         ComposeProject {
             name: format!("berthtest{test}{}", std::process::id()),
         }
+    }
+
+    /// The compose project's name (`COMPOSE_PROJECT_NAME`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The names of the project's running containers.
@@ -531,7 +536,7 @@ impl ComposeProject {
     }
 
     /// Run berth with `up` (the service must then run), then with `down` (nothing left).
-    fn up_and_down(&self, p: &TestProject, up: &[&str], down: &[&str]) {
+    pub fn up_and_down(&self, p: &TestProject, up: &[&str], down: &[&str]) {
         p.berth(up)
             .env("COMPOSE_PROJECT_NAME", &self.name)
             .run()

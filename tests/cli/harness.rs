@@ -399,7 +399,7 @@ pub fn docker_available() -> bool {
 static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Skip the running test for `reason`, or fail it under `BERTH_REQUIRE_DOCKER=1`.
-fn skip(reason: &str) {
+pub fn skip(reason: &str) {
     if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
         panic!("BERTH_REQUIRE_DOCKER=1, but {reason}");
     }

@@ -22,6 +22,8 @@ mod runtimes;
 mod security;
 mod selection;
 mod signals;
+mod ssh;
+mod sshd;
 mod swarm;
 mod task_edit;
 mod tasks;
