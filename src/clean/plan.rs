@@ -11,9 +11,8 @@ use crate::du::disk_usage;
 use crate::host::{self, Os};
 use crate::project::Project;
 use crate::runtime::State;
-use crate::runtime::lima::{
-    InstanceDir, PROJECT_ROOT_MARKER, Processes, SHORT_PATH_RECORD, ShortHomes,
-};
+use crate::runtime::lima::{InstanceDir, Processes, SHORT_PATH_RECORD, ShortHomes};
+use crate::runtime::project_marker::{self, Marked};
 use crate::ui::display_path;
 
 /// An empty file Lima writes (`limactl protect`) to block deletion.
@@ -410,11 +409,9 @@ fn orphaned_short_paths(short_root: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut orphans: Vec<(PathBuf, PathBuf)> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| {
-            let marker = std::fs::read_to_string(e.path().join(PROJECT_ROOT_MARKER)).ok()?;
-            let root = PathBuf::from(marker.trim());
-            let gone = root.is_absolute() && !fsutil::exists(&root);
-            gone.then(|| (e.path(), root))
+        .filter_map(|e| match project_marker::read(&e.path()) {
+            Marked::Gone(root) => Some((e.path(), root)),
+            Marked::Unmarked | Marked::Exists(_) => None,
         })
         .collect();
     orphans.sort();

@@ -111,11 +111,7 @@ impl<'a> Colima<'a> {
             ));
         }
         crate::private_fs::ensure_dir(&lima_home)?;
-        let marker = lima_home.join(crate::runtime::lima::PROJECT_ROOT_MARKER);
-        crate::private_fs::write_atomic(
-            &marker,
-            format!("{}\n", self.ctx.project.root.display()).as_bytes(),
-        )?;
+        crate::runtime::project_marker::mark(&lima_home, &self.ctx.project.root)?;
         Ok(lima_home)
     }
 

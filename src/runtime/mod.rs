@@ -19,6 +19,7 @@ pub mod lima;
 pub mod mounts;
 pub mod native;
 pub mod podman;
+pub mod project_marker;
 pub mod selection;
 pub mod ssh;
 pub mod unix_socket;

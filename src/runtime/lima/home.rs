@@ -19,10 +19,6 @@ const LONGEST_SOCKET_EXTRA: usize = 27;
 
 /// The file in `.pixi/berth` naming the short directory `.pixi/lima` links to.
 pub const SHORT_PATH_RECORD: &str = "lima-home-target";
-/// The file in a short directory naming the project root it serves, so that
-/// `berth system clean --global` can tell when that project is gone. Lima skips names
-/// starting with `.` when it lists instances (`pkg/store/store.go`).
-pub const PROJECT_ROOT_MARKER: &str = ".berth-project-root";
 
 /// `UNIX_PATH_MAX`: Lima rejects a socket path of this length or longer.
 pub fn unix_path_max(os: Os) -> usize {
@@ -140,18 +136,12 @@ impl LimaHome {
     }
 
     /// When `.pixi/lima` links to a short directory, make sure it names the project it
-    /// serves: written with the directory, and for one an older berth made, on the next
-    /// `init` or `start`.
+    /// serves ([`project_marker::mark`](crate::runtime::project_marker::mark)).
     pub fn mark_project(&self, root: &Path) -> Result<()> {
-        let Some(short) = &self.short_target else {
-            return Ok(());
-        };
-        let marker = short.join(PROJECT_ROOT_MARKER);
-        let text = format!("{}\n", root.display());
-        if fs_err::read_to_string(&marker).ok().as_deref() != Some(text.as_str()) {
-            crate::private_fs::write_atomic(&marker, text.as_bytes())?;
+        match &self.short_target {
+            Some(short) => crate::runtime::project_marker::mark(short, root),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The instance directory of `name`.

@@ -30,7 +30,7 @@ mod progress;
 
 use super::lifecycle::{self, Step};
 use home::LimaHome;
-pub use home::{PROJECT_ROOT_MARKER, SHORT_PATH_RECORD, ShortHomes};
+pub use home::{SHORT_PATH_RECORD, ShortHomes};
 use inspect::Phase;
 pub(crate) use inspect::top_level_scalar;
 pub use inspect::{InstanceDir, Processes};
