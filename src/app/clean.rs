@@ -71,7 +71,6 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     }
 
     clean::preflight(&plan, args.force, limactl.as_ref(), envs_dir.as_deref())?;
-    clean::preflight_vms(&plan, args.force, envs_dir.as_deref())?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
 use super::vms::VmName;
-use super::{Instance, Plan, PoolContainer, Target, Vm};
+use super::{Instance, Occupant, Plan, PoolContainer, Target, Vm, forwards, vms};
 use crate::diag::Diagnostic;
 use crate::exit::Interrupted;
 use crate::jobs::container::Docker;
@@ -61,9 +61,22 @@ pub struct Outcome {
     pub bytes_freed: u64,
 }
 
-/// Check, before anything is removed, that every instance that still runs may and can be
-/// stopped: `--force` was given and `limactl` exists.
+/// Check, before anything is removed, that everything of the plan that still runs (a Lima
+/// instance, a VM, an ssh master) may and can be stopped: `--force` was given and the program
+/// that stops it exists.
 pub fn preflight(
+    plan: &Plan,
+    force: bool,
+    limactl: Option<&Limactl>,
+    envs_dir: Option<&Path>,
+) -> Result<()> {
+    preflight_instances(plan, force, limactl, envs_dir)?;
+    vms::preflight(plan, force, envs_dir)?;
+    forwards::preflight(plan, force)
+}
+
+/// The Lima instances of [`preflight`]: `limactl` stops them.
+fn preflight_instances(
     plan: &Plan,
     force: bool,
     limactl: Option<&Limactl>,
@@ -214,8 +227,10 @@ fn remove_container(container: &PoolContainer, docker: Option<&Docker>) -> Resul
 fn remove_target(target: &Target, limactl: Option<&Limactl>) -> Result<()> {
     // Checked again: the disk may have changed since the plan was made.
     let path = confined(&target.path, &target.anchor)?;
-    if let Some(instance) = &target.instance {
-        delete_instance(instance, &path, limactl)?;
+    match &target.occupant {
+        Some(Occupant::Instance(instance)) => delete_instance(instance, &path, limactl)?,
+        Some(Occupant::Forward(forward)) => forwards::end_master(forward)?,
+        None => {}
     }
     if fsutil::exists(&path) {
         fsutil::remove(&path)?;

@@ -7,6 +7,7 @@
 //! that berth itself recorded in `.pixi/berth/lima-home-target`.
 
 mod apply;
+mod forwards;
 mod fsutil;
 mod plan;
 mod vms;
@@ -18,8 +19,9 @@ use serde::Serialize;
 use crate::runtime::State;
 
 pub use apply::{Outcome, Removal, apply, preflight};
+pub use forwards::Forward;
 pub use plan::{plan_global, plan_project};
-pub use vms::{Vm, preflight as preflight_vms, remove as remove_vm};
+pub use vms::{Vm, remove as remove_vm};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +61,10 @@ pub enum Kind {
     ColimaProfile,
     /// `.pixi/colima`, the project's `COLIMA_HOME`.
     ColimaHome,
+    /// The project's ssh forward (`~/.berth/ssh/<id>`), its ssh master ended first.
+    SshForward,
+    /// An ssh forward whose project root no longer exists.
+    OrphanedSshForward,
 }
 
 /// A container of the project's `berth pool`, as the engine listed it.
@@ -104,6 +110,15 @@ impl Instance {
     }
 }
 
+/// What runs from a planned path and is ended before the path goes.
+#[derive(Debug, Clone)]
+pub enum Occupant {
+    /// A Lima instance, deleted through `limactl`.
+    Instance(Instance),
+    /// The ssh master of a forward directory.
+    Forward(Forward),
+}
+
 /// A path the plan leaves alone on purpose (a file the user wrote), with why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Kept {
@@ -119,7 +134,7 @@ pub struct Target {
     pub bytes: u64,
     pub reason: String,
     pub kind: Kind,
-    pub instance: Option<Instance>,
+    pub occupant: Option<Occupant>,
     /// The directory the path must stay inside; checked when planning and again just before
     /// removal.
     anchor: PathBuf,
@@ -152,8 +167,19 @@ impl Plan {
     pub fn instances_to_stop(&self) -> impl Iterator<Item = &Instance> {
         self.targets
             .iter()
-            .filter_map(|t| t.instance.as_ref())
+            .filter_map(|t| match &t.occupant {
+                Some(Occupant::Instance(instance)) => Some(instance),
+                _ => None,
+            })
             .filter(|i| i.runs())
+    }
+
+    /// The ssh forwards the plan removes.
+    pub fn forwards(&self) -> impl Iterator<Item = &Forward> {
+        self.targets.iter().filter_map(|t| match &t.occupant {
+            Some(Occupant::Forward(forward)) => Some(forward),
+            _ => None,
+        })
     }
 
     /// The plan as the `plan` array of `--json`. A container's entry names it and its id
@@ -186,9 +212,18 @@ impl Plan {
                 "reason": t.reason,
                 "kind": t.kind,
             });
-            if let Some(instance) = &t.instance {
-                entry["instance"] = instance.name.clone().into();
-                entry["status"] = instance.status().into();
+            match &t.occupant {
+                Some(Occupant::Instance(instance)) => {
+                    entry["instance"] = instance.name.clone().into();
+                    entry["status"] = instance.status().into();
+                }
+                Some(Occupant::Forward(forward)) => {
+                    entry["status"] = forward.status().into();
+                    if let Some(master) = &forward.master {
+                        entry["pid"] = master.pid.into();
+                    }
+                }
+                None => {}
             }
             entry
         });

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::fsutil::{self, confined, is_real_dir, is_symlink};
-use super::{Instance, Kept, Kind, Plan, Scope, Target, vms};
+use super::{Kept, Kind, Occupant, Plan, Scope, Target, forwards, vms};
 use crate::diag::Diagnostic;
 use crate::du::disk_usage;
 use crate::host::{self, Os};
@@ -84,6 +84,7 @@ pub fn plan_project(project: &Project) -> Result<Plan> {
         ),
     ];
     vms::plan_project(&mut plan, project)?;
+    forwards::plan_project(&mut plan, project)?;
     for (path, kind, reason) in owned {
         if fsutil::exists(path) {
             plan.push(path, &project.root, kind, reason.into())?;
@@ -151,6 +152,7 @@ pub fn plan_global() -> Result<Plan> {
         }
     }
     vms::plan_global(&mut plan);
+    forwards::plan_global(&mut plan)?;
     Ok(plan)
 }
 
@@ -184,13 +186,25 @@ impl Plan {
         self.push_target(path, anchor, kind, reason, None, &[])
     }
 
+    /// Plan `path` with what runs from it, which is ended before the path goes.
+    pub(super) fn push_occupied(
+        &mut self,
+        path: &Path,
+        anchor: &Path,
+        kind: Kind,
+        reason: String,
+        occupant: Occupant,
+    ) -> Result<()> {
+        self.push_target(path, anchor, kind, reason, Some(occupant), &[])
+    }
+
     fn push_target(
         &mut self,
         path: &Path,
         anchor: &Path,
         kind: Kind,
         reason: String,
-        instance: Option<Instance>,
+        occupant: Option<Occupant>,
         skip: &[PathBuf],
     ) -> Result<()> {
         let path = confined(path, anchor)?;
@@ -199,7 +213,7 @@ impl Plan {
             path,
             reason,
             kind,
-            instance,
+            occupant,
             anchor: anchor.to_path_buf(),
         });
         Ok(())
@@ -229,20 +243,19 @@ fn add_lima_home(
             remaining.push(name);
             continue;
         }
-        let instance = Instance {
+        let instance = super::Instance {
             state: instance_state(&dir),
             has_config: std::fs::symlink_metadata(dir.join("lima.yaml")).is_ok_and(|m| m.is_file()),
             lima_home: real_home.clone(),
             name,
         };
         let reason = format!("Lima instance `{}` ({})", instance.name, instance.status());
-        plan.push_target(
+        plan.push_occupied(
             &dir,
             &real_home,
             Kind::Instance,
             reason,
-            Some(instance),
-            &[],
+            Occupant::Instance(instance),
         )?;
         instance_dirs.push(dir);
     }

@@ -314,6 +314,171 @@ fn a_master_left_by_a_killed_berth_is_ended_by_the_next_one() {
     assert_eq!(ssh_processes_under(&p.home), Vec::<u32>::new());
 }
 
+/// The file naming the project a forward directory serves.
+const PROJECT_MARKER: &str = ".berth-project-root";
+
+/// The `plan` entry of `system clean --json` whose kind is `kind`.
+fn plan_entry(json: &serde_json::Value, kind: &str) -> serde_json::Value {
+    json["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in the plan: {json:#}"))
+        .clone()
+}
+
+#[test]
+fn project_clean_ends_the_ssh_master_and_removes_its_directory() {
+    let Some(p) = SshProject::start("") else {
+        return;
+    };
+    init(&p);
+    let dir = p.forward_dir();
+    let pid = p.master_pid();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(PROJECT_MARKER)).unwrap(),
+        format!("{}\n", p.root.display())
+    );
+    // Like a running VM, a running master is stopped only with --force.
+    p.berth(["system", "clean", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has(&format!(
+            "error: the ssh forward to {} (pid {pid}) is running; nothing was removed",
+            p.sshd.url()
+        ))
+        .stderr_has("help: stop it first (`berth container stop`), or rerun with --force");
+    assert!(alive(pid) && dir.join("docker.sock").exists());
+
+    let out = p
+        .berth(["system", "clean", "--yes", "--force", "--json"])
+        .run();
+    let json = out.success().json();
+    let entry = plan_entry(&json, "ssh-forward");
+    assert_eq!(entry["path"], dir.display().to_string());
+    assert_eq!(
+        (&entry["status"], &entry["pid"]),
+        (&"running".into(), &pid.into())
+    );
+    assert!(
+        json["removed"]
+            .as_array()
+            .unwrap()
+            .contains(&dir.display().to_string().into()),
+        "{json:#}"
+    );
+    assert!(!alive(pid), "the master is ended");
+    assert_eq!(p.ssh_processes(), Vec::<u32>::new());
+    assert!(!dir.exists(), "the forward's directory is removed");
+}
+
+/// A second project on `p`'s HOME and sshd whose forward runs, and whose root is then
+/// removed: its forward directory and master pid.
+fn orphaned_forward(p: &SshProject) -> (std::path::PathBuf, u32) {
+    let before: Vec<_> = std::fs::read_dir(p.home.join(".berth/ssh"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let gone = p.base().join("gone");
+    std::fs::create_dir_all(gone.join("ssh")).unwrap();
+    std::fs::write(gone.join("pixi.toml"), p.read("pixi.toml")).unwrap();
+    std::fs::write(gone.join("ssh/config"), p.sshd.client_config()).unwrap();
+    p.berth(["container", "init"])
+        .current_dir(&gone)
+        .run_within(ERROR_WITHIN)
+        .expect("init finished within 30 s")
+        .success();
+    let dir = std::fs::read_dir(p.home.join(".berth/ssh"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|dir| !before.contains(dir))
+        .expect("the second project's forward directory");
+    let record = std::fs::read_to_string(dir.join("forward.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let pid = u32::try_from(record["pid"].as_u64().unwrap()).unwrap();
+    std::fs::remove_dir_all(&gone).unwrap();
+    (dir, pid)
+}
+
+#[test]
+fn global_clean_removes_an_orphans_forward_and_keeps_a_live_projects() {
+    let Some(p) = SshProject::start("") else {
+        return;
+    };
+    init(&p);
+    let live = p.forward_dir();
+    let live_pid = p.master_pid();
+    let (orphan, orphan_pid) = orphaned_forward(&p);
+    // One an earlier berth made, which names no project.
+    let unmarked = p.home.join(".berth/ssh/0badcafe");
+    std::fs::create_dir(&unmarked).unwrap();
+    std::fs::set_permissions(&unmarked, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    p.berth(["system", "clean", "--global", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has(&format!(
+            "error: the ssh forward to {} (pid {orphan_pid}) is running; nothing was removed",
+            p.sshd.url()
+        ))
+        .stderr_has(&format!("help: stop it first (`kill {orphan_pid}`)"));
+    assert!(alive(orphan_pid) && orphan.is_dir());
+
+    let out = p
+        .berth(["system", "clean", "--global", "--yes", "--force", "--json"])
+        .run();
+    let json = out.success().json();
+    let entry = plan_entry(&json, "orphaned-ssh-forward");
+    assert_eq!(entry["path"], orphan.display().to_string());
+    assert_eq!(entry["status"], "running");
+    assert_eq!(json["removed"], serde_json::json!([orphan]));
+    let shown = |dir: &Path| format!("~/.berth/ssh/{}", dir.file_name().unwrap().display());
+    out.stderr_has(&format!(
+        "note: the ssh forward in `{}` stays: its project `{}` exists",
+        shown(&live),
+        p.root.display()
+    ))
+    .stderr_has(&format!(
+        "note: the ssh forward in `{}` stays: an earlier berth made it without naming its project",
+        shown(&unmarked)
+    ));
+    assert!(!orphan.exists() && !alive(orphan_pid), "the orphan is gone");
+    assert!(unmarked.is_dir(), "an unmarked directory stays");
+    assert_eq!(
+        p.ssh_processes(),
+        [live_pid],
+        "the live project's master runs"
+    );
+    p.berth(["docker", "version"]).run().success();
+}
+
+#[test]
+fn a_clean_dry_run_leaves_every_forward_and_master_as_it_was() {
+    let Some(p) = SshProject::start("") else {
+        return;
+    };
+    init(&p);
+    let live = p.forward_dir();
+    let live_pid = p.master_pid();
+    let (orphan, orphan_pid) = orphaned_forward(&p);
+    let before = crate::clean::snapshot(&p.home.join(".berth"));
+    for (scope, kind, dir) in [
+        (None, "ssh-forward", &live),
+        (Some("--global"), "orphaned-ssh-forward", &orphan),
+    ] {
+        let out = p
+            .berth(["system", "clean", "--dry-run", "--json"])
+            .args(scope)
+            .run();
+        let json = out.success().json();
+        assert_eq!(plan_entry(&json, kind)["path"], dir.display().to_string());
+        assert_eq!(json["removed"], serde_json::json!([]));
+    }
+    assert_eq!(crate::clean::snapshot(&p.home.join(".berth")), before);
+    assert!(alive(live_pid) && alive(orphan_pid));
+}
+
 #[test]
 fn a_container_job_which_would_mount_a_local_directory_on_the_remote_engine_is_refused() {
     let Some(p) = SshProject::start("") else {
@@ -369,6 +534,8 @@ fn failed_init(p: &SshProject) -> Output {
         .flatten()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .map(|e| e.unwrap().file_name())
+        // The directory names its project, so `system clean --global` finds it.
+        .filter(|name| name != PROJECT_MARKER)
         .collect();
     assert!(left.is_empty(), "left in the forward's directory: {left:?}");
     out
@@ -672,7 +839,7 @@ fn a_forward_directory_or_socket_of_another_user_is_refused() {
     let dir = id_dir(&p);
 
     // A directory another user made there (let through the directories above it).
-    std::fs::remove_dir(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
     let ssh_dir = dir.parent().unwrap();
     let set_mode = |path: &Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -700,7 +867,42 @@ fn a_forward_directory_or_socket_of_another_user_is_refused() {
         ))
         .stderr_has("help: berth keeps the ssh forward of the project's engine there");
     assert_eq!(p.ssh_processes(), Vec::<u32>::new());
+    // Clean neither enters nor removes it: the project's clean refuses, `--global` says why
+    // it stays.
+    let theirs = format!(
+        "`{}` belongs to another user (uid {OTHER_UID}, you are 0)",
+        dir.display()
+    );
+    p.berth(["system", "clean", "--yes", "--force"])
+        .run()
+        .code(1)
+        .stderr_has(&format!("error: {theirs}"));
+    p.berth(["system", "clean", "--global", "--yes", "--force"])
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "note: {theirs}; berth does not use it; clean leaves it"
+        ));
+    assert!(dir.is_dir(), "another user's directory stays");
     std::fs::remove_dir(&dir).unwrap();
+
+    // A link there, to a directory of the user's elsewhere: never followed, nothing in its
+    // target removed.
+    let elsewhere = p.base().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(elsewhere.join(PROJECT_MARKER), "/nonexistent/project\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    p.berth(["system", "clean", "--yes", "--force"])
+        .run()
+        .code(1)
+        .stderr_has(&format!("error: `{}` is not a directory", dir.display()));
+    p.berth(["system", "clean", "--global", "--yes", "--force"])
+        .run()
+        .success()
+        .stderr_has("is not a directory; berth does not use it; clean leaves it");
+    assert!(dir.is_symlink() && elsewhere.join(PROJECT_MARKER).is_file());
+    std::fs::remove_file(&dir).unwrap();
 
     // A directory other users can write.
     std::fs::create_dir(&dir).unwrap();

@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::diag::Diagnostic;
 use crate::host::{self, Os};
 use crate::project::Layout;
+use crate::runtime::project_marker;
 use crate::{docker_api, private_fs, process};
 
 /// What ssh appends to the control path while it binds it (`mux.c`, `muxserver_listen`).
 const CONTROL_SUFFIX: usize = 17;
 
 /// The forward's directory and the files in it.
+#[derive(Debug, Clone)]
 pub struct ForwardDir {
     pub dir: PathBuf,
 }
@@ -64,15 +66,23 @@ impl Found {
 }
 
 impl ForwardDir {
+    /// `~/.berth/ssh`, which holds the forward directory of every project.
+    pub fn root() -> Option<PathBuf> {
+        Some(host::home_dir()?.join(".berth/ssh"))
+    }
+
     /// The project's forward directory, under HOME.
     pub fn of_project(layout: &Layout) -> Result<ForwardDir> {
-        let home = host::home_dir().ok_or_else(|| {
+        let root = ForwardDir::root().ok_or_else(|| {
             Diagnostic::new("HOME is not set, and berth keeps the ssh forward's sockets there")
                 .help("set HOME to your home directory")
         })?;
-        Ok(ForwardDir {
-            dir: home.join(".berth/ssh").join(layout.root_id()),
-        })
+        Ok(ForwardDir::at(root.join(layout.root_id())))
+    }
+
+    /// The forward directory `dir` (one of [`ForwardDir::root`]'s).
+    pub fn at(dir: PathBuf) -> ForwardDir {
+        ForwardDir { dir }
     }
 
     /// The master's control socket.
@@ -90,8 +100,9 @@ impl ForwardDir {
     }
 
     /// The directory, made (or checked to be) the user's alone, with room for ssh's
-    /// temporary control socket name.
-    pub fn prepare(&self) -> Result<()> {
+    /// temporary control socket name, naming the project it serves for
+    /// `berth system clean --global`.
+    pub fn prepare(&self, project_root: &Path) -> Result<()> {
         let longest = self.control().as_os_str().len() + CONTROL_SUFFIX;
         let limit = crate::runtime::lima::home::unix_path_max(Os::current());
         if longest >= limit {
@@ -104,7 +115,8 @@ impl ForwardDir {
             .help("berth keeps the ssh forward under HOME: use a shorter HOME")
             .into());
         }
-        private_fs::ensure_owned_dir(&self.dir)
+        private_fs::ensure_owned_dir(&self.dir)?;
+        project_marker::mark(&self.dir, project_root)
     }
 
     pub fn record(&self) -> Option<Record> {
@@ -129,6 +141,12 @@ impl ForwardDir {
                     .is_some_and(|name| name == "ssh")
                     && line.contains(&control)
             })
+    }
+
+    /// The master berth recorded here, while it runs (checked as [`ForwardDir::is_master`]
+    /// checks it: a pid the system gave to another process is not).
+    pub fn running_master(&self) -> Option<Record> {
+        self.record().filter(|record| self.is_master(record.pid))
     }
 
     /// The forward's state, for `endpoint`. The sockets are checked to be the user's alone

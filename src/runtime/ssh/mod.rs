@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use self::command::SshCommands;
-use self::forward::{ForwardDir, Found, Record};
+use self::forward::Found;
+pub use self::forward::{ForwardDir, Record};
 use super::{Context, Runtime, State, Status, lifecycle};
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
@@ -141,7 +142,7 @@ impl<'a> Ssh<'a> {
     fn bring_up(&self, progress: &ui::Progress) -> Result<()> {
         let dir = self.forward_dir()?;
         let commands = self.commands(&dir)?;
-        dir.prepare()?;
+        dir.prepare(&self.ctx.project.root)?;
         match dir.find(&self.endpoint())? {
             Found::Running(record) => {
                 ui::status(&format!(
