@@ -917,7 +917,9 @@ fn nothing_to_clean_is_success() {
 /// answer typed in advance.
 fn clean_on_a_terminal(p: &TestProject, answer: &str) -> Option<crate::harness::Output> {
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: `script` (util-linux) is not installed, so no terminal to test with");
+        crate::harness::skip(
+            "`script` (Debian: bsdutils) is not installed, so no terminal to test with",
+        );
         return None;
     }
     let command_line = format!("{} system clean", crate::harness::BERTH);

@@ -1,6 +1,7 @@
 //! A small test builder: a temp project with a sandboxed HOME, the built `berth` run in it
 //! with a minimal environment, fakes first on PATH, and assertions on what came out.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -374,12 +375,21 @@ impl Output {
 }
 
 /// Whether the real Docker engine answers (asked once per test run). An engine test begins
-/// with `if !docker_available() { return; }`: without an engine it is skipped, which it says
-/// on the terminal, and the skips are counted in a line printed as the test run ends; with
-/// `BERTH_REQUIRE_DOCKER=1` (CI) it fails instead.
+/// with `if !docker_available() { return; }`: without an engine it is skipped ([`skip`]).
 pub fn docker_available() -> bool {
+    let answers = docker_answers();
+    if !answers {
+        skip("no Docker engine answers `docker version`");
+    }
+    answers
+}
+
+/// Whether the real Docker engine answers, asked once per test run; no test is skipped. For
+/// the prerequisites of a harness that needs more than the engine (the test sshd, the private
+/// swarm), which skip with a reason of their own.
+pub fn docker_answers() -> bool {
     static ANSWERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let answered = *ANSWERED.get_or_init(|| {
+    *ANSWERED.get_or_init(|| {
         Command::new("docker")
             .args(["version", "--format", "{{.Server.Version}}"])
             .env_remove("DOCKER_HOST")
@@ -388,17 +398,15 @@ pub fn docker_available() -> bool {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
-    });
-    if !answered {
-        skip("no Docker engine answers `docker version`");
-    }
-    answered
+    })
 }
 
-/// How many tests this run skipped.
-static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// How many tests this run skipped, for each reason.
+static SKIPPED: std::sync::Mutex<BTreeMap<String, usize>> = std::sync::Mutex::new(BTreeMap::new());
 
-/// Skip the running test for `reason`, or fail it under `BERTH_REQUIRE_DOCKER=1`.
+/// Skip the running test because `reason` (a prerequisite it names is missing), or fail it
+/// under `BERTH_REQUIRE_DOCKER=1` (CI). The skip is said on the terminal now, and counted in a
+/// line for its reason printed as the test run ends.
 pub fn skip(reason: &str) {
     if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
         panic!("BERTH_REQUIRE_DOCKER=1, but {reason}");
@@ -407,22 +415,29 @@ pub fn skip(reason: &str) {
         .name()
         .unwrap_or("a test")
         .to_string();
-    if SKIPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+    let mut skipped = SKIPPED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if skipped.is_empty() {
         // SAFETY: registers a function taking and returning nothing, run once at exit.
         unsafe { nix::libc::atexit(report_skips) };
     }
+    *skipped.entry(reason.to_string()).or_default() += 1;
     // Straight to the terminal: the test harness captures `eprintln!`, not this.
     let _ = writeln!(std::io::stderr(), "skipped {test}: {reason}");
 }
 
-/// The count of skipped tests, as the test binary exits.
+/// The skipped tests, a line for each reason, as the test binary exits.
 extern "C" fn report_skips() {
-    let skipped = SKIPPED.load(std::sync::atomic::Ordering::SeqCst);
-    let _ = writeln!(
-        std::io::stderr(),
-        "{skipped} engine test(s) skipped: no Docker engine answers \
-         (BERTH_REQUIRE_DOCKER=1 makes that a failure)"
-    );
+    let skipped = SKIPPED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (reason, count) in skipped.iter() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{count} test(s) skipped: {reason} (BERTH_REQUIRE_DOCKER=1 makes that a failure)"
+        );
+    }
 }
 
 /// `docker ARGS` against the host engine, whatever the test's environment says; its stdout.

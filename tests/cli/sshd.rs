@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{TestProject, alive, docker_available, signal, skip};
+use crate::harness::{TestProject, alive, docker_answers, signal, skip};
 
 /// The running sshd of one test.
 pub struct TestSshd {
@@ -24,7 +24,7 @@ pub struct TestSshd {
 
 /// Why this machine cannot run the test sshd, if it cannot.
 fn missing_prerequisite() -> Option<String> {
-    if !docker_available() {
+    if !docker_answers() {
         return Some("no Docker engine to serve as the remote engine".into());
     }
     if !nix::unistd::geteuid().is_root() {

@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::harness::{TEST_IMAGE, docker_available};
+use crate::harness::{TEST_IMAGE, docker_answers, skip};
 
 pub struct PrivateSwarm {
     dir: PathBuf,
@@ -33,26 +33,29 @@ pub struct PrivateSwarm {
     dockerd: u32,
 }
 
-static SWARM: OnceLock<Option<PrivateSwarm>> = OnceLock::new();
+/// The run's private swarm, or why this machine cannot run one.
+static SWARM: OnceLock<Result<PrivateSwarm, String>> = OnceLock::new();
 
-/// The run's private swarm, started on first use; `None` (the test skips) when this machine
-/// cannot run one, which `BERTH_REQUIRE_DOCKER=1` turns into a failure.
+/// The run's private swarm, started on first use; `None` when this machine cannot run one:
+/// the test is skipped for that reason ([`skip`]), which `BERTH_REQUIRE_DOCKER=1` turns into
+/// a failure.
 pub fn private_swarm() -> Option<&'static PrivateSwarm> {
-    SWARM
-        .get_or_init(|| {
-            if let Some(missing) = missing_prerequisite() {
-                if std::env::var("BERTH_REQUIRE_DOCKER").as_deref() == Ok("1") {
-                    panic!("BERTH_REQUIRE_DOCKER=1 but a private swarm cannot run: {missing}");
-                }
-                eprintln!("skipped: a private swarm cannot run here: {missing}");
-                return None;
-            }
-            let swarm = PrivateSwarm::start();
-            // SAFETY: registers a plain function; it runs once, at exit.
-            unsafe { atexit(stop_at_exit) };
-            Some(swarm)
-        })
-        .as_ref()
+    let swarm = SWARM.get_or_init(|| {
+        if let Some(missing) = missing_prerequisite() {
+            return Err(missing);
+        }
+        let swarm = PrivateSwarm::start();
+        // SAFETY: registers a plain function; it runs once, at exit.
+        unsafe { atexit(stop_at_exit) };
+        Ok(swarm)
+    });
+    match swarm {
+        Ok(swarm) => Some(swarm),
+        Err(missing) => {
+            skip(&format!("no private swarm: {missing}"));
+            None
+        }
+    }
 }
 
 unsafe extern "C" {
@@ -60,14 +63,14 @@ unsafe extern "C" {
 }
 
 extern "C" fn stop_at_exit() {
-    if let Some(Some(swarm)) = SWARM.get() {
+    if let Some(Ok(swarm)) = SWARM.get() {
         swarm.stop();
     }
 }
 
 /// Why this machine cannot run a private swarm, if it cannot.
 fn missing_prerequisite() -> Option<String> {
-    if !docker_available() {
+    if !docker_answers() {
         return Some("no Docker engine to take the test image from".into());
     }
     let uid = Command::new("id").arg("-u").output().expect("id -u").stdout;
