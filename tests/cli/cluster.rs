@@ -1,7 +1,6 @@
 //! `berth exec --cluster`: jobs as replicas on a real (private, single-node) Docker Swarm.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -15,9 +14,22 @@ fn project() -> TestProject {
     TestProject::with_tasks("[tool.berth]\nrespect-docker-host = true\n")
 }
 
-/// `berth exec --cluster --image TEST_IMAGE ARGS` against the private swarm.
-fn cluster(swarm: &PrivateSwarm, p: &TestProject, args: &[&str]) -> crate::harness::Run {
+/// The private swarm and a fresh project; `None` (the test is skipped) when no swarm can run
+/// here.
+fn on_swarm() -> Option<(&'static PrivateSwarm, TestProject)> {
+    Some((private_swarm()?, project()))
+}
+
+/// `berth exec --cluster --image TEST_IMAGE --replicas N ARGS` against the private swarm.
+fn cluster(
+    swarm: &PrivateSwarm,
+    p: &TestProject,
+    replicas: u32,
+    args: &[&str],
+) -> crate::harness::Run {
+    let replicas = replicas.to_string();
     let mut words = vec!["exec", "--cluster", "--image", TEST_IMAGE];
+    words.extend_from_slice(&["--replicas", &replicas]);
     words.extend_from_slice(args);
     p.berth(&words).env("DOCKER_HOST", swarm.host())
 }
@@ -25,10 +37,16 @@ fn cluster(swarm: &PrivateSwarm, p: &TestProject, args: &[&str]) -> crate::harne
 /// The same with `--json`, expecting exit `code`; the result, after checking that the job
 /// left no service behind.
 #[track_caller]
-fn cluster_json(swarm: &PrivateSwarm, p: &TestProject, args: &[&str], code: i32) -> Value {
+fn cluster_json(
+    swarm: &PrivateSwarm,
+    p: &TestProject,
+    replicas: u32,
+    args: &[&str],
+    code: i32,
+) -> Value {
     let mut words = vec!["--json"];
     words.extend_from_slice(args);
-    let output = cluster(swarm, p, &words).run();
+    let output = cluster(swarm, p, replicas, &words).run();
     output.code(code);
     let result = output.json();
     assert_eq!(result["exit_code"], code, "{result:#}");
@@ -54,16 +72,17 @@ fn read(path: &Value) -> String {
     std::fs::read_to_string(path.as_str().expect("a path")).expect("read a log")
 }
 
-/// What the engine recorded about job `id`'s containers since `since` (`docker events`, which
-/// keeps what happened after the containers are gone): `start 2`, `die 2`, … in order, the
-/// number being the task's slot.
-fn container_events(swarm: &PrivateSwarm, id: &Value, since: &str) -> Vec<String> {
-    let label = format!("label=berth.job={}", id.as_str().unwrap());
+/// What the engine recorded about job `id`'s containers since the job began (`docker events`,
+/// which keeps what happened after the containers are gone): `start 2`, `die 2`, … in order,
+/// the number being the task's slot.
+fn container_events(swarm: &PrivateSwarm, id: &Value) -> Vec<String> {
+    let id = id.as_str().unwrap();
+    let label = format!("label=berth.job={id}");
     let until = unix_time();
     let printed = swarm.docker_ok(&[
         "events",
         "--since",
-        since,
+        &began(id),
         "--until",
         &until,
         "--filter",
@@ -87,6 +106,22 @@ fn container_events(swarm: &PrivateSwarm, id: &Value, since: &str) -> Vec<String
         .collect()
 }
 
+/// When job `id` began, read from the id (`YYYYMMDD-HHMMSS-mmm-<pid>` in UTC), as a time
+/// `docker events --since` takes.
+fn began(id: &str) -> String {
+    let part = |range: std::ops::Range<usize>| &id[range];
+    format!(
+        "{}-{}-{}T{}:{}:{}.{}Z",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(9..11),
+        part(11..13),
+        part(13..15),
+        part(16..19)
+    )
+}
+
 fn unix_time() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -105,15 +140,12 @@ fn started_once_each(events: &[String], count: usize) {
 
 #[test]
 fn three_replicas_each_see_their_own_index_once() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
-    let since = unix_time();
+    let Some((swarm, p)) = on_swarm() else { return };
     let result = cluster_json(
         swarm,
         &p,
+        3,
         &[
-            "--replicas",
-            "3",
             "--env",
             "AS_TYPED={{.Task.Slot}}",
             "--",
@@ -147,20 +179,17 @@ fn three_replicas_each_see_their_own_index_once() {
         saved_result(&PathBuf::from(result["workspace"].as_str().unwrap())),
         result
     );
-    started_once_each(&container_events(swarm, &result["id"], &since), 3);
+    started_once_each(&container_events(swarm, &result["id"]), 3);
 }
 
 #[test]
 fn failing_replicas_run_once_with_their_codes_and_the_first_is_berths() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
-    let since = unix_time();
+    let Some((swarm, p)) = on_swarm() else { return };
     let output = cluster(
         swarm,
         &p,
+        3,
         &[
-            "--replicas",
-            "3",
             "--",
             "sh",
             "-c",
@@ -195,14 +224,13 @@ fn failing_replicas_run_once_with_their_codes_and_the_first_is_berths() {
     assert_eq!(codes, [5, 0, 7]);
     assert_eq!(read(&result["stdout_path"]), "ran\nran\nran\n");
     // Swarm ran no failed replica a second time.
-    started_once_each(&container_events(swarm, &Value::from(id), &since), 3);
+    started_once_each(&container_events(swarm, &Value::from(id)), 3);
     assert_eq!(services_of(swarm, &Value::from(id)), "");
 }
 
 #[test]
 fn a_replica_the_engine_cannot_run_exits_125_and_says_why() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
+    let Some((swarm, p)) = on_swarm() else { return };
     let output = p
         .berth([
             "exec",
@@ -223,16 +251,9 @@ fn a_replica_the_engine_cannot_run_exits_125_and_says_why() {
 
 #[test]
 fn parallel_one_runs_the_replicas_one_after_another() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
-    let since = unix_time();
-    let result = cluster_json(
-        swarm,
-        &p,
-        &["--replicas", "3", "--parallel", "1", "--", "sleep", "1"],
-        0,
-    );
-    let events = container_events(swarm, &result["id"], &since);
+    let Some((swarm, p)) = on_swarm() else { return };
+    let result = cluster_json(swarm, &p, 3, &["--parallel", "1", "--", "sleep", "1"], 0);
+    let events = container_events(swarm, &result["id"]);
     started_once_each(&events, 3);
     // Each replica died before the next one started.
     let order: Vec<&str> = events
@@ -248,14 +269,12 @@ fn parallel_one_runs_the_replicas_one_after_another() {
 
 #[test]
 fn limits_reach_every_task() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
+    let Some((swarm, p)) = on_swarm() else { return };
     let result = cluster_json(
         swarm,
         &p,
+        2,
         &[
-            "--replicas",
-            "2",
             "--memory",
             "32m",
             "--cpus",
@@ -283,14 +302,8 @@ fn limits_reach_every_task() {
 
 #[test]
 fn a_timeout_removes_the_service_and_exits_124() {
-    let Some(swarm) = private_swarm() else { return };
-    let p = project();
-    let result = cluster_json(
-        swarm,
-        &p,
-        &["--replicas", "2", "--timeout", "2s", "--", "sleep", "60"],
-        124,
-    );
+    let Some((swarm, p)) = on_swarm() else { return };
+    let result = cluster_json(swarm, &p, 2, &["--timeout", "2s", "--", "sleep", "60"], 124);
     assert_eq!(result["timed_out"], true);
     assert_eq!(result["cancelled"], false);
     for replica in result["replicas"].as_array().unwrap() {
@@ -323,24 +336,7 @@ fn ctrl_c_and_sigterm_remove_the_service_keep_the_logs_and_exit_128_plus_n() {
     let Some(swarm) = private_swarm() else { return };
     for (signal, code) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
         let p = project();
-        let berth = cluster(
-            swarm,
-            &p,
-            &[
-                "--replicas",
-                "2",
-                "--",
-                "sh",
-                "-c",
-                "echo started; sleep 60",
-            ],
-        )
-        .command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        let berth = cluster(swarm, &p, 2, &["--", "sh", "-c", "echo started; sleep 60"]).start();
         wait_until("berth to create the job's directory", || {
             p.path(".pixi/berth/jobs").is_dir()
                 && std::fs::read_dir(p.path(".pixi/berth/jobs"))

@@ -196,6 +196,12 @@ impl Container {
     pub(crate) fn named(tag: &str) -> Container {
         Container(format!("berth-test-{tag}-{}", std::process::id()))
     }
+
+    /// An engine test's project and a container named for `tag`; `None` (the test is
+    /// skipped) when no engine answers.
+    pub(crate) fn with_project(tag: &str) -> Option<(TestProject, Container)> {
+        harness::docker_available().then(|| (TestProject::with_tasks(""), Container::named(tag)))
+    }
 }
 
 impl Drop for Container {
@@ -210,11 +216,9 @@ impl Drop for Container {
 
 #[test]
 fn go_templates_reach_docker_untouched() {
-    if !harness::docker_available() {
+    let Some((p, container)) = Container::with_project("ps") else {
         return;
-    }
-    let p = TestProject::with_tasks("");
-    let container = Container::named("ps");
+    };
     let name = container.0.clone();
     p.berth([
         "docker", "run", "-d", "--name", &name, TEST_IMAGE, "sleep", "300",

@@ -1,7 +1,6 @@
 //! `berth exec` (native and container jobs) and `berth pool`.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::harness::{Output, TEST_IMAGE, TestProject, docker_available, host_docker as docker};
 
@@ -18,6 +17,21 @@ fn exec_json(p: &TestProject, args: &[&str], code: i32) -> serde_json::Value {
     let result = output.json();
     assert_eq!(result["exit_code"], code, "{result:#}");
     result
+}
+
+/// The same as a container job of the test image: `--image TEST_IMAGE ARGS`.
+fn container_json(p: &TestProject, args: &[&str], code: i32) -> serde_json::Value {
+    let mut words = vec!["--image", TEST_IMAGE];
+    words.extend_from_slice(args);
+    exec_json(p, &words, code)
+}
+
+/// A container job that gets `in.txt` and hands back `out.txt`, running `script` in `sh`.
+fn files_job(p: &TestProject, script: &str, code: i32) -> serde_json::Value {
+    let args = [
+        "--input", "in.txt", "--output", "out.txt", "--", "sh", "-c", script,
+    ];
+    container_json(p, &args, code)
 }
 
 fn path_of(value: &serde_json::Value) -> PathBuf {
@@ -88,33 +102,20 @@ fn output_goes_to_the_terminal_and_private_logs_or_with_json_only_to_the_logs() 
 #[test]
 fn native_memory_limit_stops_a_memory_hog() {
     let p = project();
-    let hog = exec_json(
-        &p,
-        &[
-            "--memory",
-            "64m",
-            "--",
-            "python3",
-            "-c",
-            "x = bytearray(512*1024*1024)",
-        ],
-        1,
-    );
+    // A job that allocates `mib` MiB under a 64 MiB limit.
+    let allocating = |mib: u32, code: i32| {
+        let script = format!("x = bytearray({mib}*1024*1024)");
+        exec_json(
+            &p,
+            &["--memory", "64m", "--", "python3", "-c", &script],
+            code,
+        )
+    };
+    let hog = allocating(512, 1);
     assert_eq!(hog["oom_killed"], true, "{hog:#}");
     assert_eq!(hog["memory_limit_mechanism"], "rlimit-as");
     // The same limit leaves room for a job that stays under it.
-    let modest = exec_json(
-        &p,
-        &[
-            "--memory",
-            "64m",
-            "--",
-            "python3",
-            "-c",
-            "x = bytearray(8*1024*1024)",
-        ],
-        0,
-    );
+    let modest = allocating(8, 0);
     assert_eq!(modest["oom_killed"], false);
     assert!(modest["peak_memory_bytes"].as_u64().unwrap() > 8 * 1024 * 1024);
 }
@@ -336,20 +337,15 @@ fn container_jobs_use_the_same_docker_environment_as_berth_docker() {
 #[test]
 fn ctrl_c_cancels_the_job_and_keeps_its_workspace() {
     let p = project();
-    let mut run = p.berth([
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        "sleep 60 & echo $! > sleeper.pid; wait",
-    ]);
-    let mut berth = run
-        .command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut berth = p
+        .berth([
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "sleep 60 & echo $! > sleeper.pid; wait",
+        ])
+        .start();
     let jobs = p.path(".pixi/berth/jobs");
     let pid_file = loop {
         let found = std::fs::read_dir(&jobs).ok().and_then(|mut entries| {
@@ -399,20 +395,9 @@ fn container_job_exit_code_files_and_no_network() {
     }
     let p = project();
     p.write("in.txt", "from-host\n");
-    let result = exec_json(
+    let result = files_job(
         &p,
-        &[
-            "--image",
-            TEST_IMAGE,
-            "--input",
-            "in.txt",
-            "--output",
-            "out.txt",
-            "--",
-            "sh",
-            "-c",
-            "pwd; ls /sys/class/net; cat in.txt > out.txt; echo more >> out.txt; exit 4",
-        ],
+        "pwd; ls /sys/class/net; cat in.txt > out.txt; echo more >> out.txt; exit 4",
         4,
     );
     assert_eq!(result["runtime"], "docker");
@@ -433,11 +418,9 @@ fn container_memory_limit_is_reported_as_an_oom_kill() {
         return;
     }
     let p = project();
-    let result = exec_json(
+    let result = container_json(
         &p,
         &[
-            "--image",
-            TEST_IMAGE,
             "--memory",
             "16m",
             "--",
@@ -460,19 +443,7 @@ fn container_timeout_kills_and_removes_the_container() {
         return;
     }
     let p = project();
-    let result = exec_json(
-        &p,
-        &[
-            "--image",
-            TEST_IMAGE,
-            "--timeout",
-            "1s",
-            "--",
-            "sleep",
-            "60",
-        ],
-        124,
-    );
+    let result = container_json(&p, &["--timeout", "1s", "--", "sleep", "60"], 124);
     assert_eq!(result["timed_out"], true);
     assert_eq!(result["oom_killed"], false);
     assert_eq!(containers_of_job(&result["id"]), "");
@@ -530,20 +501,9 @@ fn pool_reuses_warm_containers_resets_workspaces_and_replaces_dead_ones() {
 
     // Job 1 leaves a file behind; job 2 must not see it.
     p.write("in.txt", "pooled-input\n");
-    let first = exec_json(
+    let first = files_job(
         &p,
-        &[
-            "--image",
-            TEST_IMAGE,
-            "--input",
-            "in.txt",
-            "--output",
-            "out.txt",
-            "--",
-            "sh",
-            "-c",
-            "hostname; cat in.txt > out.txt; echo junk > leftover",
-        ],
+        "hostname; cat in.txt > out.txt; echo junk > leftover",
         0,
     );
     assert_eq!(first["pooled"], true);
@@ -553,18 +513,7 @@ fn pool_reuses_warm_containers_resets_workspaces_and_replaces_dead_ones() {
         warm.iter().any(|id| hostname.trim() == id.as_str()),
         "ran in {hostname:?}, not one of {warm:?}"
     );
-    let second = exec_json(
-        &p,
-        &[
-            "--image",
-            TEST_IMAGE,
-            "--",
-            "sh",
-            "-c",
-            "ls -A; ls -A /work | wc -l",
-        ],
-        0,
-    );
+    let second = container_json(&p, &["--", "sh", "-c", "ls -A; ls -A /work | wc -l"], 0);
     let listing = std::fs::read_to_string(path_of(&second["stdout_path"])).unwrap();
     assert_eq!(
         listing, "1\n",
@@ -574,7 +523,7 @@ fn pool_reuses_warm_containers_resets_workspaces_and_replaces_dead_ones() {
 
     // A dead pool container is replaced on the next exec.
     docker(&["kill", &warm[0]]);
-    exec_json(&p, &["--image", TEST_IMAGE, "--", "true"], 0);
+    container_json(&p, &["--", "true"], 0);
     let now = pool_ids(&key);
     assert_eq!(now.len(), 2);
     assert!(!now.contains(&warm[0]), "the dead container was replaced");

@@ -204,6 +204,17 @@ impl Run {
         self
     }
 
+    /// Start it in the background with stdin closed, stdout dropped and stderr piped, for a
+    /// test that acts on it while it runs and then reads how it ended with [`finish`].
+    pub fn start(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn berth")
+    }
+
     /// Run to completion and capture everything.
     pub fn run(self) -> Output {
         self.run_within(std::time::Duration::from_secs(600))
@@ -371,6 +382,18 @@ impl Output {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The `message` of each of the `problems` that `berth doctor --json` printed.
+    pub fn problem_messages(&self) -> Vec<String> {
+        let json = self.json();
+        let problems = json["problems"].as_array().unwrap_or_else(|| {
+            panic!("no problems array in:\n{}", self.stdout);
+        });
+        problems
+            .iter()
+            .map(|problem| problem["message"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

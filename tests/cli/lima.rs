@@ -73,6 +73,14 @@ impl LimaProject {
     }
 }
 
+/// The `limactl create` call the fake logged.
+fn create_call(p: &TestProject) -> String {
+    p.fake_calls()
+        .into_iter()
+        .find(|l| l.starts_with("limactl create"))
+        .unwrap_or_else(|| panic!("no create call in {:?}", p.fake_calls()))
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
@@ -89,11 +97,7 @@ fn init_from_absent_creates_and_starts_with_the_project_lima_home() {
     out.success()
         .stdout_is(&format!("DOCKER_HOST={}\n", p.docker_host()))
         .stderr_has("Lima instance `demo` is running");
-    let calls = p.fake_calls();
-    let create = calls
-        .iter()
-        .find(|l| l.starts_with("limactl create"))
-        .expect("a create call");
+    let create = create_call(&p);
     assert!(create.contains("--name=demo"), "{create}");
     assert!(create.contains("--tty=false"), "{create}");
     assert!(create.ends_with(" template:docker"), "{create}");
@@ -254,6 +258,17 @@ fn delete_refuses_a_running_instance_then_removes_only_its_directory() {
     assert_eq!((code, json["state"].as_str()), (3, Some("absent")));
 }
 
+/// The instance reads as stopped, and the next `init` only starts it (nothing is created
+/// again) and leaves it running.
+#[track_caller]
+fn init_starts_the_stopped_instance_again(p: &LimaProject) {
+    assert_eq!(p.status().1["state"], "stopped");
+    p.clear_fake_log();
+    p.init().success();
+    assert_eq!(p.lima_verbs(), ["start"]);
+    assert_eq!(p.status().0, 0);
+}
+
 #[test]
 fn ctrl_c_during_init_stops_cleanly_and_init_recovers() {
     let p = LimaProject::new();
@@ -266,12 +281,7 @@ fn ctrl_c_during_init_stops_cleanly_and_init_recovers() {
         .stderr_has("interrupted; stopped instance `demo`");
     assert!(!out.stderr.contains("error:"), "{}", out.stderr);
     assert!(p.fake_calls().iter().any(|l| l == "limactl stop -f demo"));
-    assert_eq!(p.status().1["state"], "stopped");
-
-    p.clear_fake_log();
-    p.init().success();
-    assert_eq!(p.lima_verbs(), ["start"]);
-    assert_eq!(p.status().0, 0);
+    init_starts_the_stopped_instance_again(&p);
 }
 
 #[test]
@@ -297,11 +307,7 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
         p.instance_dir().join("sock/docker.sock").exists(),
         "a stale socket"
     );
-    assert_eq!(p.status().1["state"], "stopped");
-    p.clear_fake_log();
-    p.init().success();
-    assert_eq!(p.lima_verbs(), ["start"]);
-    assert_eq!(p.status().0, 0);
+    init_starts_the_stopped_instance_again(&p);
 }
 
 #[test]
@@ -455,11 +461,7 @@ fn settings_reach_limactl_with_flags_over_env_over_manifest() {
         .env("BERTH_CPUS", "5")
         .run()
         .success();
-    let create = p
-        .fake_calls()
-        .into_iter()
-        .find(|l| l.starts_with("limactl create"))
-        .unwrap();
+    let create = create_call(&p);
     for expected in [
         "--cpus=5",
         "--memory=0.5",
@@ -496,11 +498,7 @@ fn lima_1_gets_the_old_template_locator_and_older_lima_is_refused() {
         .env("FAKE_LIMA_VERSION", "1.2.3")
         .run()
         .success();
-    let create = p
-        .fake_calls()
-        .into_iter()
-        .find(|l| l.starts_with("limactl create"))
-        .unwrap();
+    let create = create_call(&p);
     assert!(create.ends_with(" template://docker"), "{create}");
 
     let p = LimaProject::new();
@@ -677,14 +675,6 @@ fn auto_start_boots_a_stopped_vm_for_docker() {
 
 // ---- what real Lima refuses (issue 15) ----
 
-/// The `limactl create` call the fake logged.
-fn create_call(p: &TestProject) -> String {
-    p.fake_calls()
-        .into_iter()
-        .find(|l| l.starts_with("limactl create"))
-        .unwrap_or_else(|| panic!("no create call in {:?}", p.fake_calls()))
-}
-
 #[test]
 fn a_workspace_name_lima_refuses_becomes_an_instance_name_it_accepts() {
     for (workspace, instance) in [
@@ -808,20 +798,12 @@ fn a_mount_that_is_not_a_directory_is_refused_before_anything_is_created() {
     assert_eq!(p.lima_verbs(), Vec::<String>::new(), "no create");
     assert!(!p.path(".pixi/lima").exists());
     let doctor = p.berth(["doctor", "--json"]).run();
-    doctor.code(1);
-    assert!(
-        doctor.json()["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|problem| problem["message"]
-                == format!(
-                    "mount `gone` in [tool.berth] does not exist: `{}`",
-                    p.path("gone").display()
-                )),
-        "{}",
-        doctor.stdout
+    let problems = doctor.code(1).problem_messages();
+    let missing = format!(
+        "mount `gone` in [tool.berth] does not exist: `{}`",
+        p.path("gone").display()
     );
+    assert!(problems.contains(&missing), "{problems:#?}");
     // A file is no mount either, as Lima says.
     let p = LimaProject::with_settings("mounts = [\"notes.txt\"]\n");
     p.write("notes.txt", "");

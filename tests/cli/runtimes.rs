@@ -1052,18 +1052,16 @@ fn colima_refuses_a_project_too_deep_even_for_a_short_lima_home() {
 
     let out = berth_with(&p, &root, &[], &["--runtime", "colima", "doctor", "--json"]);
     out.code(1);
-    let json = out.json();
-    assert_eq!(json["socket_budget"]["length"], forwarded.as_os_str().len());
+    assert_eq!(
+        out.json()["socket_budget"]["length"],
+        forwarded.as_os_str().len()
+    );
+    let problems = out.problem_messages();
     assert!(
-        json["problems"]
-            .as_array()
-            .unwrap()
+        problems
             .iter()
-            .any(|p| p["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("Colima's socket paths would be ")),
-        "{json}"
+            .any(|message| message.starts_with("Colima's socket paths would be ")),
+        "{problems:#?}"
     );
 }
 
@@ -1354,11 +1352,12 @@ fn a_missing_mount_is_refused_before_colima_or_podman_runs() {
             .collect::<Vec<_>>();
         assert_eq!(created, Vec::<String>::new(), "{runtime}");
         let doctor = berth(&p, &["--runtime", runtime, "doctor", "--json"]);
-        doctor.code(1);
-        let problems = doctor.json()["problems"].to_string();
+        let problems = doctor.code(1).problem_messages();
         assert!(
-            problems.contains("mount `gone` in [tool.berth] does not exist"),
-            "{problems}"
+            problems
+                .iter()
+                .any(|message| message.starts_with("mount `gone` in [tool.berth] does not exist")),
+            "{runtime}: {problems:#?}"
         );
     }
 }

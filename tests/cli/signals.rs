@@ -469,11 +469,9 @@ fn a_tasks_output_into_a_closed_pipe_ends_as_the_task_does() {
 
 #[test]
 fn docker_output_into_a_closed_pipe_ends_as_dockers_own_and_berth_adds_nothing() {
-    if !harness::docker_available() {
+    let Some((p, container)) = Container::with_project("pipe") else {
         return;
-    }
-    let p = TestProject::with_tasks("");
-    let container = Container::named("pipe");
+    };
     let name = container.0.clone();
     p.berth([
         "--runtime",

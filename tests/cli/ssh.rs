@@ -10,7 +10,7 @@ use crate::docker::ComposeProject;
 use crate::harness::{
     Output, TEST_IMAGE, TestProject, alive, docker_available, host_docker, signal, wait_until,
 };
-use crate::sshd::{SshProject, kill_ssh_under, public_key, ssh_processes_under};
+use crate::sshd::{SshProject, kill_ssh_under, master_pid_in, public_key, ssh_processes_under};
 
 /// Every error of an ssh runtime arrives within ssh's connect timeout (berth's is 20 s) and
 /// the setup's own limit (30 s).
@@ -373,13 +373,21 @@ fn project_clean_ends_the_ssh_master_and_removes_its_directory() {
     assert!(!dir.exists(), "the forward's directory is removed");
 }
 
-/// A second project on `p`'s HOME and sshd whose forward runs, and whose root is then
-/// removed: its forward directory and master pid.
-fn orphaned_forward(p: &SshProject) -> (std::path::PathBuf, u32) {
-    let before: Vec<_> = std::fs::read_dir(p.home.join(".berth/ssh"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+/// A forward directory and its master's pid.
+struct Forward {
+    dir: std::path::PathBuf,
+    pid: u32,
+}
+
+/// An ssh project whose forward runs, and the running forward of a second project on the same
+/// HOME and sshd whose root was then removed: an orphan.
+fn live_and_orphaned_forwards() -> Option<(SshProject, Forward, Forward)> {
+    let p = SshProject::start("")?;
+    init(&p);
+    let live = Forward {
+        dir: p.forward_dir(),
+        pid: p.master_pid(),
+    };
     let gone = p.base().join("gone");
     std::fs::create_dir_all(gone.join("ssh")).unwrap();
     std::fs::write(gone.join("pixi.toml"), p.read("pixi.toml")).unwrap();
@@ -392,24 +400,21 @@ fn orphaned_forward(p: &SshProject) -> (std::path::PathBuf, u32) {
     let dir = std::fs::read_dir(p.home.join(".berth/ssh"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|dir| !before.contains(dir))
+        .find(|dir| *dir != live.dir)
         .expect("the second project's forward directory");
-    let record = std::fs::read_to_string(dir.join("forward.json")).unwrap();
-    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
-    let pid = u32::try_from(record["pid"].as_u64().unwrap()).unwrap();
+    let orphan = Forward {
+        pid: master_pid_in(&dir),
+        dir,
+    };
     std::fs::remove_dir_all(&gone).unwrap();
-    (dir, pid)
+    Some((p, live, orphan))
 }
 
 #[test]
 fn global_clean_removes_an_orphans_forward_and_keeps_a_live_projects() {
-    let Some(p) = SshProject::start("") else {
+    let Some((p, live, orphan)) = live_and_orphaned_forwards() else {
         return;
     };
-    init(&p);
-    let live = p.forward_dir();
-    let live_pid = p.master_pid();
-    let (orphan, orphan_pid) = orphaned_forward(&p);
     // One an earlier berth made, which names no project.
     let unmarked = p.home.join(".berth/ssh/0badcafe");
     std::fs::create_dir(&unmarked).unwrap();
@@ -419,35 +424,39 @@ fn global_clean_removes_an_orphans_forward_and_keeps_a_live_projects() {
         .run()
         .code(1)
         .stderr_has(&format!(
-            "error: the ssh forward to {} (pid {orphan_pid}) is running; nothing was removed",
-            p.sshd.url()
+            "error: the ssh forward to {} (pid {}) is running; nothing was removed",
+            p.sshd.url(),
+            orphan.pid
         ))
-        .stderr_has(&format!("help: stop it first (`kill {orphan_pid}`)"));
-    assert!(alive(orphan_pid) && orphan.is_dir());
+        .stderr_has(&format!("help: stop it first (`kill {}`)", orphan.pid));
+    assert!(alive(orphan.pid) && orphan.dir.is_dir());
 
     let out = p
         .berth(["system", "clean", "--global", "--yes", "--force", "--json"])
         .run();
     let json = out.success().json();
     let entry = plan_entry(&json, "orphaned-ssh-forward");
-    assert_eq!(entry["path"], orphan.display().to_string());
+    assert_eq!(entry["path"], orphan.dir.display().to_string());
     assert_eq!(entry["status"], "running");
-    assert_eq!(json["removed"], serde_json::json!([orphan]));
+    assert_eq!(json["removed"], serde_json::json!([orphan.dir]));
     let shown = |dir: &Path| format!("~/.berth/ssh/{}", dir.file_name().unwrap().display());
     out.stderr_has(&format!(
         "note: the ssh forward in `{}` stays: its project `{}` exists",
-        shown(&live),
+        shown(&live.dir),
         p.root.display()
     ))
     .stderr_has(&format!(
         "note: the ssh forward in `{}` stays: an earlier berth made it without naming its project",
         shown(&unmarked)
     ));
-    assert!(!orphan.exists() && !alive(orphan_pid), "the orphan is gone");
+    assert!(
+        !orphan.dir.exists() && !alive(orphan.pid),
+        "the orphan is gone"
+    );
     assert!(unmarked.is_dir(), "an unmarked directory stays");
     assert_eq!(
         p.ssh_processes(),
-        [live_pid],
+        [live.pid],
         "the live project's master runs"
     );
     p.berth(["docker", "version"]).run().success();
@@ -455,28 +464,25 @@ fn global_clean_removes_an_orphans_forward_and_keeps_a_live_projects() {
 
 #[test]
 fn a_clean_dry_run_leaves_every_forward_and_master_as_it_was() {
-    let Some(p) = SshProject::start("") else {
+    let Some((p, live, orphan)) = live_and_orphaned_forwards() else {
         return;
     };
-    init(&p);
-    let live = p.forward_dir();
-    let live_pid = p.master_pid();
-    let (orphan, orphan_pid) = orphaned_forward(&p);
     let before = crate::clean::snapshot(&p.home.join(".berth"));
     for (scope, kind, dir) in [
-        (None, "ssh-forward", &live),
-        (Some("--global"), "orphaned-ssh-forward", &orphan),
+        (None, "ssh-forward", &live.dir),
+        (Some("--global"), "orphaned-ssh-forward", &orphan.dir),
     ] {
-        let out = p
+        let json = p
             .berth(["system", "clean", "--dry-run", "--json"])
             .args(scope)
-            .run();
-        let json = out.success().json();
+            .run()
+            .success()
+            .json();
         assert_eq!(plan_entry(&json, kind)["path"], dir.display().to_string());
         assert_eq!(json["removed"], serde_json::json!([]));
     }
     assert_eq!(crate::clean::snapshot(&p.home.join(".berth")), before);
-    assert!(alive(live_pid) && alive(orphan_pid));
+    assert!(alive(live.pid) && alive(orphan.pid));
 }
 
 #[test]
@@ -681,14 +687,7 @@ impl SilentHost {
     /// `berth container init`, started, once its ssh runs (connecting) and is recorded.
     fn init_while_connecting(&self) -> std::process::Child {
         let p = &self.project;
-        let berth = p
-            .berth(["container", "init"])
-            .command
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let berth = p.berth(["container", "init"]).start();
         wait_until("berth to start ssh and record it", || {
             !ssh_processes_under(&p.home).is_empty()
                 && std::fs::read_dir(p.home.join(".berth/ssh"))
@@ -962,19 +961,12 @@ fn another_user_running_berth_on_the_same_home_is_refused_the_forward() {
     as_other(&["container", "status"])
         .code(1)
         .stderr_has(&refused);
-    let doctor = as_other(&["doctor", "--json"]);
-    doctor.code(1);
+    let problems = as_other(&["doctor", "--json"]).code(1).problem_messages();
     assert!(
-        doctor.json()["problems"]
-            .as_array()
-            .unwrap()
+        problems
             .iter()
-            .any(|problem| problem["message"]
-                .as_str()
-                .unwrap()
-                .contains("belongs to another user")),
-        "{}",
-        doctor.stdout
+            .any(|message| message.contains("belongs to another user")),
+        "{problems:#?}"
     );
 }
 

@@ -246,9 +246,7 @@ impl SshProject {
 
     /// `forward.json`'s pid.
     pub fn master_pid(&self) -> u32 {
-        let record = std::fs::read_to_string(self.forward_dir().join("forward.json")).unwrap();
-        let record: serde_json::Value = serde_json::from_str(&record).unwrap();
-        u32::try_from(record["pid"].as_u64().unwrap()).unwrap()
+        master_pid_in(&self.forward_dir())
     }
 
     /// The ssh processes running for this project: every process whose command line names a
@@ -256,6 +254,13 @@ impl SshProject {
     pub fn ssh_processes(&self) -> Vec<u32> {
         ssh_processes_under(&self.home)
     }
+}
+
+/// The pid `forward.json` names in the forward directory `dir`.
+pub fn master_pid_in(dir: &Path) -> u32 {
+    let record = std::fs::read_to_string(dir.join("forward.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    u32::try_from(record["pid"].as_u64().unwrap()).unwrap()
 }
 
 /// The running processes whose command line names `ControlPath="<home>/.berth/ssh/…`.
