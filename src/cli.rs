@@ -90,7 +90,10 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+// `defer`: a subcommand's arguments are built only when the command line reaches it. clap
+// would otherwise build every subcommand's arguments for any command line (issue 17).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Run a task of pixi.toml, as `pixi run` would
     Run(RunArgs),
@@ -195,8 +198,13 @@ pub struct RunArgs {
 /// keeps them one, so that every word after the task stays the task's).
 pub fn completion_command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommand("run", |run| {
-        run.mut_arg("task", |task| {
+    // `run`'s arguments are deferred (see `Command`): these changes are deferred with them.
+    Cli::command().mut_subcommand("run", |run| run.defer(run_for_completion))
+}
+
+fn run_for_completion(run: clap::Command) -> clap::Command {
+    RunArgs::augment_args(run)
+        .mut_arg("task", |task| {
             task.num_args(1)
                 .action(clap::ArgAction::Set)
                 .trailing_var_arg(false)
@@ -209,10 +217,10 @@ pub fn completion_command() -> clap::Command {
                 .trailing_var_arg(true)
                 .allow_hyphen_values(true),
         )
-    })
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum TaskCommand {
     /// List the tasks of the workspace
     #[command(visible_alias = "ls", alias = "l")]
@@ -246,7 +254,9 @@ pub struct TaskListArgs {
     pub json: bool,
 }
 
-/// Where in the manifest a task goes: which feature or environment, which platform.
+// Where in the manifest a task goes: which feature or environment, which platform. (Not a
+// doc comment: clap would make it the `about` of the commands that flatten it, once their
+// arguments are deferred.)
 #[derive(Debug, Args)]
 pub struct TaskPlace {
     /// The platform whose `[target.<platform>.tasks]` table to use
@@ -339,6 +349,7 @@ pub struct TaskAliasArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
     /// Create and start the runtime (or start it, or do nothing if it runs)
     Init,
@@ -413,6 +424,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SystemCommand {
     /// Remove the project's runtime state, or with --global Lima's system-level state
     Clean(CleanArgs),
@@ -517,6 +529,7 @@ pub struct ExecArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PoolCommand {
     /// Start warm containers for `berth exec --image IMG`
     Start(PoolStartArgs),
@@ -595,6 +608,32 @@ mod tests {
             args[0] = "compose";
             assert_eq!(passed(parse(&args)), words, "berth compose {words:?}");
         }
+    }
+
+    /// Every subcommand's name and help text, depth first, but for the `help` subcommands
+    /// clap adds as it builds.
+    fn help_texts(command: &clap::Command) -> Vec<String> {
+        command
+            .get_subcommands()
+            .filter(|sub| sub.get_name() != "help")
+            .flat_map(|sub| {
+                let own = format!(
+                    "{}: {:?} / {:?}",
+                    sub.get_name(),
+                    sub.get_about(),
+                    sub.get_long_about()
+                );
+                std::iter::once(own).chain(help_texts(sub))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deferred_subcommand_keeps_its_help_text_once_built() {
+        use clap::CommandFactory;
+        let mut built = Cli::command();
+        built.build();
+        assert_eq!(help_texts(&built), help_texts(&Cli::command()));
     }
 
     #[test]
