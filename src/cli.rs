@@ -31,9 +31,38 @@ impl Cli {
     }
 
     /// Parse a command line. Every word after `docker` or `compose` belongs to docker, even
-    /// one that looks like a berth flag (`berth docker -v ...`): clap would otherwise take
-    /// global flags out of it, so those words are set aside before clap sees the rest.
-    pub fn parse_from_words(mut words: Vec<OsString>) -> Cli {
+    /// one that looks like a berth flag (`berth docker -v ...`).
+    pub fn parse_from_words(words: Vec<OsString>) -> Cli {
+        Cli::bare_pass_through(words).unwrap_or_else(Cli::parse_with_clap)
+    }
+
+    /// `berth docker WORDS...` or `berth compose WORDS...`, the shape pixi's tasks run,
+    /// without clap: building clap's command tree, parsing with it and dropping it is an
+    /// eighth of a millisecond before berth can exec docker (issue 17). With nothing between
+    /// `berth` and the command, the global flags keep their defaults and every word after it
+    /// is docker's, so there is nothing to parse. Any other line is handed back for clap.
+    fn bare_pass_through(mut words: Vec<OsString>) -> Result<Cli, Vec<OsString>> {
+        let docker = match words.get(1).and_then(|word| word.to_str()) {
+            Some("docker") => true,
+            Some("compose") => false,
+            _ => return Err(words),
+        };
+        let args = PassThroughArgs {
+            args: words.split_off(2),
+        };
+        Ok(Cli {
+            global: GlobalArgs::default(),
+            command: if docker {
+                Command::Docker(args)
+            } else {
+                Command::Compose(args)
+            },
+        })
+    }
+
+    /// clap would take global flags out of the words after `docker` or `compose`, so those
+    /// are set aside before clap sees the rest.
+    fn parse_with_clap(mut words: Vec<OsString>) -> Cli {
         let pass_through = pass_through_start(&words).map(|at| words.split_off(at));
         let mut cli = Cli::parse_from(words);
         if let (Some(rest), Command::Docker(args) | Command::Compose(args)) =
@@ -61,7 +90,8 @@ fn pass_through_start(words: &[OsString]) -> Option<usize> {
     None
 }
 
-#[derive(Debug, Args)]
+// `Default` is the line without flags: `Cli::bare_pass_through` gives it without asking clap.
+#[derive(Debug, Default, Args)]
 pub struct GlobalArgs {
     /// The manifest to use (pixi.toml or pyproject.toml), or its directory
     #[arg(long, global = true, value_name = "PATH")]
@@ -607,6 +637,70 @@ mod tests {
             assert_eq!(passed(parse(&args)), words, "berth docker {words:?}");
             args[0] = "compose";
             assert_eq!(passed(parse(&args)), words, "berth compose {words:?}");
+        }
+    }
+
+    fn line(words: &[&str]) -> Vec<OsString> {
+        std::iter::once("berth")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_bare_pass_through_is_what_clap_makes_of_it() {
+        for words in [
+            &[][..],
+            &["--help"],
+            &["-h"],
+            &["--version"],
+            &["-V"],
+            &["--"],
+            &["--", "-v"],
+            &["-v", "-q", "--color=never"],
+            &["--runtime", "lima", "--manifest-path", "x"],
+            &["help"],
+            &["docker", "compose"],
+            &[""],
+            &["run", "--rm", "-it", "img", "sh", "-c", "exit 7"],
+        ] {
+            for command in ["docker", "compose"] {
+                let words = [&[command][..], words].concat();
+                let bare = Cli::bare_pass_through(line(&words)).expect("taken without clap");
+                let clap = Cli::parse_with_clap(line(&words));
+                assert_eq!(format!("{bare:?}"), format!("{clap:?}"), "berth {words:?}");
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_word_that_is_not_utf8_reaches_docker_without_clap() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut words = line(&["docker", "ps"]);
+        words.push(OsString::from_vec(vec![b'-', 0xff]));
+        let bare = Cli::bare_pass_through(words.clone()).expect("taken without clap");
+        let clap = Cli::parse_with_clap(words);
+        assert_eq!(format!("{bare:?}"), format!("{clap:?}"));
+    }
+
+    #[test]
+    fn anything_before_the_pass_through_goes_to_clap() {
+        for words in [
+            &[][..],
+            &["-v", "docker", "ps"],
+            &["--runtime", "docker", "docker", "ps"],
+            &["--", "docker"],
+            &["--help", "docker"],
+            &["Docker", "ps"],
+            &["dockerd"],
+            &["run", "docker"],
+        ] {
+            assert_eq!(
+                Cli::bare_pass_through(line(words)).err(),
+                Some(line(words)),
+                "berth {words:?}"
+            );
         }
     }
 

@@ -81,6 +81,52 @@ fn docker_gets_the_exact_words_and_the_projects_environment_in_place_of_berth() 
     assert_eq!(p.fake_calls(), expected);
 }
 
+/// Words that look like berth's own reach docker exactly, with docker's exit code, whether
+/// berth takes the line without clap (`berth docker ...`, as pixi's tasks run it) or through
+/// clap (a global flag first).
+#[test]
+fn berths_own_words_after_docker_or_compose_are_dockers_with_or_without_a_global_flag() {
+    let p = TestProject::with_tasks(RESPECTING);
+    install_fake_docker(&p);
+    // `berth compose` runs `docker compose` when the plugin is there.
+    write_executable(&p.home.join(".docker/cli-plugins/docker-compose"), "");
+    for words in [
+        &["--help"][..],
+        &["-h"],
+        &["--version"],
+        &["-V"],
+        &["--"],
+        &["--", "-v"],
+    ] {
+        for global in [&[][..], &["-q"]] {
+            for command in ["docker", "compose"] {
+                let _ = std::fs::remove_file(p.fake_log_path());
+                let line = [global, &[command], words].concat();
+                p.berth(&line)
+                    .env("DOCKER_HOST", UNREACHED_HOST)
+                    .run()
+                    .code(42);
+                let expected: Vec<String> = (command == "compose")
+                    .then_some("compose")
+                    .into_iter()
+                    .chain(words.iter().copied())
+                    .map(|word| format!("arg={word}"))
+                    .collect();
+                let calls = p.fake_calls();
+                assert_eq!(
+                    calls[..expected.len()],
+                    expected,
+                    "berth {line:?}: {calls:?}"
+                );
+                assert!(
+                    calls[expected.len()].starts_with("DOCKER_HOST="),
+                    "berth {line:?}: {calls:?}"
+                );
+            }
+        }
+    }
+}
+
 /// The runtime is chosen once per command: `-v` says which, once, and the VM that serves the
 /// engine is looked at once.
 #[test]
