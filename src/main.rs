@@ -39,3 +39,34 @@ fn main() -> ExitCode {
     let status = app::run(cli).unwrap_or_else(|err| exit::report(&err));
     status.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::panic::AssertUnwindSafe;
+
+    /// build.rs links GCC's unwinder into berth on Linux (no libgcc_s): a panic still unwinds,
+    /// running destructors (the job guards that remove containers rely on them), and a
+    /// backtrace still walks the stack.
+    #[test]
+    fn a_panic_unwinds_and_a_backtrace_walks_the_stack() {
+        struct SetOnDrop<'a>(&'a Cell<bool>);
+        impl Drop for SetOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let dropped = Cell::new(false);
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let _guard = SetOnDrop(&dropped);
+            panic!("unwinding through the linked unwinder");
+        }));
+        assert!(caught.is_err());
+        assert!(dropped.get());
+        let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+        assert!(
+            backtrace.contains("a_panic_unwinds_and_a_backtrace_walks_the_stack"),
+            "{backtrace}"
+        );
+    }
+}
