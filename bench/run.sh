@@ -574,6 +574,9 @@ write_results() {
     printf '%s\n' "${startup[@]}"
     echo
     cat "$here/startup.md"
+    # Figures measured by hand, on binaries other than this checkout's (branches, experiments).
+    echo
+    cat "$here/reader.md"
   } >"$results"
   echo "wrote $results" >&2
 }
