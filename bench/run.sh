@@ -57,19 +57,15 @@ PY
   cat "$2" >/dev/null
 }
 
-# The same berth linked statically and not position-independent (glibc's crt-static), where
-# the host is x86_64 or aarch64 Linux with glibc: no dynamic loader, no shared library to map,
-# no relocation to apply as it starts. `--target` keeps the flags off build scripts and
-# proc-macros, which must stay dynamic. BERTH_STATIC stays empty elsewhere (rows skipped).
+# The same berth as `cargo install-static` installs it (.cargo/config.toml): linked
+# statically where the host is Linux with glibc, so no dynamic loader runs as it starts.
+# BERTH_STATIC stays empty elsewhere (rows skipped).
 BERTH_STATIC=""
 build_static() {
-  local triple
-  triple="$(rustc -vV | sed -n 's/^host: //p')"
-  [[ $triple == *-unknown-linux-gnu ]] || return 0
-  (cd "$repo" && cargo build --release --quiet --target "$triple" \
-    --config "target.$triple.rustflags = ['-C', 'target-feature=+crt-static', '-C', 'relocation-model=static']")
+  [[ "$(rustc -vV | sed -n 's/^host: //p')" == *-linux-gnu ]] || return 0
+  (cd "$repo" && cargo install-static --quiet --root "$work/static")
   BERTH_STATIC="$work/bin/berth-static"
-  from_disk "$repo/target/$triple/release/berth" "$BERTH_STATIC"
+  from_disk "$work/static/bin/berth" "$BERTH_STATIC"
 }
 
 work="$(mktemp -d)"
