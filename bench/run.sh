@@ -36,8 +36,9 @@ build() {
   (cd "$repo" && cargo build --release --quiet)
   mkdir -p "$work/bin"
   BERTH="$work/bin/berth"
-  from_disk "$repo/target/release/berth" "$BERTH"
-  build_static
+  # .cargo/config.toml builds for the host named as a target (and links it statically on Linux
+  # with glibc): the binary is target/<host>/release/berth.
+  from_disk "$repo/target/$(rustc -vV | sed -n 's/^host: //p')/release/berth" "$BERTH"
 }
 
 # from_disk FILE COPY: COPY is FILE as a program read from disk is cached, like `true`, `env`
@@ -55,17 +56,6 @@ os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 os.close(fd)
 PY
   cat "$2" >/dev/null
-}
-
-# The same berth as `cargo install-static` installs it (.cargo/config.toml): linked
-# statically where the host is Linux with glibc, so no dynamic loader runs as it starts.
-# BERTH_STATIC stays empty elsewhere (rows skipped).
-BERTH_STATIC=""
-build_static() {
-  [[ "$(rustc -vV | sed -n 's/^host: //p')" == *-linux-gnu ]] || return 0
-  (cd "$repo" && cargo install-static --quiet --root "$work/static")
-  BERTH_STATIC="$work/bin/berth-static"
-  from_disk "$work/static/bin/berth" "$BERTH_STATIC"
 }
 
 work="$(mktemp -d)"
@@ -314,15 +304,11 @@ group_docker() {
   paired 300 '`env docker version` (exec only)' "$dir" "env docker version" \
     '`docker version`' "docker version"
   # berth against that floor given the same variables: what berth itself adds (issue 17:
-  # at most 0.3 ms), as built by default and statically linked (see group_startup).
+  # at most 0.3 ms).
   local vars="DOCKER_CONFIG=$dir/.pixi/docker DOCKER_HOST=unix:///var/run/docker.sock"
   vars+=" LIMA_HOME=$dir/.pixi/lima"
   paired 300 '`berth docker version`' "$dir" "$BERTH docker version" \
     '`env <berth'"'"'s variables> docker version`' "env $vars docker version" overhead:0.3
-  if [[ -n $BERTH_STATIC ]]; then
-    paired 300 '`berth docker version` (static)' "$dir" "$BERTH_STATIC docker version" \
-      '`env <berth'"'"'s variables> docker version`' "env $vars docker version" overhead:0.3
-  fi
   paired 60 '`berth compose version`' "$dir" "$BERTH compose version" \
     '`docker-compose version`' "docker-compose version" ratio:1.02
   local BENCH_RUNS=50 BENCH_WARMUP=10
@@ -467,7 +453,7 @@ EOF2
 }
 
 # startup_row LABEL BINARY ARGS...: minor page faults (largest of three runs) and the
-# relocations the dynamic loader applies, for the start-up table.
+# relative relocations applied as it starts, for the start-up table.
 startup_row() {
   local label="$1" binary="$2"
   shift 2
@@ -485,22 +471,15 @@ startup_row() {
   startup+=("$row")
 }
 
-# Issue 17: what starting berth costs beside the smallest process, as built by default and
-# statically linked, and where the difference goes.
+# Issue 17: what starting berth costs beside the smallest process (bench/startup.md says where
+# it goes).
 group_startup() {
   local dir="$work/startup"
   mkdir -p "$dir"
   local BENCH_RUNS=300 BENCH_WARMUP=20
   compare '`berth --version`' "$dir" "$BERTH --version" '`true`' "true" ratio:1.5
-  if [[ -n $BERTH_STATIC ]]; then
-    compare '`berth --version` (static)' "$dir" "$BERTH_STATIC --version" '`true`' "true" \
-      ratio:1.5
-  fi
   startup_row '`true`' "$(type -P true)"
   startup_row '`berth --version`' "$BERTH" --version
-  if [[ -n $BERTH_STATIC ]]; then
-    startup_row '`berth --version` (static)' "$BERTH_STATIC" --version
-  fi
   # The pass-through with a docker that does nothing (`true` on PATH as `docker`): what
   # berth adds before it execs docker, without the tens of milliseconds of docker's own
   # start-up, whose spread hides a fraction of a millisecond in group_docker's rows.
@@ -521,13 +500,10 @@ group_startup() {
   local base_label='`env <berth'"'"'s variables> docker version`, docker = `true`'
   paired 500 '`berth docker version`, docker = `true`' "$dir" "$BERTH docker version" \
     "$base_label" "env $vars docker version" overhead:0.3
-  # A global flag before `docker` sends the line through clap (src/cli.rs): its cost.
+  # A global flag before `docker` sends the line through clap (src/cli.rs): its cost. Not the
+  # shape pixi's tasks run, so not the issue's target.
   paired 500 '`berth --runtime docker docker version`, docker = `true`' "$dir" \
-    "$BERTH --runtime docker docker version" "$base_label" "env $vars docker version" overhead:0.3
-  if [[ -n $BERTH_STATIC ]]; then
-    paired 500 '`berth docker version` (static), docker = `true`' "$dir" \
-      "$BERTH_STATIC docker version" "$base_label" "env $vars docker version" overhead:0.3
-  fi
+    "$BERTH --runtime docker docker version" "$base_label" "env $vars docker version"
 }
 
 ROW_GROUPS=(group_run group_task_list group_chain group_lima group_docker group_selection group_jobs

@@ -45,9 +45,9 @@ mod tests {
     use std::cell::Cell;
     use std::panic::AssertUnwindSafe;
 
-    /// build.rs links GCC's unwinder into berth on Linux (no libgcc_s): a panic still unwinds,
-    /// running destructors (the job guards that remove containers rely on them), and a
-    /// backtrace still walks the stack.
+    /// Linked statically on Linux (.cargo/config.toml), berth carries GCC's unwinder itself
+    /// rather than loading libgcc_s: a panic still unwinds, running destructors (the job
+    /// guards that remove containers rely on them), and a backtrace still walks the stack.
     #[test]
     fn a_panic_unwinds_and_a_backtrace_walks_the_stack() {
         struct SetOnDrop<'a>(&'a Cell<bool>);

@@ -56,7 +56,8 @@ if [ -z "$berth" ]; then
     step "building berth (cargo build --release)"
     cargo build --release --quiet --manifest-path "$here/../Cargo.toml" \
       || fail "building berth failed" "run \`cargo build --release\` in $here/.. and read its errors"
-    berth="$here/../target/release/berth"
+    # .cargo/config.toml builds for the host named as a target: target/<host>/release.
+    berth="$here/../target/$(rustc -vV | sed -n 's/^host: //p')/release/berth"
   else
     fail "berth is not installed" "install it: \`cargo install --path <berth checkout>\` (needs Rust: https://rustup.rs)"
   fi
