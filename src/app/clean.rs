@@ -11,11 +11,14 @@ use crate::exit::ExitStatus;
 use crate::jobs::container::Docker;
 use crate::process;
 use crate::project::Project;
+use crate::runtime::lifecycle;
 use crate::runtime::lima::limactl::Limactl;
 use crate::ui::{self, display_path};
 use crate::units::human_bytes;
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
+    // Held until the clean is over (see `project_lock`).
+    let mut _lock = None;
     let (mut plan, limactl, envs_dir, project, source) = if args.global {
         (
             clean::plan_global()?,
@@ -26,6 +29,7 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         )
     } else {
         let (project, source) = global.project_with_source()?;
+        _lock = project_lock(&project)?;
         let limactl = Limactl::installed(Some(&project.layout));
         // A clean after a killed `init` (or a killed clean) stops the limactl it left
         // running before planning.
@@ -137,6 +141,17 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     diagnostic = diagnostic
         .help("fix the cause and rerun `berth system clean`; it plans again from what is left");
     Err(diagnostic.into())
+}
+
+/// The project's lifecycle lock, which `container init/start/stop/delete` hold while they
+/// work: a clean waits for them, so it never takes the `limactl` of an init that is booting
+/// for one an earlier, killed berth left running, nor removes what a start is writing. A
+/// project with no `.pixi/berth` has no lock to take, and taking it would create one there.
+fn project_lock(project: &Project) -> Result<Option<std::fs::File>> {
+    if !project.layout.berth_dir.is_dir() {
+        return Ok(None);
+    }
+    lifecycle::lock(&project.layout).map(Some)
 }
 
 /// The containers of the project's `berth pool`, on the engine that runs now (clean never

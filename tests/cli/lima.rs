@@ -340,6 +340,40 @@ fn two_concurrent_inits_boot_one_vm() {
     assert_eq!(p.lima_verbs(), ["create", "start"], "one VM booted");
 }
 
+/// A clean started while an init boots waits for the init, instead of taking the init's
+/// running `limactl start` for one a killed berth left behind and stopping it.
+#[test]
+fn a_clean_during_an_init_waits_for_it_and_then_removes_the_vm() {
+    let p = LimaProject::new();
+    let gate = p.base().join("gate");
+    let gate_env = gate.to_str().unwrap();
+    let init = p.spawn(
+        &["container", "init"],
+        &[("FAKE_LIMA_START_GATE", gate_env)],
+    );
+    wait_until("the init to reach `limactl start`", || {
+        p.lima_verbs().contains(&"start".to_string())
+    });
+    let mut clean = p.spawn(&["system", "clean", "--yes", "--force"], &[]);
+    let mut stderr = BufReader::new(clean.stderr.take().unwrap());
+    let mut first_line = String::new();
+    stderr.read_line(&mut first_line).unwrap();
+    assert!(
+        first_line.contains("waiting for another berth command on this project (lock "),
+        "{first_line}"
+    );
+    std::fs::write(&gate, "").unwrap();
+    finish(init)
+        .success()
+        .stderr_has("Lima instance `demo` is running");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(clean.wait().unwrap().success(), "{rest}");
+    assert!(!rest.contains("left running by an earlier berth"), "{rest}");
+    assert_eq!(p.lima_verbs(), ["create", "start", "stop", "delete"]);
+    assert!(!p.path(".pixi/lima").exists(), "{rest}");
+}
+
 #[test]
 fn a_long_project_path_gets_a_short_lima_home_and_delete_removes_both() {
     let p = LimaProject::new();
