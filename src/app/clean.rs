@@ -4,11 +4,11 @@ use anyhow::Result;
 
 use super::Global;
 use super::engine::{self, Purpose};
-use crate::clean::{self, Outcome, Plan, PoolContainer, Removal};
+use crate::clean::{self, EngineKind, EngineObject, Outcome, Plan, Removal};
 use crate::cli::CleanArgs;
 use crate::diag::Diagnostic;
 use crate::exit::ExitStatus;
-use crate::jobs::container::Docker;
+use crate::jobs::{self, container::Docker};
 use crate::process;
 use crate::project::Project;
 use crate::runtime::lifecycle;
@@ -47,13 +47,13 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         )
     };
     let docker = match (&project, source) {
-        (Some(project), Some(source)) => match pool_containers(global, project.clone(), source) {
-            Ok((docker, containers)) => {
-                plan.containers = containers;
+        (Some(project), Some(source)) => match on_engine(global, project.clone(), source) {
+            Ok((docker, objects)) => {
+                plan.on_engine = objects;
                 Some(docker)
             }
             Err(why) => {
-                plan.pool_unchecked(&why);
+                plan.engine_unchecked(&why);
                 None
             }
         },
@@ -154,30 +154,38 @@ fn project_lock(project: &Project) -> Result<Option<std::fs::File>> {
     lifecycle::lock(&project.layout).map(Some)
 }
 
-/// The containers of the project's `berth pool`, on the engine that runs now (clean never
-/// starts a runtime), and the docker CLI that removes them.
-fn pool_containers(
+/// The containers of the project's `berth pool` and the services its killed cluster jobs
+/// left, on the engine that runs now (clean never starts a runtime), and the docker CLI that
+/// removes them.
+fn on_engine(
     global: &Global,
     project: Project,
     source: Vec<u8>,
-) -> Result<(Docker, Vec<PoolContainer>)> {
+) -> Result<(Docker, Vec<EngineObject>)> {
     let workspace = global.workspace_of(project, source)?;
     let docker = Docker::new(engine::for_engine(&workspace, None, Purpose::Inspect)?)?;
     let members = super::exec::pool_of(&workspace, &docker).members()?;
-    let containers = members
+    let containers = members.into_iter().map(|m| EngineObject {
+        kind: EngineKind::PoolContainer,
+        name: m.name,
+        id: m.id,
+        state: m.state,
+    });
+    let services = jobs::cluster::leftover_services(&docker, &workspace.project.layout.jobs_dir)?
         .into_iter()
-        .map(|m| PoolContainer {
-            name: m.name,
-            id: m.id,
-            state: m.state,
-        })
-        .collect();
-    Ok((docker, containers))
+        .map(|s| EngineObject {
+            kind: EngineKind::JobService,
+            name: s.name,
+            id: s.id,
+            state: "orphaned".to_string(),
+        });
+    let objects = containers.chain(services).collect();
+    Ok((docker, objects))
 }
 
 /// `3 paths`, `1 pool container`, `3 paths and 2 pool containers`, `1 VM and 2 paths`;
 /// `0 paths` for none.
-fn amount(paths: usize, containers: usize, vms: usize) -> String {
+fn amount(paths: usize, containers: usize, services: usize, vms: usize) -> String {
     let plural = |n: usize, one: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -185,7 +193,12 @@ fn amount(paths: usize, containers: usize, vms: usize) -> String {
             format!("{n} {one}s")
         }
     };
-    let mut parts: Vec<String> = [(vms, "VM"), (containers, "pool container")]
+    let counted = [
+        (vms, "VM"),
+        (containers, "pool container"),
+        (services, "swarm service"),
+    ];
+    let mut parts: Vec<String> = counted
         .into_iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, one)| plural(n, one))
@@ -201,19 +214,23 @@ fn amount(paths: usize, containers: usize, vms: usize) -> String {
 }
 
 fn planned(plan: &Plan) -> String {
-    amount(plan.targets.len(), plan.containers.len(), plan.vms.len())
+    let removals: Vec<Removal> = plan
+        .on_engine
+        .iter()
+        .map(EngineObject::removal)
+        .chain(plan.vms.iter().map(|vm| Removal::Vm(vm.removal_name())))
+        .chain(plan.targets.iter().map(|t| Removal::Path(t.path.clone())))
+        .collect();
+    count(&removals)
 }
 
 fn count(removals: &[Removal]) -> String {
-    let containers = removals
-        .iter()
-        .filter(|r| matches!(r, Removal::Container(_)))
-        .count();
-    let vms = removals
-        .iter()
-        .filter(|r| matches!(r, Removal::Vm(_)))
-        .count();
-    amount(removals.len() - containers - vms, containers, vms)
+    let of = |is: fn(&Removal) -> bool| removals.iter().filter(|r| is(r)).count();
+    let containers = of(|r| matches!(r, Removal::Container(_)));
+    let services = of(|r| matches!(r, Removal::Service(_)));
+    let vms = of(|r| matches!(r, Removal::Vm(_)));
+    let paths = removals.len() - containers - services - vms;
+    amount(paths, containers, services, vms)
 }
 
 /// The plan as a table on stdout: size, path, why it goes; then the total, and the files
@@ -240,11 +257,11 @@ fn print_plan(plan: &Plan) -> std::io::Result<()> {
 
 fn print_targets(plan: &Plan, scope: &str) -> std::io::Result<()> {
     ui::out(&ui::bold_stdout(&format!("Plan ({scope}):")))?;
-    // A container has no size of its own to show: the engine owns its storage.
-    let containers = plan
-        .containers
+    // A container or service has no size of its own to show: the engine owns its storage.
+    let on_engine = plan
+        .on_engine
         .iter()
-        .map(|c| (String::new(), format!("{} ({})", c.name, c.id), c.reason()));
+        .map(|o| (String::new(), format!("{} ({})", o.name, o.id), o.reason()));
     // Nor has a VM: its runtime keeps its disk, and removes it.
     let vms = plan
         .vms
@@ -254,7 +271,7 @@ fn print_targets(plan: &Plan, scope: &str) -> std::io::Result<()> {
         let size = human_bytes(t.bytes);
         (size, display_path(&t.path), t.reason.clone())
     });
-    let shown: Vec<(String, String, String)> = containers.chain(vms).chain(paths).collect();
+    let shown: Vec<(String, String, String)> = on_engine.chain(vms).chain(paths).collect();
     let what_width = shown
         .iter()
         .map(|(_, what, _)| what.chars().count())

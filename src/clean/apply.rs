@@ -1,4 +1,5 @@
-//! Carrying out a [`Plan`]: remove pool containers through `docker rm -f`, stop what must be
+//! Carrying out a [`Plan`]: remove pool containers and leftover job services through
+//! `docker`, stop what must be
 //! stopped, delete instances through `limactl` (the runtime's own wrapper), remove the rest,
 //! in order. The first failure stops the run, so every path after it is left exactly as it
 //! was, and the [`Outcome`] says what was and was not removed.
@@ -9,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
 use super::vms::VmName;
-use super::{Instance, Occupant, Plan, PoolContainer, Target, Vm, forwards, vms};
+use super::{EngineKind, EngineObject, Instance, Occupant, Plan, Target, Vm, forwards, vms};
 use crate::diag::Diagnostic;
 use crate::exit::Interrupted;
 use crate::jobs::container::Docker;
@@ -19,12 +20,14 @@ use crate::runtime::lima::InstanceDir;
 use crate::runtime::lima::limactl::{self, Limactl};
 use crate::ui::{self, display_path};
 
-/// One thing a plan removes. In `--json` lists it is the path, or the container's name.
+/// One thing a plan removes. In `--json` lists it is the path, or the container's or
+/// service's name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum Removal {
     Path(PathBuf),
     Container(String),
+    Service(String),
     Vm(VmName),
 }
 
@@ -34,15 +37,17 @@ impl Removal {
         match self {
             Removal::Path(path) => display_path(path),
             Removal::Container(name) => format!("pool container {name}"),
+            Removal::Service(name) => format!("swarm service {name}"),
             Removal::Vm(vm) => vm.display.clone(),
         }
     }
 
-    /// The key naming it in a `--json` object: `path` or `container`.
+    /// The key naming it in a `--json` object: `path`, `container`, `service` or the VM's.
     pub fn json_key(&self) -> &'static str {
         match self {
             Removal::Path(_) => "path",
             Removal::Container(_) => "container",
+            Removal::Service(_) => "service",
             Removal::Vm(vm) => vm.key,
         }
     }
@@ -118,7 +123,8 @@ fn preflight_instances(
     Ok(())
 }
 
-/// Remove the planned pool containers through `docker` (present whenever the plan has any),
+/// Remove the planned pool containers and job services through `docker` (present whenever
+/// the plan has any),
 /// then every planned path in order. `limactl` deletes instances when it is found; without
 /// it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM stop the run
 /// between two removals (a running `limactl` gets the SIGINT), never half-way through a
@@ -131,16 +137,16 @@ pub fn apply(
 ) -> Outcome {
     let _interrupts = signals::CatchInterrupts::new();
     let mut outcome = Outcome::default();
-    let mut containers = plan.containers.iter().peekable();
-    while let Some(container) = containers.peek() {
+    let mut on_engine = plan.on_engine.iter().peekable();
+    while let Some(object) = on_engine.peek() {
         if signals::interrupted() {
             outcome.interrupted = true;
             break;
         }
-        let container = *container;
-        containers.next();
-        let removal = Removal::Container(container.name.clone());
-        match remove_container(container, docker) {
+        let object = *object;
+        on_engine.next();
+        let removal = object.removal();
+        match remove_from_engine(object, docker) {
             Ok(()) => {
                 ui::step("Removed", &removal.display());
                 outcome.removed.push(removal);
@@ -173,8 +179,8 @@ pub fn apply(
         }
     }
     if outcome.failed.is_some() || outcome.interrupted {
-        outcome.not_removed = containers
-            .map(|c| Removal::Container(c.name.clone()))
+        outcome.not_removed = on_engine
+            .map(EngineObject::removal)
             .chain(vms.map(|vm| Removal::Vm(vm.removal_name())))
             .chain(plan.targets.iter().map(|t| Removal::Path(t.path.clone())))
             .collect();
@@ -206,17 +212,22 @@ pub fn apply(
     outcome
 }
 
-/// `docker rm -f <id>`: by id, so a container of the same name made since the plan is not
-/// touched. One already gone counts as removed.
-fn remove_container(container: &PoolContainer, docker: Option<&Docker>) -> Result<()> {
+/// `docker rm -f <id>` or `docker service rm <id>`: by id, so one of the same name made
+/// since the plan is not touched. One already gone counts as removed.
+fn remove_from_engine(object: &EngineObject, docker: Option<&Docker>) -> Result<()> {
     let Some(docker) = docker else {
         bail!("no Docker engine to remove it with");
     };
-    let captured = docker.query(["rm", "-f", &container.id])?;
-    if captured.status.code() != 0 && !captured.stderr.contains("No such container") {
+    let (words, gone): (&[&str], &str) = match object.kind {
+        EngineKind::PoolContainer => (&["rm", "-f"], "No such container"),
+        EngineKind::JobService => (&["service", "rm"], "not found"),
+    };
+    let captured = docker.query(words.iter().copied().chain([object.id.as_str()]))?;
+    if captured.status.code() != 0 && !captured.stderr.contains(gone) {
         bail!(
-            "`docker rm -f {}` failed (exit {}): {}",
-            container.id,
+            "`docker {} {}` failed (exit {}): {}",
+            words.join(" "),
+            object.id,
             captured.status.code(),
             captured.stderr.trim()
         );

@@ -1,8 +1,9 @@
 //! `berth system clean`: decide what goes (a [`Plan`]), then remove it ([`apply`]).
 //!
 //! Planning reads the disk (and, for a project, asks its running engine for the containers
-//! of its `berth pool`) and changes nothing; applying removes exactly the planned containers
-//! and paths, in order, and stops at the first failure so everything after it stays intact.
+//! of its `berth pool` and the services its killed cluster jobs left) and changes nothing;
+//! applying removes exactly what was planned, in order, and stops at the first failure so
+//! everything after it stays intact.
 //! Symlinks are never followed out of a target, with one exception: the short-path Lima home
 //! that berth itself recorded in `.pixi/berth/lima-home-target`.
 
@@ -55,6 +56,9 @@ pub enum Kind {
     DownloadCache,
     /// A warm container of `berth pool`, removed with `docker rm -f`.
     PoolContainer,
+    /// The Swarm service of a cluster job whose berth was killed, removed with `docker
+    /// service rm`.
+    JobService,
     /// A Podman machine of berth's, removed with `podman machine rm`.
     PodmanMachine,
     /// A Colima profile's VM, removed with `colima delete`.
@@ -67,18 +71,48 @@ pub enum Kind {
     OrphanedSshForward,
 }
 
-/// A container of the project's `berth pool`, as the engine listed it.
+/// What berth made on the project's engine and a clean removes through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// A container of the project's `berth pool`.
+    PoolContainer,
+    /// The Swarm service of a cluster job whose berth was killed outright.
+    JobService,
+}
+
+/// A pool container or a leftover job service, as the engine listed it.
 #[derive(Debug, Clone)]
-pub struct PoolContainer {
+pub struct EngineObject {
+    pub kind: EngineKind,
     pub name: String,
     pub id: String,
-    /// The engine's state: `running`, `exited`, ...
+    /// A container's state as the engine says it (`running`, `exited`, ...); `orphaned` for
+    /// a job service, which is only planned once its berth is gone.
     pub state: String,
 }
 
-impl PoolContainer {
+impl EngineObject {
     pub fn reason(&self) -> String {
-        format!("warm container of `berth pool` ({})", self.state)
+        match self.kind {
+            EngineKind::PoolContainer => format!("warm container of `berth pool` ({})", self.state),
+            EngineKind::JobService => {
+                "service of a cluster job whose berth was killed (its tasks may still run)".into()
+            }
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self.kind {
+            EngineKind::PoolContainer => Kind::PoolContainer,
+            EngineKind::JobService => Kind::JobService,
+        }
+    }
+
+    pub fn removal(&self) -> Removal {
+        match self.kind {
+            EngineKind::PoolContainer => Removal::Container(self.name.clone()),
+            EngineKind::JobService => Removal::Service(self.name.clone()),
+        }
     }
 }
 
@@ -141,11 +175,12 @@ pub struct Target {
 }
 
 /// Everything one `berth system clean` run would remove, in the order it removes it: pool
-/// containers (while their engine still runs), the VMs of Podman and Colima, then paths.
+/// containers and leftover job services (while their engine still runs), the VMs of Podman
+/// and Colima, then paths.
 #[derive(Debug)]
 pub struct Plan {
     pub scope: Scope,
-    pub containers: Vec<PoolContainer>,
+    pub on_engine: Vec<EngineObject>,
     pub vms: Vec<Vm>,
     pub targets: Vec<Target>,
     /// Files the plan keeps on purpose; listed with the plan and in `--json`.
@@ -156,7 +191,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.vms.is_empty() && self.targets.is_empty()
+        self.on_engine.is_empty() && self.vms.is_empty() && self.targets.is_empty()
     }
 
     pub fn total_bytes(&self) -> u64 {
@@ -182,18 +217,21 @@ impl Plan {
         })
     }
 
-    /// The plan as the `plan` array of `--json`. A container's entry names it and its id
-    /// where a path's names the path; its `bytes` is 0 (the engine owns its storage).
+    /// The plan as the `plan` array of `--json`. A container's or service's entry names it
+    /// and its id where a path's names the path; its `bytes` is 0 (the engine owns its
+    /// storage).
     pub fn json_entries(&self) -> serde_json::Value {
-        let containers = self.containers.iter().map(|c| {
-            serde_json::json!({
-                "container": c.name,
-                "id": c.id,
-                "status": c.state,
+        let on_engine = self.on_engine.iter().map(|object| {
+            let mut entry = serde_json::json!({
+                "id": object.id,
+                "status": object.state,
                 "bytes": 0,
-                "reason": c.reason(),
-                "kind": Kind::PoolContainer,
-            })
+                "reason": object.reason(),
+                "kind": object.kind(),
+            });
+            let removal = object.removal();
+            entry[removal.json_key()] = object.name.clone().into();
+            entry
         });
         let vms = self.vms.iter().map(|vm| {
             let mut entry = serde_json::json!({
@@ -227,6 +265,6 @@ impl Plan {
             }
             entry
         });
-        containers.chain(vms).chain(paths).collect()
+        on_engine.chain(vms).chain(paths).collect()
     }
 }

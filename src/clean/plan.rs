@@ -160,7 +160,7 @@ impl Plan {
     fn new(scope: Scope) -> Plan {
         Plan {
             scope,
-            containers: Vec::new(),
+            on_engine: Vec::new(),
             vms: Vec::new(),
             targets: Vec::new(),
             kept: Vec::new(),
@@ -168,12 +168,13 @@ impl Plan {
         }
     }
 
-    /// Say that the project's pool containers could not be listed, and why. Not a failure:
-    /// with the runtime stopped no pool runs, and deleting a VM instance takes its
-    /// containers with it.
-    pub fn pool_unchecked(&mut self, why: &anyhow::Error) {
-        self.notes
-            .push(format!("pool containers could not be checked: {why}"));
+    /// Say that the project's pool containers and job services could not be listed, and
+    /// why. Not a failure: with the runtime stopped no pool runs, and deleting a VM instance
+    /// takes its containers with it.
+    pub fn engine_unchecked(&mut self, why: &anyhow::Error) {
+        self.notes.push(format!(
+            "pool containers and job services could not be checked: {why}"
+        ));
     }
 
     pub(super) fn push(

@@ -1099,7 +1099,9 @@ fn without_an_engine_the_plan_says_pool_containers_were_not_checked() {
         .env("BERTH_DOCKER_SOCKET", p.base().join("no-engine.sock"))
         .run()
         .success()
-        .stderr_has("note: pool containers could not be checked: no Docker engine answers");
+        .stderr_has(
+            "note: pool containers and job services could not be checked: no Docker engine answers",
+        );
     let left: Vec<_> = std::fs::read_dir(p.path(".pixi")).unwrap().collect();
     assert!(left.is_empty(), "clean wrote state of its own: {left:?}");
 }

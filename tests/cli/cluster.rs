@@ -377,6 +377,81 @@ fn ctrl_c_and_sigterm_remove_the_service_keep_the_logs_and_exit_128_plus_n() {
     }
 }
 
+/// The services a project clean plans (`--dry-run --json`) on the private swarm.
+fn planned_services(swarm: &PrivateSwarm, p: &TestProject) -> Vec<Value> {
+    let output = p
+        .berth(["system", "clean", "--dry-run", "--json"])
+        .env("DOCKER_HOST", swarm.host())
+        .run();
+    output.success();
+    let plan = output.json()["plan"].as_array().unwrap().clone();
+    plan.into_iter()
+        .filter(|entry| entry.get("service").is_some())
+        .collect()
+}
+
+/// A berth killed outright (SIGKILL) cannot remove its job's service; the project's clean
+/// finds it (its job's owner lock is free) and removes it, and leaves a live job's alone.
+#[test]
+fn a_project_clean_removes_the_service_a_killed_berth_left_and_not_a_live_ones() {
+    use nix::sys::signal::{Signal, kill};
+    let Some((swarm, p)) = on_swarm() else { return };
+    let berth = cluster(swarm, &p, 2, &["--", "sh", "-c", "echo started; sleep 60"]).start();
+    wait_until("berth to create the job's directory", || {
+        p.path(".pixi/berth/jobs").is_dir()
+            && std::fs::read_dir(p.path(".pixi/berth/jobs"))
+                .unwrap()
+                .count()
+                == 1
+    });
+    let job = job_dir(&p);
+    let id = job.file_name().unwrap().to_str().unwrap().to_string();
+    wait_until("both replicas to run", || {
+        containers_of(swarm, &id).len() == 2
+    });
+    assert_eq!(
+        planned_services(swarm, &p),
+        Vec::<Value>::new(),
+        "a live job"
+    );
+
+    kill(
+        nix::unistd::Pid::from_raw(berth.id() as i32),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    let killed = crate::harness::finish(berth);
+    assert_eq!(killed.code, 137, "{}", killed.stderr);
+    let service = services_of(swarm, &Value::from(id.as_str()))
+        .trim()
+        .to_string();
+    assert_ne!(service, "", "the killed berth's service is left");
+
+    let name = format!("berth-job-{id}");
+    let planned = planned_services(swarm, &p);
+    assert_eq!(planned.len(), 1, "{planned:#?}");
+    assert_eq!(planned[0]["service"], name.as_str());
+    assert_eq!(planned[0]["id"], service.as_str());
+    assert_eq!(planned[0]["kind"], "job-service");
+    assert_eq!(planned[0]["status"], "orphaned");
+
+    let output = p
+        .berth(["system", "clean", "--yes"])
+        .env("DOCKER_HOST", swarm.host())
+        .run();
+    output
+        .success()
+        .stdout_has(&format!(
+            "{name} ({service})  service of a cluster job whose berth was killed (its tasks may still run)"
+        ))
+        .stdout_has("total, 2 paths and 1 swarm service")
+        .stderr_has(&format!("Removed swarm service {name}"));
+    assert_eq!(services_of(swarm, &Value::from(id.as_str())), "");
+    wait_until("the job's containers to go", || {
+        containers_of(swarm, &id).is_empty()
+    });
+}
+
 #[test]
 fn an_engine_without_swarm_mode_is_an_error_saying_how_to_start_one() {
     if !docker_available() {

@@ -57,6 +57,82 @@ pub struct ReplicaResult {
     pub stderr_path: PathBuf,
 }
 
+/// The file in a cluster job's directory that its berth keeps locked while the job runs.
+const OWNER_LOCK: &str = "owner.lock";
+
+fn hold_owner_lock(dir: &Path) -> Result<std::fs::File> {
+    let file = private_fs::open_lock(&dir.join(OWNER_LOCK))?;
+    file.lock()?;
+    Ok(file)
+}
+
+/// A job's Swarm service whose berth is gone: killed outright (SIGKILL), it could not remove
+/// the service, which keeps its tasks running.
+#[derive(Debug, Clone)]
+pub struct LeftoverService {
+    pub name: String,
+    pub id: String,
+}
+
+/// The services of this project's cluster jobs (their directories under `jobs_dir`) that no
+/// berth runs any more: the owner lock of the job's directory is free. A lock, not a pid, so
+/// a reused pid never makes a dead job look alive, nor a live one dead. An engine that is not
+/// a swarm manager has no services.
+pub fn leftover_services(docker: &Docker, jobs_dir: &Path) -> Result<Vec<LeftoverService>> {
+    let format = "{{.ID}}\t{{.Name}}";
+    let listed = docker.query([
+        "service",
+        "ls",
+        "--filter",
+        "label=berth.job",
+        "--format",
+        format,
+    ])?;
+    if listed.status.code() != 0 {
+        if listed.stderr.contains("not a swarm manager") {
+            return Ok(Vec::new());
+        }
+        anyhow::bail!("`docker service ls` failed: {}", listed.stderr.trim());
+    }
+    let mut leftovers = Vec::new();
+    for line in listed.stdout.lines() {
+        let mut fields = line.split('\t');
+        let (Some(id), Some(name)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        // A job id is a plain directory name (`workspace::create_unique`); no other name
+        // can be one of this project's jobs.
+        let Some(job) = name
+            .strip_prefix("berth-job-")
+            .filter(|job| !job.starts_with('.') && !job.contains(['/', '\\']))
+        else {
+            continue;
+        };
+        if owner_is_gone(&jobs_dir.join(job))? {
+            leftovers.push(LeftoverService {
+                name: name.to_string(),
+                id: id.to_string(),
+            });
+        }
+    }
+    Ok(leftovers)
+}
+
+/// Whether the job directory `dir` exists with its owner lock, and the lock can be taken
+/// (it is released again at once).
+fn owner_is_gone(dir: &Path) -> Result<bool> {
+    let lock = dir.join(OWNER_LOCK);
+    if !lock.is_file() {
+        return Ok(false);
+    }
+    let file = private_fs::open_lock(&lock)?;
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
+    }
+}
+
 /// Between two looks at the tasks; Ctrl-C and the timeout are noticed within [`TICK`].
 const POLL: Duration = Duration::from_millis(250);
 const TICK: Duration = Duration::from_millis(50);
@@ -75,6 +151,9 @@ pub fn run(
     // Ctrl-C and SIGTERM become a flag from here on: the service must go however berth ends.
     let _interrupts = signals::CatchInterrupts::new();
     let (id, dir) = workspace::create_unique(jobs_dir)?;
+    // Declared before the service, so dropped after it: held for as long as the service can
+    // exist, and released by the kernel if berth is killed outright (see `leftover_services`).
+    let _owner = hold_owner_lock(&dir)?;
     let logs = ReplicaLogs::create(&dir, replicas.count)?;
     let name = container_name(&id);
     let plan = ServicePlan {
