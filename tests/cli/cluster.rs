@@ -330,22 +330,32 @@ fn job_dir(p: &TestProject) -> PathBuf {
     job
 }
 
+/// A berth running a job of two replicas that print `started` and sleep a minute, once its
+/// job directory exists; the directory and the job id.
+fn start_two_sleeping_replicas(
+    swarm: &PrivateSwarm,
+    p: &TestProject,
+) -> (std::process::Child, PathBuf, String) {
+    let berth = cluster(swarm, p, 2, &["--", "sh", "-c", "echo started; sleep 60"]).start();
+    wait_until("berth to create the job's directory", || {
+        p.path(".pixi/berth/jobs").is_dir()
+            && std::fs::read_dir(p.path(".pixi/berth/jobs"))
+                .unwrap()
+                .count()
+                == 1
+    });
+    let job = job_dir(p);
+    let id = job.file_name().unwrap().to_str().unwrap().to_string();
+    (berth, job, id)
+}
+
 #[test]
 fn ctrl_c_and_sigterm_remove_the_service_keep_the_logs_and_exit_128_plus_n() {
     use nix::sys::signal::{Signal, kill};
     let Some(swarm) = private_swarm() else { return };
     for (signal, code) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
         let p = project();
-        let berth = cluster(swarm, &p, 2, &["--", "sh", "-c", "echo started; sleep 60"]).start();
-        wait_until("berth to create the job's directory", || {
-            p.path(".pixi/berth/jobs").is_dir()
-                && std::fs::read_dir(p.path(".pixi/berth/jobs"))
-                    .unwrap()
-                    .count()
-                    == 1
-        });
-        let job = job_dir(&p);
-        let id = job.file_name().unwrap().to_str().unwrap().to_string();
+        let (berth, job, id) = start_two_sleeping_replicas(swarm, &p);
         // A container listed a moment ago may be gone when its logs are asked for (the engine
         // is busy under load): that is "not yet", and the wait's own limit catches a real loss.
         wait_until("both replicas to print", || {
@@ -396,16 +406,7 @@ fn planned_services(swarm: &PrivateSwarm, p: &TestProject) -> Vec<Value> {
 fn a_project_clean_removes_the_service_a_killed_berth_left_and_not_a_live_ones() {
     use nix::sys::signal::{Signal, kill};
     let Some((swarm, p)) = on_swarm() else { return };
-    let berth = cluster(swarm, &p, 2, &["--", "sh", "-c", "echo started; sleep 60"]).start();
-    wait_until("berth to create the job's directory", || {
-        p.path(".pixi/berth/jobs").is_dir()
-            && std::fs::read_dir(p.path(".pixi/berth/jobs"))
-                .unwrap()
-                .count()
-                == 1
-    });
-    let job = job_dir(&p);
-    let id = job.file_name().unwrap().to_str().unwrap().to_string();
+    let (berth, _job, id) = start_two_sleeping_replicas(swarm, &p);
     wait_until("both replicas to run", || {
         containers_of(swarm, &id).len() == 2
     });
