@@ -19,14 +19,8 @@ use crate::units::human_bytes;
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
     // Held until the clean is over (see `project_lock`).
     let mut _lock = None;
-    let (mut plan, limactl, envs_dir, project, source) = if args.global {
-        (
-            clean::plan_global()?,
-            Limactl::installed(None),
-            None,
-            None,
-            None,
-        )
+    let (mut plan, limactl, project, source) = if args.global {
+        (clean::plan_global()?, Limactl::installed(None), None, None)
     } else {
         let (project, source) = global.project_with_source()?;
         _lock = project_lock(&project)?;
@@ -41,7 +35,6 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         (
             clean::plan_project(&project)?,
             limactl,
-            Some(project.layout.envs_dir.clone()),
             Some(project),
             Some(source),
         )
@@ -74,7 +67,8 @@ pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    clean::preflight(&plan, args.force, limactl.as_ref(), envs_dir.as_deref())?;
+    let layout = project.as_ref().map(|p| &p.layout);
+    clean::preflight(&plan, args.force, limactl.as_ref(), layout)?;
     if !args.yes {
         let question = format!(
             "Remove {} ({})?",

@@ -10,11 +10,13 @@ use anyhow::{Context, Result, bail};
 
 use super::fsutil::{self, confined};
 use super::vms::VmName;
-use super::{EngineKind, EngineObject, Instance, Occupant, Plan, Target, Vm, forwards, vms};
+use super::{EngineKind, EngineObject, Instance, Kind, Occupant, Plan, Target, Vm, forwards, vms};
 use crate::diag::Diagnostic;
 use crate::exit::Interrupted;
+use crate::jobs::JobDir;
 use crate::jobs::container::Docker;
 use crate::process::{self, signals};
+use crate::project::Layout;
 use crate::runtime::State;
 use crate::runtime::lima::InstanceDir;
 use crate::runtime::lima::limactl::{self, Limactl};
@@ -66,18 +68,49 @@ pub struct Outcome {
     pub bytes_freed: u64,
 }
 
-/// Check, before anything is removed, that everything of the plan that still runs (a Lima
-/// instance, a VM, an ssh master) may and can be stopped: `--force` was given and the program
-/// that stops it exists.
+/// Check, before anything is removed, that no job of the project (`layout`) runs, and that
+/// everything of the plan that still runs (a Lima instance, a VM, an ssh master) may and can
+/// be stopped: `--force` was given and the program that stops it exists.
 pub fn preflight(
     plan: &Plan,
     force: bool,
     limactl: Option<&Limactl>,
-    envs_dir: Option<&Path>,
+    layout: Option<&Layout>,
 ) -> Result<()> {
+    if let Some(layout) = layout {
+        refuse_running_jobs(plan, layout)?;
+    }
+    let envs_dir = layout.map(|l| l.envs_dir.as_path());
     preflight_instances(plan, force, limactl, envs_dir)?;
     vms::preflight(plan, force, envs_dir)?;
     forwards::preflight(plan, force)
+}
+
+/// A job that runs keeps its workspace, logs and the outputs it has yet to copy back in
+/// `.pixi/berth/jobs`: a plan that removes `.pixi/berth` waits for it, even with `--force`
+/// (berth does not stop another berth's job; Ctrl-C in its terminal does).
+fn refuse_running_jobs(plan: &Plan, layout: &Layout) -> Result<()> {
+    if !plan.targets.iter().any(|t| t.kind == Kind::BerthState) {
+        return Ok(());
+    }
+    let running = JobDir::running(&layout.jobs_dir)?;
+    let Some(first) = running.first() else {
+        return Ok(());
+    };
+    let what = match running.as_slice() {
+        [_] => format!("job {first} is running"),
+        _ => format!(
+            "{} jobs are running ({})",
+            running.len(),
+            running.join(", ")
+        ),
+    };
+    Err(Diagnostic::new(format!(
+        "{what}, and its files are in `{}`, which the plan removes",
+        display_path(&layout.jobs_dir)
+    ))
+    .help("wait for it to end (or stop it with Ctrl-C where it runs), then rerun `berth system clean`; nothing was removed")
+    .into())
 }
 
 /// The Lima instances of [`preflight`]: `limactl` stops them.

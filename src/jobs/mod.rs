@@ -21,7 +21,7 @@ mod workspace;
 
 pub use logs::Logs;
 pub use spec::{JobLimits, JobSpec};
-pub use workspace::Workspace;
+pub use workspace::{JobDir, Workspace};
 
 /// The exit code of a job killed by its timeout, as `timeout(1)` uses.
 pub const TIMED_OUT_EXIT_CODE: i32 = 124;

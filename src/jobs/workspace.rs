@@ -1,7 +1,9 @@
 //! A job's workspace, `.pixi/berth/jobs/<id>/`: `work/` (the job's current directory, inputs
-//! copied in), `tmp/` (its TMPDIR), `stdout.log`, `stderr.log` and `result.json`.
+//! copied in), `tmp/` (its TMPDIR), `stdout.log`, `stderr.log`, `result.json`, and
+//! `owner.lock`, which the job's berth keeps locked while the job runs.
 //! berth writes nothing outside it but the outputs it copies back.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,26 +18,38 @@ pub struct Workspace {
     /// The job's current directory. Under `dir`, except for pooled jobs, whose work directory
     /// is in the pool container's mount.
     pub work: PathBuf,
+    /// Held while the job runs (see [`JobDir`]).
+    _owner: File,
 }
 
 impl Workspace {
     /// A new, empty workspace under `jobs_dir`, with its work directory inside it.
     pub fn create(jobs_dir: &Path) -> Result<Workspace> {
-        let (id, dir) = create_unique(jobs_dir)?;
+        let JobDir { id, dir, owner } = JobDir::create(jobs_dir)?;
         let work = dir.join("work");
         for d in [&work, &dir.join("tmp")] {
             fs_err::create_dir(d)?;
         }
-        Ok(Workspace { id, dir, work })
+        Ok(Workspace {
+            id,
+            dir,
+            work,
+            _owner: owner,
+        })
     }
 
     /// A new workspace under `jobs_dir` whose work directory is `<work_parent>/<id>`.
     pub fn create_with_work_in(jobs_dir: &Path, work_parent: &Path) -> Result<Workspace> {
-        let (id, dir) = create_unique(jobs_dir)?;
+        let JobDir { id, dir, owner } = JobDir::create(jobs_dir)?;
         fs_err::create_dir(dir.join("tmp"))?;
         let work = work_parent.join(&id);
         fs_err::create_dir_all(&work)?;
-        Ok(Workspace { id, dir, work })
+        Ok(Workspace {
+            id,
+            dir,
+            work,
+            _owner: owner,
+        })
     }
 
     pub fn tmp(&self) -> PathBuf {
@@ -132,24 +146,88 @@ pub fn write_result(dir: &Path, result: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-/// Create `<jobs_dir>/<id>` for a new, unique job id.
-pub fn create_unique(jobs_dir: &Path) -> Result<(String, PathBuf)> {
-    crate::private_fs::ensure_dir(jobs_dir)?;
-    let base = job_id_base(SystemTime::now(), std::process::id());
-    let mut id = base.clone();
-    let mut n = 1;
-    loop {
-        let dir = jobs_dir.join(&id);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok((id, dir)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                n += 1;
-                id = format!("{base}-{n}");
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("failed to create `{}`", dir.display()));
+/// A new job's directory, `<jobs_dir>/<id>`, and the lock on its `owner.lock` that says the
+/// job runs: held until `owner` is dropped, and released by the kernel if berth is killed
+/// outright. A lock rather than a pid, which the system may give to another process.
+pub struct JobDir {
+    pub id: String,
+    pub dir: PathBuf,
+    pub owner: File,
+}
+
+const OWNER_LOCK: &str = "owner.lock";
+
+/// Whether a job directory's berth still runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Running,
+    Gone,
+    /// No `owner.lock`: not a job directory, or one an earlier berth made.
+    Unknown,
+}
+
+impl JobDir {
+    /// Create the directory for a new, unique job id, and take its owner lock.
+    pub fn create(jobs_dir: &Path) -> Result<JobDir> {
+        crate::private_fs::ensure_dir(jobs_dir)?;
+        let base = job_id_base(SystemTime::now(), std::process::id());
+        let mut id = base.clone();
+        let mut n = 1;
+        loop {
+            let dir = jobs_dir.join(&id);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {
+                    let owner = crate::private_fs::open_lock(&dir.join(OWNER_LOCK))?;
+                    owner.lock()?;
+                    return Ok(JobDir { id, dir, owner });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    n += 1;
+                    id = format!("{base}-{n}");
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("failed to create `{}`", dir.display()));
+                }
             }
         }
+    }
+
+    /// Whether the job in `dir` still runs: its owner lock is held (trying it releases it
+    /// again at once).
+    pub fn owner(dir: &Path) -> Result<Owner> {
+        let lock = dir.join(OWNER_LOCK);
+        if !lock.is_file() {
+            return Ok(Owner::Unknown);
+        }
+        let file = crate::private_fs::open_lock(&lock)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Owner::Gone),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(Owner::Running),
+            Err(std::fs::TryLockError::Error(err)) => {
+                Err(err).with_context(|| format!("failed to lock `{}`", lock.display()))
+            }
+        }
+    }
+
+    /// The ids of the jobs under `jobs_dir` that still run, oldest first.
+    pub fn running(jobs_dir: &Path) -> Result<Vec<String>> {
+        let entries = match std::fs::read_dir(jobs_dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("failed to read `{}`", jobs_dir.display()));
+            }
+        };
+        let mut running = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() && JobDir::owner(&entry.path())? == Owner::Running {
+                running.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        running.sort();
+        Ok(running)
     }
 }
 

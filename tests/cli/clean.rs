@@ -1118,3 +1118,46 @@ fn looking_for_pool_containers_writes_nothing() {
         .stdout_is("Nothing to clean (project).\n");
     assert!(!p.path(".pixi").exists(), "clean wrote state of its own");
 }
+
+/// A job that runs keeps its files in `.pixi/berth/jobs`: a clean that would remove them
+/// removes nothing, even with `--force`, and says which job to wait for; once the job has
+/// ended, the same clean removes everything.
+#[test]
+fn a_clean_while_a_job_runs_removes_nothing_and_names_the_job() {
+    use nix::sys::signal::{Signal, kill};
+    let p = TestProject::with_tasks("");
+    let job = p.berth(["exec", "--", "sh", "-c", "sleep 60"]).start();
+    crate::harness::wait_until("the job to start", || {
+        std::fs::read_dir(p.path(".pixi/berth/jobs")).is_ok_and(|jobs| jobs.count() == 1)
+    });
+    let id = std::fs::read_dir(p.path(".pixi/berth/jobs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    let before = snapshot(&p.path(".pixi"));
+
+    let refused = p.berth(["system", "clean", "--yes", "--force"]).run();
+    refused
+        .code(1)
+        .stderr_has(&format!(
+            "error: job {id} is running, and its files are in `.pixi/berth/jobs`, which the plan removes"
+        ))
+        .stderr_has("help: wait for it to end (or stop it with Ctrl-C where it runs)");
+    // Nothing was removed or changed (the clean's own lifecycle lock may be new).
+    let after = snapshot(&p.path(".pixi"));
+    for (path, node) in &before {
+        assert_eq!(after.get(path), Some(node), "{}", path.display());
+    }
+
+    kill(nix::unistd::Pid::from_raw(job.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(crate::harness::finish(job).code, 130);
+    p.berth(["system", "clean", "--yes"])
+        .run()
+        .success()
+        .stderr_has("Removed .pixi/berth");
+    assert!(!p.path(".pixi/berth").exists());
+}

@@ -23,7 +23,8 @@ use serde::Serialize;
 use self::board::{Board, Phase};
 use self::swarm::{ServicePlan, Swarm};
 use super::container::{Docker, container_name, signal_of};
-use super::{Ending, JobResult, JobSpec, TIMED_OUT_EXIT_CODE, workspace};
+use super::workspace::{self, JobDir, Owner};
+use super::{Ending, JobResult, JobSpec, TIMED_OUT_EXIT_CODE};
 use crate::process::signals;
 use crate::{private_fs, ui};
 
@@ -57,15 +58,6 @@ pub struct ReplicaResult {
     pub stderr_path: PathBuf,
 }
 
-/// The file in a cluster job's directory that its berth keeps locked while the job runs.
-const OWNER_LOCK: &str = "owner.lock";
-
-fn hold_owner_lock(dir: &Path) -> Result<std::fs::File> {
-    let file = private_fs::open_lock(&dir.join(OWNER_LOCK))?;
-    file.lock()?;
-    Ok(file)
-}
-
 /// A job's Swarm service whose berth is gone: killed outright (SIGKILL), it could not remove
 /// the service, which keeps its tasks running.
 #[derive(Debug, Clone)]
@@ -75,9 +67,8 @@ pub struct LeftoverService {
 }
 
 /// The services of this project's cluster jobs (their directories under `jobs_dir`) that no
-/// berth runs any more: the owner lock of the job's directory is free. A lock, not a pid, so
-/// a reused pid never makes a dead job look alive, nor a live one dead. An engine that is not
-/// a swarm manager has no services.
+/// berth runs any more ([`JobDir::owner`]). An engine that is not a swarm manager has no
+/// services.
 pub fn leftover_services(docker: &Docker, jobs_dir: &Path) -> Result<Vec<LeftoverService>> {
     let format = "{{.ID}}\t{{.Name}}";
     let listed = docker.query([
@@ -100,15 +91,15 @@ pub fn leftover_services(docker: &Docker, jobs_dir: &Path) -> Result<Vec<Leftove
         let (Some(id), Some(name)) = (fields.next(), fields.next()) else {
             continue;
         };
-        // A job id is a plain directory name (`workspace::create_unique`); no other name
-        // can be one of this project's jobs.
+        // A job id is a plain directory name (`JobDir::create`); no other name can be one of
+        // this project's jobs.
         let Some(job) = name
             .strip_prefix("berth-job-")
             .filter(|job| !job.starts_with('.') && !job.contains(['/', '\\']))
         else {
             continue;
         };
-        if owner_is_gone(&jobs_dir.join(job))? {
+        if JobDir::owner(&jobs_dir.join(job))? == Owner::Gone {
             leftovers.push(LeftoverService {
                 name: name.to_string(),
                 id: id.to_string(),
@@ -116,21 +107,6 @@ pub fn leftover_services(docker: &Docker, jobs_dir: &Path) -> Result<Vec<Leftove
         }
     }
     Ok(leftovers)
-}
-
-/// Whether the job directory `dir` exists with its owner lock, and the lock can be taken
-/// (it is released again at once).
-fn owner_is_gone(dir: &Path) -> Result<bool> {
-    let lock = dir.join(OWNER_LOCK);
-    if !lock.is_file() {
-        return Ok(false);
-    }
-    let file = private_fs::open_lock(&lock)?;
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
-    }
 }
 
 /// Between two looks at the tasks; Ctrl-C and the timeout are noticed within [`TICK`].
@@ -150,10 +126,13 @@ pub fn run(
     swarm.require_manager()?;
     // Ctrl-C and SIGTERM become a flag from here on: the service must go however berth ends.
     let _interrupts = signals::CatchInterrupts::new();
-    let (id, dir) = workspace::create_unique(jobs_dir)?;
-    // Declared before the service, so dropped after it: held for as long as the service can
-    // exist, and released by the kernel if berth is killed outright (see `leftover_services`).
-    let _owner = hold_owner_lock(&dir)?;
+    // `_owner` is declared before the service, so dropped after it: the job counts as running
+    // for as long as its service can exist (see `leftover_services`).
+    let JobDir {
+        id,
+        dir,
+        owner: _owner,
+    } = JobDir::create(jobs_dir)?;
     let logs = ReplicaLogs::create(&dir, replicas.count)?;
     let name = container_name(&id);
     let plan = ServicePlan {
