@@ -1127,17 +1127,20 @@ fn a_clean_while_a_job_runs_removes_nothing_and_names_the_job() {
     use nix::sys::signal::{Signal, kill};
     let p = TestProject::with_tasks("");
     let job = p.berth(["exec", "--", "sh", "-c", "sleep 60"]).start();
-    crate::harness::wait_until("the job to start", || {
-        std::fs::read_dir(p.path(".pixi/berth/jobs")).is_ok_and(|jobs| jobs.count() == 1)
-    });
-    let id = std::fs::read_dir(p.path(".pixi/berth/jobs"))
-        .unwrap()
-        .next()
-        .unwrap()
+    // Its logs are made after its directory and owner lock.
+    let started = || {
+        let mut jobs = std::fs::read_dir(p.path(".pixi/berth/jobs")).ok()?;
+        let job = jobs.next()?.ok()?.path();
+        job.join("stdout.log").is_file().then_some(job)
+    };
+    crate::harness::wait_until("the job to start", || started().is_some());
+    let id = started()
         .unwrap()
         .file_name()
-        .into_string()
-        .unwrap();
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let before = snapshot(&p.path(".pixi"));
 
     let refused = p.berth(["system", "clean", "--yes", "--force"]).run();
