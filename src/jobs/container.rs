@@ -130,9 +130,18 @@ impl Drop for RemoveOnDrop<'_> {
     }
 }
 
-/// The container name of job `id`.
+const JOB_NAME_PREFIX: &str = "berth-job-";
+
+/// The container (or cluster service) name of job `id`.
 pub fn container_name(id: &str) -> String {
-    format!("berth-job-{id}")
+    format!("{JOB_NAME_PREFIX}{id}")
+}
+
+/// The job id a container or service name was made from, when it can be one: a job id is a
+/// plain directory name (`workspace::JobDir::create`).
+pub fn job_of_name(name: &str) -> Option<&str> {
+    name.strip_prefix(JOB_NAME_PREFIX)
+        .filter(|job| !job.is_empty() && !job.starts_with('.') && !job.contains(['/', '\\']))
 }
 
 /// `-e K=V` for each variable.
@@ -246,6 +255,21 @@ pub fn signal_of(code: i32) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_name_gives_back_its_id_and_nothing_else_passes_for_one() {
+        let id = "20261201-184401-174-30492";
+        assert_eq!(job_of_name(&container_name(id)), Some(id));
+        for name in [
+            "berth-job-",
+            "berth-job-..",
+            "berth-job-a/b",
+            "berth-pool-1",
+            "job-1",
+        ] {
+            assert_eq!(job_of_name(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn a_sigkill_under_a_memory_limit_that_berth_did_not_send_is_an_oom_kill() {

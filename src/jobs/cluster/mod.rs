@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use self::board::{Board, Phase};
 use self::swarm::{ServicePlan, Swarm};
-use super::container::{Docker, container_name, signal_of};
+use super::container::{Docker, container_name, job_of_name, signal_of};
 use super::workspace::{self, JobDir, Owner};
 use super::{Ending, JobResult, JobSpec, TIMED_OUT_EXIT_CODE};
 use crate::process::signals;
@@ -91,12 +91,7 @@ pub fn leftover_services(docker: &Docker, jobs_dir: &Path) -> Result<Vec<Leftove
         let (Some(id), Some(name)) = (fields.next(), fields.next()) else {
             continue;
         };
-        // A job id is a plain directory name (`JobDir::create`); no other name can be one of
-        // this project's jobs.
-        let Some(job) = name
-            .strip_prefix("berth-job-")
-            .filter(|job| !job.starts_with('.') && !job.contains(['/', '\\']))
-        else {
+        let Some(job) = job_of_name(name) else {
             continue;
         };
         if JobDir::owner(&jobs_dir.join(job))? == Owner::Gone {
