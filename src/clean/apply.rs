@@ -1,8 +1,7 @@
 //! Carrying out a [`Plan`]: remove pool containers and leftover job services through
-//! `docker`, stop what must be
-//! stopped, delete instances through `limactl` (the runtime's own wrapper), remove the rest,
-//! in order. The first failure stops the run, so every path after it is left exactly as it
-//! was, and the [`Outcome`] says what was and was not removed.
+//! `docker`, stop what must be stopped, delete instances through `limactl` (the runtime's own
+//! wrapper), remove the rest, in order. The first failure stops the run, so every path after
+//! it is left exactly as it was, and the [`Outcome`] says what was and was not removed.
 
 use std::path::{Path, PathBuf};
 
@@ -98,15 +97,15 @@ fn refuse_running_jobs(plan: &Plan, layout: &Layout) -> Result<()> {
         return Ok(());
     };
     let what = match running.as_slice() {
-        [_] => format!("job {first} is running"),
+        [_] => format!("job {first} is running, and its files are"),
         _ => format!(
-            "{} jobs are running ({})",
+            "{} jobs are running ({}), and their files are",
             running.len(),
             running.join(", ")
         ),
     };
     Err(Diagnostic::new(format!(
-        "{what}, and its files are in `{}`, which the plan removes",
+        "{what} in `{}`, which the plan removes",
         display_path(&layout.jobs_dir)
     ))
     .help("wait for it to end (or stop it with Ctrl-C where it runs), then rerun `berth system clean`; nothing was removed")
@@ -157,11 +156,10 @@ fn preflight_instances(
 }
 
 /// Remove the planned pool containers and job services through `docker` (present whenever
-/// the plan has any),
-/// then every planned path in order. `limactl` deletes instances when it is found; without
-/// it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM stop the run
-/// between two removals (a running `limactl` gets the SIGINT), never half-way through a
-/// directory berth removes itself.
+/// the plan has any), then every planned path in order. `limactl` deletes instances when it
+/// is found; without it a stopped instance's directory is removed directly. Ctrl-C or SIGTERM
+/// stop the run between two removals (a running `limactl` gets the SIGINT), never half-way
+/// through a directory berth removes itself.
 pub fn apply(
     plan: &Plan,
     limactl: Option<&Limactl>,

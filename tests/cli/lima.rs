@@ -58,6 +58,20 @@ impl LimaProject {
         let _ = std::fs::remove_file(self.fake_log_path());
     }
 
+    /// `berth container init` started in the background and held at `limactl start` until
+    /// the returned gate file is written; returns once the fake has reached `start`.
+    fn spawn_gated_init(&self) -> (Child, PathBuf) {
+        let gate = self.base().join("gate");
+        let init = self.spawn(
+            &["container", "init"],
+            &[("FAKE_LIMA_START_GATE", gate.to_str().unwrap())],
+        );
+        wait_until("the init to reach `limactl start`", || {
+            self.lima_verbs().contains(&"start".to_string())
+        });
+        (init, gate)
+    }
+
     /// `berth ARGS` started in the background with stderr piped.
     fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         let mut run = self.berth(args);
@@ -310,29 +324,28 @@ fn init_recovers_a_half_created_instance_and_stale_files() {
     init_starts_the_stopped_instance_again(&p);
 }
 
-#[test]
-fn two_concurrent_inits_boot_one_vm() {
-    let p = LimaProject::new();
-    let gate = p.base().join("gate");
-    let gate_env = gate.to_str().unwrap();
-    let first = p.spawn(
-        &["container", "init"],
-        &[("FAKE_LIMA_START_GATE", gate_env)],
-    );
-    wait_until("the first init to reach `limactl start`", || {
-        p.lima_verbs().contains(&"start".to_string())
-    });
-    let mut second = p.spawn(
-        &["container", "init"],
-        &[("FAKE_LIMA_START_GATE", gate_env)],
-    );
-    let mut stderr = BufReader::new(second.stderr.take().unwrap());
+/// The stderr of `berth`, after checking that its first line says it waits for the
+/// project's lifecycle lock.
+fn waits_for_the_lock(berth: &mut Child) -> BufReader<std::process::ChildStderr> {
+    let mut stderr = BufReader::new(berth.stderr.take().unwrap());
     let mut first_line = String::new();
     stderr.read_line(&mut first_line).unwrap();
     assert!(
         first_line.contains("waiting for another berth command on this project (lock "),
         "{first_line}"
     );
+    stderr
+}
+
+#[test]
+fn two_concurrent_inits_boot_one_vm() {
+    let p = LimaProject::new();
+    let (first, gate) = p.spawn_gated_init();
+    let mut second = p.spawn(
+        &["container", "init"],
+        &[("FAKE_LIMA_START_GATE", gate.to_str().unwrap())],
+    );
+    waits_for_the_lock(&mut second);
     std::fs::write(&gate, "").unwrap();
     finish(first).success();
     let second = finish(second);
@@ -345,23 +358,9 @@ fn two_concurrent_inits_boot_one_vm() {
 #[test]
 fn a_clean_during_an_init_waits_for_it_and_then_removes_the_vm() {
     let p = LimaProject::new();
-    let gate = p.base().join("gate");
-    let gate_env = gate.to_str().unwrap();
-    let init = p.spawn(
-        &["container", "init"],
-        &[("FAKE_LIMA_START_GATE", gate_env)],
-    );
-    wait_until("the init to reach `limactl start`", || {
-        p.lima_verbs().contains(&"start".to_string())
-    });
+    let (init, gate) = p.spawn_gated_init();
     let mut clean = p.spawn(&["system", "clean", "--yes", "--force"], &[]);
-    let mut stderr = BufReader::new(clean.stderr.take().unwrap());
-    let mut first_line = String::new();
-    stderr.read_line(&mut first_line).unwrap();
-    assert!(
-        first_line.contains("waiting for another berth command on this project (lock "),
-        "{first_line}"
-    );
+    let mut stderr = waits_for_the_lock(&mut clean);
     std::fs::write(&gate, "").unwrap();
     finish(init)
         .success()
