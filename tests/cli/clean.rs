@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{Reaped, TestProject, host_docker as docker};
+use crate::harness::{Reaped, TestProject, host_docker as docker, wait_until};
 
 const MIB: usize = 1024 * 1024;
 
@@ -84,16 +84,28 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
 /// rest, or the VM a crashed host agent left behind); killed and reaped when dropped. Like
 /// `limactl hostagent --pidfile <dir>/ha.pid` and QEMU's `-pidfile <dir>/qemu.pid`, its
 /// command line names its pid file (berth takes a live pid whose command line does not name
-/// the instance for a stale one).
+/// the instance for a stale one), and it writes the file itself once it runs, so berth never
+/// reads its command line while `exec` is still replacing it (`python3` may be a shim that
+/// execs twice more, and a command line read mid-exec is empty or cut short).
 pub fn stand_in(pidfile: &Path) -> Reaped {
+    std::fs::create_dir_all(pidfile.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(pidfile);
+    let script = "import os, sys, time\n\
+                  tmp = sys.argv[2] + '.tmp'\n\
+                  with open(tmp, 'w') as f: f.write(f'{os.getpid()}\\n')\n\
+                  os.rename(tmp, sys.argv[2])\n\
+                  time.sleep(1000)";
     let child = Command::new("python3")
-        .args(["-c", "import time; time.sleep(1000)", "--pidfile"])
+        .args(["-c", script, "--pidfile"])
         .arg(pidfile)
         .stdin(Stdio::null())
         .spawn()
-        .expect("spawn sleep");
-    write(pidfile, format!("{}\n", child.id()));
-    Reaped(child)
+        .expect("spawn python3");
+    let child = Reaped(child);
+    wait_until("the stand-in wrote its pid file", || {
+        std::fs::read_to_string(pidfile).is_ok_and(|pid| pid.trim() == child.pid().to_string())
+    });
+    child
 }
 
 /// A Lima instance the fake `limactl` started (its host agent a real background process);
