@@ -17,27 +17,27 @@ use crate::ui::{self, display_path};
 use crate::units::human_bytes;
 
 pub fn run(global: &Global, args: &CleanArgs) -> Result<ExitStatus> {
-    // Held until the clean is over (see `project_lock`).
-    let mut _lock = None;
-    let (mut plan, limactl, project, source) = if args.global {
-        (clean::plan_global()?, Limactl::installed(None), None, None)
+    // `_lock` is held until the clean is over (see `project_lock`).
+    let (project, source, _lock) = if args.global {
+        (None, None, None)
     } else {
         let (project, source) = global.project_with_source()?;
-        _lock = project_lock(&project)?;
-        let limactl = Limactl::installed(Some(&project.layout));
-        // A clean after a killed `init` (or a killed clean) stops the limactl it left
-        // running before planning.
-        if let Some(pid) = limactl.as_ref().and_then(Limactl::stop_leftover) {
-            ui::note(&format!(
-                "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
-            ));
+        let lock = project_lock(&project)?;
+        (Some(project), Some(source), lock)
+    };
+    let limactl = Limactl::installed(project.as_ref().map(|project| &project.layout));
+    let mut plan = match &project {
+        None => clean::plan_global()?,
+        Some(project) => {
+            // A clean after a killed `init` (or a killed clean) stops the limactl it left
+            // running before planning.
+            if let Some(pid) = limactl.as_ref().and_then(Limactl::stop_leftover) {
+                ui::note(&format!(
+                    "stopped `limactl` (pid {pid}), left running by an earlier berth that was killed"
+                ));
+            }
+            clean::plan_project(project)?
         }
-        (
-            clean::plan_project(&project)?,
-            limactl,
-            Some(project),
-            Some(source),
-        )
     };
     let docker = match (&project, source) {
         (Some(project), Some(source)) => match on_engine(global, project.clone(), source) {
